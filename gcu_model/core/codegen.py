@@ -1,0 +1,203 @@
+"""Ground rules -> one generated Python successor function (the explorer's fast path).
+
+The explorer calls this function once per state; it unpacks the state tuple into
+locals, evaluates every action's checks and transitions inline and builds successor
+tuples directly. No Python is taken from spec text: the source below is produced from
+the ground terms, which only hold slot numbers, literals and operators (see ground.py).
+The generated source is kept on the result (`source`) for `gcu-model explore --dump-code`.
+"""
+from __future__ import annotations
+
+from .ground import assigned_slots
+
+_OPS = {"+": "+", "-": "-", "*": "*", "|": "|", "&": "&", "<<": "<<"}
+
+
+def term(t, rd) -> str:
+    kind = t[0]
+    if kind == "lit":
+        return repr(t[1])
+    if kind == "slot":
+        return rd(t[1])
+    if kind == "not":
+        return f"(not {term(t[1], rd)})"
+    if kind == "neg":
+        return f"(-{term(t[1], rd)})"
+    if kind == "bin":
+        a, b = term(t[2], rd), term(t[3], rd)
+        op = t[1]
+        if op == "-set":
+            return f"({a} & ~{b})"
+        if op in ("//", "%"):
+            return f"_{'div' if op == '//' else 'mod'}({a}, {b})"
+        return f"({a} {_OPS[op]} {b})"
+    if kind == "cmp":
+        return f"({term(t[2], rd)} {t[1]} {term(t[3], rd)})"
+    if kind in ("and", "or"):
+        return "(" + f" {kind} ".join(term(x, rd) for x in t[1]) + ")"
+    if kind == "if":
+        return f"({term(t[2], rd)} if {term(t[1], rd)} else {term(t[3], rd)})"
+    if kind == "call":
+        args = [term(x, rd) for x in t[2]]
+        if t[1] == "len":
+            return f"bin({args[0]}).count('1')"
+        return f"{t[1]}({', '.join(args)})"
+    raise ValueError(kind)
+
+
+class _Writer:
+    def __init__(self):
+        self.lines = []
+
+    def __call__(self, depth, text):
+        self.lines.append("    " * depth + text)
+
+
+def _v(i):
+    return f"v{i}"
+
+
+def _statements(out, depth, stmts, rd, assigned_name):
+    for st in stmts:
+        if st[0] == "set":
+            out(depth, f"{assigned_name(st[1])} = {term(st[2], rd)}")
+        else:
+            out(depth, f"if {term(st[1], rd)}:")
+            if st[2]:
+                _statements(out, depth + 1, st[2], rd, assigned_name)
+            else:
+                out(depth + 1, "pass")
+            if st[3]:
+                out(depth, "else:")
+                _statements(out, depth + 1, st[3], rd, assigned_name)
+
+
+def _action_block(out, depth, system, ga, mode):
+    """mode: 'expand' (labels, refusals, bound hits) or 'count' (successor states only)."""
+    nslots = len(system.layout.slots)
+    read_state = _v
+
+    def refuse(d, rid):
+        if mode == "expand":
+            out(d, f"rf(({ga.id}, {rid}))")
+        else:
+            out(d, "pass")
+
+    out(depth, f"# {ga.action}")
+    d = depth
+    opened = False
+    for t, rid in ga.checks:
+        out(d, f"{'elif' if opened else 'if'} not {term(t, read_state)}:")
+        refuse(d + 1, rid)
+        opened = True
+    if opened:
+        out(d, "else:")
+        d += 1
+    first = True
+    for rule in ga.rules:
+        sources = sorted(rule.sources)
+        src = (f"v{ga.control} == {sources[0]}" if len(sources) == 1
+               else f"v{ga.control} in {tuple(sources)!r}")
+        if len(sources) == len(ga.states):
+            src = "True"
+        cond = src if rule.when == ("lit", True) else f"{src} and {term(rule.when, read_state)}"
+        out(d, f"{'if' if first else 'elif'} {cond}:")
+        first = False
+        e = d + 1
+        opened = False
+        for t, rid in rule.checks:
+            out(e, f"{'elif' if opened else 'if'} not {term(t, read_state)}:")
+            refuse(e + 1, rid)
+            opened = True
+        if opened:
+            out(e, "else:")
+            e += 1
+        assigned = assigned_slots(rule.effect)
+        if rule.dest is not None:
+            assigned = assigned | {ga.control}
+        for i in sorted(assigned):
+            out(e, f"w{i} = v{i}")
+
+        def rd(i, assigned=assigned):
+            return f"w{i}" if i in assigned else f"v{i}"
+        _statements(out, e, rule.effect, rd, lambda i: f"w{i}")
+        if rule.dest is not None:
+            out(e, f"w{ga.control} = {rule.dest}")
+        new = "(" + ", ".join(rd(i) for i in range(nslots)) + ("," if nslots == 1 else "") + ")"
+        same = " and ".join(f"w{i} == v{i}" for i in sorted(assigned)) if len(assigned) <= 8 else None
+        if mode == "count":
+            # counting needs new states only: a step that changes nothing adds none
+            if not assigned:
+                out(e, "pass")
+                continue
+            if same:
+                out(e, f"if not ({same}):")
+                e += 1
+        elif not assigned:
+            new = "s"          # nothing changes: hand back the same tuple (the explorer checks `is`)
+        elif same:
+            new = f"(s if {same} else {new})"
+        if rule.bounded:
+            checks = " and ".join(f"{lo} <= w{slot} <= {hi}" for slot, lo, hi in rule.bounded)
+            out(e, f"if {checks}:")
+            out(e + 1, f"ap(({rule.label}, {new}))" if mode == "expand" else f"ap({new})")
+            if mode == "expand":
+                out(e, "else:")
+                out(e + 1, f"bd({rule.label})")
+        else:
+            out(e, f"ap(({rule.label}, {new}))" if mode == "expand" else f"ap({new})")
+    if first:
+        refuse(d, ga.otherwise)
+    else:
+        out(d, "else:")
+        refuse(d + 1, ga.otherwise)
+
+
+def generate(system):
+    """Source of `expand(s) -> (successors, refusals, bound_hits)` and `successors(s)`."""
+    n = len(system.layout.slots)
+    unpack = "(" + ", ".join(_v(i) for i in range(n)) + ("," if n == 1 else "") + ") = s"
+    out = _Writer()
+    out(0, f"# generated by gcu_model.core.codegen for configuration {system.config.name}; do not edit")
+    out(0, "def _div(a, b):")
+    out(1, "return a // b if b else 0")
+    out(0, "def _mod(a, b):")
+    out(1, "return a % b if b else 0")
+    out(0, "def expand(s):")
+    out(1, unpack)
+    out(1, "succ = []; refused = []; bound = []")
+    out(1, "ap = succ.append; rf = refused.append; bd = bound.append")
+    for ga in system.actions:
+        _action_block(out, 1, system, ga, "expand")
+    out(1, "return succ, refused, bound")
+    out(0, "def successors(s):")
+    out(1, unpack)
+    out(1, "succ = []")
+    out(1, "ap = succ.append")
+    for ga in system.actions:
+        _action_block(out, 1, system, ga, "count")
+    out(1, "return succ")
+    out(0, "def first_violation(s):")
+    out(1, unpack)
+    for k, t in enumerate(system.invariant_terms):
+        out(1, f"if not {term(t, _v)}:")
+        out(2, f"return {k}")
+    out(1, "return -1")
+    for k, t in enumerate(system.goal_terms):
+        out(0, f"def goal_{k}(s):")
+        out(1, unpack)
+        out(1, f"return {term(t, _v)}")
+    out(0, "goals = [" + ", ".join(f"goal_{k}" for k in range(len(system.goal_terms))) + "]")
+    return "\n".join(out.lines) + "\n"
+
+
+class Compiled:
+    def __init__(self, system):
+        self.source = generate(system)
+        namespace = {"__builtins__": {"bin": bin, "min": min, "max": max}}
+        code = compile(self.source, f"<gcu-model generated: {system.config.name}>", "exec")
+        exec(code, namespace)  # noqa: S102 - source generated from ground terms, never from spec text
+        self.expand = namespace["expand"]
+        self.successors = namespace["successors"]
+        self.first_violation = namespace["first_violation"]
+        self.goals = namespace["goals"]

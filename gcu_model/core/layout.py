@@ -1,0 +1,145 @@
+"""Where each variable of each instance lives in a state tuple, for one configuration.
+
+A state is a flat tuple of small values: bools, ints, enum indexes and set bit masks,
+one slot per (instance, variable), in a fixed order. Equal states are equal tuples, so
+they hash equal and the graph has one node per state (design.md, Semantics).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..spec.errors import InvalidSpec
+from ..spec.model import Config, Spec
+from ..spec.types import BoolT, EnumT, IntT, RefT, SetT
+
+
+@dataclass(frozen=True)
+class Instance:
+    family: str
+    index: int         # global index within the family
+    label: str         # host, card0, card0.vf1, vm0
+    parent: int | None  # index in the parent family
+
+
+@dataclass(frozen=True)
+class Slot:
+    index: int
+    family: str
+    instance: int
+    var: str
+    type: object
+    lo: int | None     # bounds of int slots, resolved for the configuration
+    hi: int | None
+    label: str         # card0.vf1.binding
+
+
+class Layout:
+    def __init__(self, spec: Spec, config: Config):
+        self.spec = spec
+        self.config = config
+        self.instances: dict[str, list[Instance]] = {}
+        for fname in _family_order(spec):
+            self.instances[fname] = self._instances_of(fname)
+        self.slots: list[Slot] = []
+        self.slot_of: dict[tuple, int] = {}
+        for fname, insts in self.instances.items():
+            fvars = spec.family_vars(fname)
+            fvars.sort(key=lambda v: (not v.is_control,))   # control states first, then declaration order
+            for inst in insts:
+                for var in fvars:
+                    lo = hi = None
+                    if isinstance(var.type, IntT):
+                        lo, hi = self.int_value(var.type.lo, var.where), self.int_value(var.type.hi, var.where)
+                    slot = Slot(len(self.slots), fname, inst.index, var.name, var.type, lo, hi,
+                                f"{inst.label}.{var.name}")
+                    self.slot_of[(fname, inst.index, var.name)] = slot.index
+                    self.slots.append(slot)
+        self.labels = {inst.label: inst for insts in self.instances.values() for inst in insts}
+
+    def int_value(self, v, where):
+        if isinstance(v, str):
+            return self.config.values[v]
+        if v is None:
+            raise where.error("int without bounds")
+        return v
+
+    def count(self, fname) -> int:
+        fam = self.spec.families[fname]
+        c = fam.count
+        if isinstance(c, str):
+            c = self.config.values[c]
+        if not isinstance(c, int) or c < 0:
+            raise InvalidSpec(f"config {self.config.name}: family '{fname}' count {c!r} is not a non-negative int",
+                              self.config.where.file, self.config.where.line, fname)
+        return c
+
+    def _instances_of(self, fname):
+        fam = self.spec.families[fname]
+        n = self.count(fname)
+        if fam.parent is None:
+            if n == 1 and fname == "host":
+                return [Instance(fname, 0, "host", None)]
+            return [Instance(fname, i, f"{fname}{i}", None) for i in range(n)]
+        out = []
+        for p in self.instances[fam.parent]:
+            for j in range(n):
+                out.append(Instance(fname, len(out), f"{p.label}.{fname}{j}", p.index))
+        return out
+
+    # ---- value encoding
+    @staticmethod
+    def encode(value, t):
+        if isinstance(t, RefT):
+            return -1 if value is None else value
+        if isinstance(t, EnumT):
+            return t.values.index(value)
+        if isinstance(t, SetT):
+            if isinstance(t.elem, EnumT):
+                mask = 0
+                for v in value:
+                    mask |= 1 << t.elem.values.index(v)
+                return mask
+            return frozenset(value)
+        return value
+
+    def decode(self, value, t):
+        if isinstance(t, RefT):
+            return None if value < 0 else self.instances[t.family][value].label
+        if isinstance(t, EnumT):
+            return t.values[value]
+        if isinstance(t, SetT) and isinstance(t.elem, EnumT):
+            return sorted(t.elem.values[i] for i in range(len(t.elem.values)) if value >> i & 1)
+        if isinstance(t, BoolT):
+            return bool(value)
+        return value
+
+    def describe(self, state) -> dict:
+        """A state as {slot label: readable value}."""
+        return {slot.label: self.decode(v, slot.type) for slot, v in zip(self.slots, state)}
+
+    def initial_states(self):
+        """Every combination of the variables' initial values (issue 2, item 6)."""
+        import itertools
+        choices = []
+        for slot in self.slots:
+            var = self.spec.vars[(slot.family, slot.var)]
+            values = self.config.initial.get((slot.family, slot.var), var.init)
+            choices.append([self.encode(v, slot.type) for v in values])
+        return [tuple(c) for c in itertools.product(*choices)]
+
+
+def _family_order(spec):
+    order, seen = [], set()
+
+    def visit(name):
+        if name in seen:
+            return
+        parent = spec.families[name].parent
+        if parent:
+            visit(parent)
+        seen.add(name)
+        order.append(name)
+
+    for name in spec.families:
+        visit(name)
+    return order

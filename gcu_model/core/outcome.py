@@ -1,0 +1,78 @@
+"""Actions and their outcomes: refusals are data, not exceptions (issue 2, item 4)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Action:
+    """A name plus parameters, e.g. write_sriov_numvfs(card=card0, n=4)."""
+    name: str
+    params: tuple = ()     # ((param, display value), ...) in declaration order
+
+    def __str__(self) -> str:
+        if not self.params:
+            return f"{self.name}()"
+        return f"{self.name}({', '.join(f'{k}={v}' for k, v in self.params)})"
+
+    def param(self, key):
+        return dict(self.params)[key]
+
+
+_ACTION_TEXT = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(?:\((.*)\))?\s*$")
+
+
+def parse_action_text(text: str):
+    """'name(k=v, ...)' -> (name, {k: 'v'}); None when it is not of that form."""
+    m = _ACTION_TEXT.match(text)
+    if not m:
+        return None
+    name, inner = m.group(1), (m.group(2) or "").strip()
+    params = {}
+    if inner:
+        for part in inner.split(","):
+            if "=" not in part:
+                return None
+            k, v = part.split("=", 1)
+            params[k.strip()] = v.strip()
+    return name, params
+
+
+@dataclass(frozen=True)
+class Accepted:
+    state: tuple
+    observations: tuple = ()
+    transition: str = ""        # id of the transition that fired
+    accepted = True
+
+    def summary(self) -> str:
+        return "accepted" + (": " + "; ".join(self.observations) if self.observations else "")
+
+
+@dataclass(frozen=True)
+class Refused:
+    state: tuple                # unchanged
+    errno: str
+    message: str
+    rule: str = ""              # the transition, check or action that refused
+    reqs: tuple = field(default=())
+    accepted = False
+
+    def summary(self) -> str:
+        return f"refused {self.errno}: {self.message}"
+
+
+@dataclass(frozen=True)
+class OutOfBounds:
+    """The action would take a counter past the configuration's exploration bound.
+
+    Not a behaviour of the driver: the model is bounded here, so the explorer neither
+    follows nor records it as a refusal."""
+    state: tuple
+    message: str
+    accepted = False
+    errno = None
+
+    def summary(self) -> str:
+        return f"beyond the model's bound: {self.message}"

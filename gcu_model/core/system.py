@@ -1,0 +1,258 @@
+"""One configuration of the spec, ground and ready to run (issue 2, item 4).
+
+`System` holds the closed set of actions of a configuration and, for each, its ground
+rules: action-level checks, then the candidate transitions (source states, selector,
+ordered guard checks with their errno, effect, destination). `step` interprets them with
+Python closures; `gcu_model.core.codegen` generates the explorer's fast successor
+function from the very same ground rules.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from ..spec.errors import InvalidSpec
+from ..spec.model import Config, Spec
+from ..spec.types import EnumT, IntT
+from . import closures
+from .ground import TRUE, Grounder, assigned_slots, is_lit
+from .layout import Layout
+from .outcome import Accepted, Action, OutOfBounds, Refused, parse_action_text
+
+
+@dataclass
+class Refusal:
+    """One way an action can be refused: errno, message, the rule and its requirement IDs."""
+    id: int
+    errno: str
+    message: str         # may still contain {state}
+    rule: str
+    reqs: tuple
+
+    def text(self, state_name: str) -> str:
+        return self.message.replace("{state}", state_name) if "{state}" in self.message else self.message
+
+
+@dataclass
+class GroundRule:
+    transition: object   # spec Transition
+    sources: tuple       # state indexes
+    when: tuple          # ground term
+    checks: tuple        # ((term, refusal id), ...)
+    effect: tuple        # ground statements
+    dest: int | None
+    observations: tuple
+    label: int           # edge label id: (action, transition) pair
+    bounded: tuple       # ((slot, lo, hi), ...) int slots the effect assigns
+
+
+@dataclass
+class GroundAction:
+    id: int
+    action: Action
+    decl: object         # spec ActionDecl
+    target: int          # instance index of the machine's family
+    control: int         # slot of the target machine's control state
+    states: tuple        # the machine's state names
+    checks: tuple        # ((term, refusal id), ...)
+    rules: tuple         # GroundRule, in spec order
+    otherwise: int       # refusal id when no rule applies
+
+
+class System:
+    def __init__(self, spec: Spec, config: Config | str):
+        if isinstance(config, str):
+            if config not in spec.configs:
+                raise KeyError(config)
+            config = spec.configs[config]
+        self.spec = spec
+        self.config = config
+        self.layout = Layout(spec, config)
+        self.grounder = Grounder(self.layout)
+        self.refusals: list[Refusal] = []
+        self._refusal_ids: dict = {}
+        self.labels: list[tuple] = []            # label id -> (action id, transition id)
+        self.actions: list[GroundAction] = []
+        self._build_actions()
+        self.by_text = {str(a.action): a for a in self.actions}
+        self.initial = self.layout.initial_states()
+        self.properties = [p for p in spec.properties if self.applies(p.when)]
+        self.invariants = [p for p in self.properties if p.kind == "invariant"]
+        self.goals = [p for p in self.properties if p.kind == "goal"]
+        env = {"params": {}, "self": None, "bound": {}}
+        self.invariant_terms = [self.grounder.term(p.expr, env) for p in self.invariants]
+        self.goal_terms = [self.grounder.term(p.expr, env) for p in self.goals]
+        self._step_fns = {}
+
+    def applies(self, when) -> bool:
+        if when is None:
+            return True
+        t = self.grounder.term(when, {"params": {}, "self": None, "bound": {}})
+        return bool(t[1])
+
+    # ------------------------------------------------------------ building
+    def refusal(self, errno, message, rule, reqs, params_fmt) -> int:
+        msg = _format(message, params_fmt)
+        key = (errno, msg, rule)
+        rid = self._refusal_ids.get(key)
+        if rid is None:
+            rid = len(self.refusals)
+            self.refusals.append(Refusal(rid, errno, msg, rule, tuple(reqs)))
+            self._refusal_ids[key] = rid
+        return rid
+
+    def _param_domain(self, p):
+        if p.is_instance:
+            return [(i.index, i.label) for i in self.layout.instances[p.type]]
+        kind = p.domain[0]
+        if kind == "range":
+            lo = self.layout.int_value(p.domain[1], p.where)
+            hi = self.layout.int_value(p.domain[2], p.where)
+            return [(v, str(v)) for v in range(lo, hi + 1)]
+        values = p.domain[1]
+        if isinstance(p.type, EnumT):
+            return [(p.type.values.index(v), v) for v in values]
+        return [(v, str(v).lower() if isinstance(v, bool) else str(v)) for v in values]
+
+    def _build_actions(self):
+        spec = self.spec
+        by_trigger = {}
+        for t in spec.transitions:
+            by_trigger.setdefault(t.trigger, []).append(t)
+        fmt_consts = {k: _display(v) for k, v in self.config.values.items()}
+        for decl in spec.actions.values():
+            machine = spec.machines[decl.machine]
+            domains = [self._param_domain(p) for p in decl.params]
+            for combo in itertools.product(*domains):
+                params = {p.name: v for p, (v, _) in zip(decl.params, combo)}
+                shown = tuple((p.name, label) for p, (_, label) in zip(decl.params, combo))
+                action = Action(decl.name, shown)
+                target = params[decl.target] if decl.target else 0
+                env = {"params": params, "self": target, "bound": {}}
+                fmt = dict(fmt_consts)
+                fmt.update({k: v for k, v in shown})
+                aid = len(self.actions)
+                checks = tuple((self.grounder.term(c.expr, env),
+                                self.refusal(c.errno, c.message, f"{decl.name}: check {i + 1}", c.reqs or decl.reqs, fmt))
+                               for i, c in enumerate(decl.checks))
+                rules = []
+                for t in by_trigger.get(decl.name, []):
+                    when = self.grounder.term(t.when, env) if t.when is not None else TRUE
+                    if is_lit(when) and not when[1]:
+                        continue
+                    tchecks = tuple((self.grounder.term(c.expr, env),
+                                     self.refusal(c.errno, c.message, f"{t.id} guard {i + 1}", c.reqs or t.reqs, fmt))
+                                    for i, c in enumerate(t.checks))
+                    effect = self.grounder.stmts(t.effect, env)
+                    bounded = []
+                    for slot in sorted(assigned_slots(effect)):
+                        s = self.layout.slots[slot]
+                        if isinstance(s.type, IntT):
+                            bounded.append((slot, s.lo, s.hi))
+                    label = len(self.labels)
+                    self.labels.append((aid, t.id))
+                    rules.append(GroundRule(
+                        t, tuple(machine.states.index(s) for s in t.sources), when, tchecks, effect,
+                        machine.states.index(t.dest) if t.dest is not None else None,
+                        tuple(_format(e, fmt) for e in t.emit), label, tuple(bounded)))
+                control = self.layout.slot_of[(machine.family, target, machine.control)]
+                otherwise = self.refusal(decl.otherwise_errno, decl.otherwise_message, f"{decl.name}: otherwise",
+                                         decl.reqs, {**fmt, "state": "{state}"})
+                self.actions.append(GroundAction(aid, action, decl, target, control, machine.states, checks,
+                                                 tuple(rules), otherwise))
+
+    # ------------------------------------------------------------ running
+    def action(self, text_or_action) -> GroundAction:
+        """Look an action up by its text, e.g. 'write_sriov_numvfs(card=card0, n=4)'."""
+        key = str(text_or_action)
+        ga = self.by_text.get(key)
+        if ga is None:
+            parsed = parse_action_text(key)
+            if parsed is not None:
+                name, params = parsed
+                decl = self.spec.actions.get(name)
+                if decl is not None:
+                    order = [p.name for p in decl.params]
+                    if set(params) == set(order):
+                        canon = Action(name, tuple((k, params[k]) for k in order))
+                        ga = self.by_text.get(str(canon))
+            if ga is None:
+                raise UnknownAction(key, self)
+        return ga
+
+    def _compiled(self, ga: GroundAction):
+        fn = self._step_fns.get(ga.id)
+        if fn is None:
+            fn = closures.compile_action(self, ga)
+            self._step_fns[ga.id] = fn
+        return fn
+
+    def step(self, state: tuple, action) -> object:
+        """Apply one action: Accepted (new state, observations), Refused (errno) or OutOfBounds."""
+        ga = action if isinstance(action, GroundAction) else self.action(action)
+        kind, a, b = self._compiled(ga)(state)
+        if kind == "ok":
+            rule = a
+            return Accepted(b, rule.observations, rule.transition.id)
+        if kind == "refused":
+            r = self.refusals[a]
+            return Refused(state, r.errno, r.text(ga.states[state[ga.control]]), r.rule, r.reqs)
+        return OutOfBounds(state, a)
+
+    def enabled(self, state: tuple) -> list:
+        """The actions accepted in `state`."""
+        return [ga.action for ga in self.actions if self.step(state, ga).accepted]
+
+    def check_invariants(self, state) -> list:
+        """Names of the invariants that `state` violates."""
+        out = []
+        for p, term in zip(self.invariants, self.invariant_terms):
+            if not closures.evaluate(term, state):
+                out.append(p.name)
+        return out
+
+    def describe(self, state) -> dict:
+        return self.layout.describe(state)
+
+    def state_summary(self, state) -> str:
+        """The slots that differ from the first initial state, as one line."""
+        base = self.initial[0]
+        parts = [f"{s.label}={self.layout.decode(v, s.type)}" for s, v, b in zip(self.layout.slots, state, base) if v != b]
+        return ", ".join(parts) if parts else "(initial values)"
+
+
+class UnknownAction(Exception):
+    def __init__(self, text, system):
+        import difflib
+        names = sorted({a.action.name for a in system.actions})
+        name = text.split("(")[0].strip()
+        if name in names:
+            examples = [str(a.action) for a in system.actions if a.action.name == name][:3]
+            msg = (f"action '{text}' is not one of this configuration's actions; "
+                   f"{name} takes e.g. {', '.join(examples)}")
+        else:
+            close = difflib.get_close_matches(name, names, n=1)
+            msg = f"unknown action '{name}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+        super().__init__(msg)
+
+
+def _display(v):
+    if isinstance(v, frozenset):
+        return ",".join(str(x) for x in sorted(v))
+    if isinstance(v, bool):
+        return str(v).lower()
+    return str(v)
+
+
+def _format(template: str, values: dict) -> str:
+    out = template
+    for k, v in values.items():
+        out = out.replace("{" + k + "}", str(v))
+    return out
+
+
+def build(spec: Spec, config_name: str) -> System:
+    if config_name not in spec.configs:
+        raise InvalidSpec(f"unknown configuration '{config_name}' (known: {', '.join(spec.configs)})",
+                          culprit=config_name)
+    return System(spec, spec.configs[config_name])

@@ -1,0 +1,293 @@
+"""Breadth-first exploration of one configuration into a networkx graph (issue 2, item 6).
+
+Nodes are integers (the index of a state in `states`), states are small tuples, edges
+carry the label ids of the (action, transition) pairs that lead along them. Every
+invariant is checked in every state; a violation keeps the shortest path from an
+initial state, which BFS finds first. Refusals are recorded per state as interned
+tuples of (action id, refusal id): many states share one refusal pattern.
+"""
+from __future__ import annotations
+
+import gc
+import time
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from ..core.codegen import Compiled
+from ..core.outcome import Action
+
+
+@dataclass
+class Violation:
+    invariant: str
+    reqs: tuple
+    state: int
+    path: list          # [Action, ...] from an initial state
+    initial: int        # the initial state the path starts from
+
+
+@dataclass
+class Exploration:
+    system: object
+    states: list
+    initial: list                 # node ids of the initial states
+    parent: list                  # node -> (predecessor, label) or None
+    graph: object                 # nx.DiGraph or None
+    refusals: list                # node -> tuple((action id, refusal id), ...)
+    transitions: int              # labelled transitions (edges counted per action)
+    violations: list
+    goals: dict                   # goal name -> node id or None
+    fired: set                    # label ids that fired
+    bound_hits: int
+    deadlocks: list               # nodes with no way out
+    seconds: float
+    truncated: bool = False
+    slot_values: dict = field(default_factory=dict)
+
+    # ---- reading results
+    @property
+    def config(self):
+        return self.system.config.name
+
+    @property
+    def edge_count(self) -> int:
+        return self.graph.number_of_edges() if self.graph is not None else self.transitions
+
+    def path_to(self, node: int) -> list:
+        """The actions of the shortest path (in BFS order) from an initial state to `node`."""
+        out = []
+        while self.parent[node] is not None:
+            pred, label = self.parent[node]
+            out.append(self.system.actions[self.system.labels[label][0]].action)
+            node = pred
+        out.reverse()
+        return out
+
+    def root_of(self, node: int) -> int:
+        while self.parent[node] is not None:
+            node = self.parent[node][0]
+        return node
+
+    def refused(self, node: int) -> list:
+        """[(Action, errno, message)] refused in state `node`."""
+        sysm = self.system
+        out = []
+        for aid, rid in self.refusals[node]:
+            ga = sysm.actions[aid]
+            r = sysm.refusals[rid]
+            out.append((ga.action, r.errno, r.text(ga.states[self.states[node][ga.control]])))
+        return out
+
+    def refusal_count(self) -> int:
+        return sum(len(r) for r in self.refusals)
+
+    def refusal_kinds(self) -> set:
+        """Distinct (action name, errno) pairs refused anywhere."""
+        sysm = self.system
+        kinds = set()
+        for pattern in set(self.refusals):
+            for aid, rid in pattern:
+                kinds.add((sysm.actions[aid].action.name, sysm.refusals[rid].errno))
+        return kinds
+
+    def never_fired(self) -> list:
+        """Ids of the spec's transitions that no explored step took."""
+        fired_ids = {self.system.labels[label][1] for label in self.fired}
+        return [t.id for t in self.system.spec.transitions if t.id not in fired_ids]
+
+    def unreached_states(self) -> list:
+        """'machine.state' names that no explored state had on any instance."""
+        sysm = self.system
+        out = []
+        for m in sysm.spec.machines.values():
+            slots = [s.index for s in sysm.layout.slots if s.family == m.family and s.var == m.control]
+            if not slots:
+                continue
+            seen = set()
+            for slot in slots:
+                seen |= self.slot_values.get(slot, set())
+            out.extend(f"{m.name}.{st}" for k, st in enumerate(m.states) if k not in seen)
+        return out
+
+
+def explore(system, graph: bool = True, max_states: int | None = None, compiled: Compiled | None = None,
+            progress=None) -> Exploration:
+    """Explore every state reachable from the configuration's initial states."""
+    # The search allocates millions of small containers and creates no cycles; the
+    # cyclic garbage collector would only rescan them over and over.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _explore(system, graph, max_states, compiled, progress)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _explore(system, graph, max_states, compiled, progress) -> Exploration:
+    start = time.perf_counter()
+    comp = compiled or compiled_for(system)
+    expand, first_violation = comp.expand, comp.first_violation
+    index: dict = {}
+    states: list = []
+    parent: list = []
+    for s in system.initial:
+        if s not in index:
+            index[s] = len(states)
+            states.append(s)
+            parent.append(None)
+    initial = list(range(len(states)))
+    refusals: list = []
+    patterns: dict = {}
+    fired: set = set()
+    bound_hits = 0
+    deadlocks = []
+    violations = []
+    violated = set()
+    goal_fns = list(comp.goals)
+    goal_hit = [None] * len(goal_fns)
+    pending_goals = list(range(len(goal_fns)))
+
+    def visit(node, s):
+        nonlocal pending_goals
+        if first_violation(s) >= 0:
+            for name in system.check_invariants(s):
+                if name not in violated:
+                    violated.add(name)
+                    inv = next(p for p in system.invariants if p.name == name)
+                    violations.append((name, inv.reqs, node))
+        if pending_goals:
+            still = []
+            for k in pending_goals:
+                if goal_fns[k](s):
+                    goal_hit[k] = node
+                else:
+                    still.append(k)
+            pending_goals = still
+
+    g = nx.DiGraph() if graph else None
+    if graph:
+        # Fill networkx's own adjacency dicts as the search goes (what add_edges_from does,
+        # without a second pass over millions of edges). Edge data dicts are shared between
+        # edges with the same labels, so treat them as read-only.
+        node_attr, succ_adj, pred_adj = g._node, g._succ, g._pred
+        for node in initial:
+            node_attr[node] = {}
+            succ_adj[node] = {}
+            pred_adj[node] = {}
+    single = [{"labels": (label,)} for label in range(len(system.labels))]
+    edge_data: dict = {}
+    for node in initial:
+        visit(node, states[node])
+    truncated = False
+    transitions = 0
+    fired_add = fired.add
+    i = 0
+    while i < len(states):
+        s = states[i]
+        succ, refused, bound = expand(s)
+        if bound:
+            bound_hits += len(bound)
+        key = tuple(refused)
+        refusals.append(patterns.setdefault(key, key))
+        transitions += len(succ)
+        way_out = False
+        out = succ_adj[i] if graph else None
+        for label, t in succ:
+            j = i if t is s else index.get(t)
+            if j is None:
+                if max_states is not None and len(states) >= max_states:
+                    truncated = True
+                    continue
+                j = len(states)
+                index[t] = j
+                states.append(t)
+                parent.append((i, label))
+                if graph:
+                    node_attr[j] = {}
+                    succ_adj[j] = {}
+                    pred_adj[j] = {}
+                visit(j, t)
+            if j != i:
+                way_out = True
+            if graph:
+                d = out.get(j)
+                if d is None:
+                    d = single[label]
+                else:
+                    labels = d["labels"] + (label,)
+                    d = edge_data.get(labels)
+                    if d is None:
+                        d = edge_data[labels] = {"labels": labels}
+                out[j] = d
+                pred_adj[j][i] = d
+            fired_add(label)
+        if not way_out:
+            deadlocks.append(i)
+        i += 1
+        if progress is not None and not i & 0x3FFF:
+            progress(i, len(states))
+
+    slot_values = {k: set(x[k] for x in states) for k in _control_slots(system)} if states else {}
+    result = Exploration(system, states, initial, parent, g, refusals, transitions, [], {}, fired, bound_hits,
+                         deadlocks, 0.0, truncated, slot_values)
+    for name, reqs, node in violations:
+        result.violations.append(Violation(name, reqs, node, result.path_to(node), result.root_of(node)))
+    result.goals = {p.name: hit for p, hit in zip(system.goals, goal_hit)}
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _control_slots(system):
+    controls = {(m.family, m.control) for m in system.spec.machines.values()}
+    return [s.index for s in system.layout.slots if (s.family, s.var) in controls]
+
+
+def count_states(system, compiled: Compiled | None = None) -> int:
+    """States reachable from the initial ones, with no graph, refusals or invariants."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _count(system, compiled)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _count(system, compiled) -> int:
+    comp = compiled or compiled_for(system)
+    successors = comp.successors
+    seen = set(system.initial)
+    frontier = list(seen)
+    add = seen.add
+    while frontier:
+        nxt = []
+        push = nxt.append
+        for s in frontier:
+            for t in successors(s):
+                if t not in seen:
+                    add(t)
+                    push(t)
+        frontier = nxt
+    return len(seen)
+
+
+def compiled_for(system) -> Compiled:
+    comp = getattr(system, "_compiled_fast", None)
+    if comp is None:
+        comp = Compiled(system)
+        system._compiled_fast = comp
+    return comp
+
+
+def replay(system, actions, initial=None):
+    """Apply actions one by one from an initial state; returns [(Action, Outcome)]."""
+    state = system.initial[0] if initial is None else initial
+    out = []
+    for a in actions:
+        outcome = system.step(state, a)
+        out.append((a if isinstance(a, Action) else system.action(a).action, outcome))
+        if outcome.accepted:
+            state = outcome.state
+    return out

@@ -1,0 +1,688 @@
+"""Read a spec tree (specs/) into a validated `Spec` (issue 2, items 2 and 3).
+
+Layout of a spec tree:
+  requirements.yaml   requirement IDs with kind, guide section and a one-line summary
+  constants.yaml      enums, typed config constants, per-product and per-part values
+  families.yaml       instance families (host, card, vf, vm ...) and their sizes
+  configs.yaml        the embedded configurations
+  machines/*.yaml     one state machine a file: states, variables, actions, transitions,
+                      invariants and goals
+Every problem raises InvalidSpec naming file, line and culprit.
+"""
+from __future__ import annotations
+
+import errno as errno_mod
+import re
+import string
+from pathlib import Path
+
+from .errors import InvalidSpec, Where
+from .expr import Scope, check_effect, check_expr
+from .model import (ActionDecl, Check, Config, Constant, Family, Machine, Param, Property,
+                    Requirement, Spec, Transition, Var)
+from .types import BOOL, BoolT, EnumT, IntT, RefT, SetT
+from .yamlfile import LDict, LList, read_yaml
+
+REQ_ID = re.compile(r"^[A-Z]+-\d+$")
+NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+KINDS = {"B", "C", "Q", "D", "O"}
+
+
+def default_spec_dir() -> Path:
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "specs", here.parent / "specs"):
+        if (candidate / "requirements.yaml").is_file():
+            return candidate
+    raise InvalidSpec("the embedded spec tree is missing (no specs/requirements.yaml next to the package)")
+
+
+def load_spec(root: Path | str | None = None) -> Spec:
+    root = Path(root) if root is not None else default_spec_dir()
+    if not root.is_dir():
+        raise InvalidSpec(f"spec directory not found: {root}", str(root))
+    return _Loader(root).load()
+
+
+class _SpecView:
+    """What the expression checker needs to see while the spec is still being built."""
+
+    def __init__(self, families, vars_, constants):
+        self.families = families
+        self.vars = vars_
+        self.constants = constants
+
+
+class _Loader:
+    def __init__(self, root: Path):
+        self.root = root
+        self.enums: dict[str, EnumT] = {}
+        self.assumptions: list = []
+
+    # ------------------------------------------------------------ helpers
+    def file(self, name):
+        path = self.root / name
+        if not path.is_file():
+            raise InvalidSpec(f"required spec file is missing: {name}", str(self.root / name))
+        return read_yaml(path, self.display(path))
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    @staticmethod
+    def mapping(value, where: Where, what: str) -> LDict:
+        if not isinstance(value, dict):
+            raise where.error(f"{what} must be a mapping, got {_kind(value)}")
+        return value
+
+    @staticmethod
+    def seq(value, where: Where, what: str, allow_scalar=False):
+        if allow_scalar and isinstance(value, (str, int)) and not isinstance(value, bool):
+            return [value]
+        if not isinstance(value, list):
+            raise where.error(f"{what} must be a list, got {_kind(value)}")
+        return value
+
+    @staticmethod
+    def keys(m: LDict, allowed: set, what: str, required=()):
+        for k in m:
+            if k not in allowed:
+                close = sorted(allowed)
+                raise m.where(k).error(f"unknown key '{k}' in {what} (allowed: {', '.join(close)})", str(k))
+        for k in required:
+            if k not in m:
+                raise m.where().error(f"{what} needs '{k}'", k)
+
+    def text(self, m: LDict, key, default=None, required=False):
+        if key not in m:
+            if required:
+                raise m.where().error(f"missing '{key}'", key)
+            return default
+        v = m[key]
+        if not isinstance(v, str):
+            raise m.where(key).error(f"'{key}' must be text, got {_kind(v)}", str(v))
+        return v
+
+    def name(self, value, where: Where, what: str):
+        if not isinstance(value, str) or not NAME.match(value):
+            raise where.error(f"{what} must be a lower-case identifier, got {value!r}", str(value))
+        return value
+
+    def reqs(self, m: LDict, key="reqs"):
+        if key not in m:
+            return ()
+        items = self.seq(m[key], m.where(key), "reqs", allow_scalar=True)
+        out = []
+        for i, rid in enumerate(items):
+            w = items.where(i) if isinstance(items, LList) else m.where(key)
+            if not isinstance(rid, str) or rid not in self.requirements:
+                close = [r for r in self.requirements if isinstance(rid, str) and r.split("-")[0] == rid.split("-")[0]]
+                hint = f" (known {rid.split('-')[0]} IDs: {close[0]}..{close[-1]})" if close else ""
+                raise w.error(f"unknown requirement ID '{rid}'{hint}", str(rid))
+            out.append(rid)
+        return tuple(out)
+
+    def errno(self, value, where: Where):
+        if not isinstance(value, str) or not value.isupper() or not hasattr(errno_mod, value):
+            raise where.error(f"unknown errno '{value}' (use a Linux name such as EBUSY)", str(value))
+        return value
+
+    def note_assumption(self, m: LDict):
+        if "assumption" in m:
+            text = self.text(m, "assumption")
+            self.assumptions.append((m.where("assumption"), text))
+            return text
+        return ""
+
+    # ------------------------------------------------------------ types
+    def parse_type(self, spec, where: Where, allow_int_bounds=True):
+        """`bool`, `int` (with min/max), an enum name, or `set[enum]` / `set[int]`."""
+        if isinstance(spec, str):
+            spec_d = {"type": spec}
+        else:
+            spec_d = spec
+        t = spec_d.get("type")
+        if t == "bool":
+            return BOOL
+        if t == "int":
+            return IntT(spec_d.get("min"), spec_d.get("max"))
+        if isinstance(t, str) and t.startswith("ref[") and t.endswith("]"):
+            fam = t[4:-1].strip()
+            if fam not in getattr(self, "families", {}):
+                raise where.error(f"unknown family '{fam}' in '{t}'", fam)
+            return RefT(fam)
+        if isinstance(t, str) and t.startswith("set[") and t.endswith("]"):
+            inner = t[4:-1].strip()
+            if inner == "int":
+                return SetT(IntT())
+            if inner in self.enums:
+                return SetT(self.enums[inner])
+            raise where.error(f"unknown element type '{inner}' in '{t}'", inner)
+        if isinstance(t, str) and t in self.enums:
+            return self.enums[t]
+        raise where.error(f"unknown type {t!r} (bool, int, set[E] or an enum: "
+                          f"{', '.join(sorted(self.enums))})", str(t))
+
+    def value(self, v, t, where: Where, what: str):
+        """A literal value of type t, as written in YAML."""
+        if isinstance(t, BoolT):
+            if not isinstance(v, bool):
+                raise where.error(f"{what}: expected true or false, got {v!r}", str(v))
+            return v
+        if isinstance(t, IntT):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise where.error(f"{what}: expected an int, got {v!r}", str(v))
+            return v
+        if isinstance(t, EnumT):
+            if v not in t.values:
+                raise where.error(f"{what}: '{v}' is not a value of {t.describe()}", str(v))
+            return v
+        if isinstance(t, RefT):
+            if v is not None:
+                raise where.error(f"{what}: a ref starts as null (no instance), got {v!r}", str(v))
+            return None
+        if isinstance(t, SetT):
+            if not isinstance(v, list):
+                raise where.error(f"{what}: expected a list for a set, got {v!r}", str(v))
+            return frozenset(self.value(x, t.elem, where, what) for x in v)
+        raise where.error(f"{what}: unsupported type")
+
+    # ------------------------------------------------------------ sections
+    def load(self) -> Spec:
+        self.load_requirements()
+        self.load_constants()
+        self.load_families()
+        self.load_configs()
+        self.load_machines()
+        spec = Spec(root=str(self.root), requirements=self.requirements, constants=self.constants,
+                    configs=self.configs, families=self.families, vars=self.vars,
+                    machines=self.machines, actions=self.actions, transitions=self.transitions,
+                    properties=self.properties, assumptions=self.assumptions)
+        self.resolve_config_initial()
+        from .static_checks import run_static_checks
+        run_static_checks(spec)
+        return spec
+
+    def load_requirements(self):
+        data = self.mapping(self.file("requirements.yaml"), Where("requirements.yaml", 1), "requirements.yaml")
+        self.keys(data, {"requirements"}, "requirements.yaml", required=["requirements"])
+        reqs = self.mapping(data["requirements"], data.where("requirements"), "requirements")
+        self.requirements = {}
+        for rid, body in reqs.items():
+            w = reqs.where(rid)
+            if not isinstance(rid, str) or not REQ_ID.match(rid):
+                raise w.error(f"requirement ID '{rid}' is not of the form ABC-1", str(rid))
+            body = self.mapping(body, w, f"requirement {rid}")
+            self.keys(body, {"kind", "section", "summary"}, f"requirement {rid}", required=["kind", "summary"])
+            kind = body["kind"]
+            if kind not in KINDS:
+                raise body.where("kind").error(f"requirement kind must be one of B C Q D O, got {kind!r}", str(kind))
+            self.requirements[rid] = Requirement(rid, kind, str(body.get("section", "")), self.text(body, "summary"))
+
+    def load_constants(self):
+        data = self.mapping(self.file("constants.yaml"), Where("constants.yaml", 1), "constants.yaml")
+        self.keys(data, {"enums", "constants", "products", "parts"}, "constants.yaml",
+                  required=["enums", "constants"])
+        enums = self.mapping(data["enums"], data.where("enums"), "enums")
+        for name, values in enums.items():
+            w = enums.where(name)
+            self.name(name, w, "an enum name")
+            values = self.seq(values, w, f"enum {name}")
+            if len(set(map(str, values))) != len(values) or not values:
+                raise w.error(f"enum '{name}' needs distinct values", name)
+            self.enums[name] = EnumT(name, tuple(str(v) for v in values))
+        consts = self.mapping(data["constants"], data.where("constants"), "constants")
+        self.constants = {}
+        for name, body in consts.items():
+            w = consts.where(name)
+            self.name(name, w, "a constant name")
+            body = self.mapping(body, w, f"constant {name}")
+            self.keys(body, {"type", "doc", "default"}, f"constant {name}", required=["type"])
+            t = self.parse_type(body, w)
+            self.constants[name] = Constant(name, t, self.text(body, "doc", ""), w)
+            if "default" in body:
+                self.constants[name].default = self.value(body["default"], t, body.where("default"), name)
+        self.tables = {}
+        for table, key_const in (("products", "product"), ("parts", "part_number")):
+            if table not in data:
+                continue
+            rows = self.mapping(data[table], data.where(table), table)
+            for row_key, row in rows.items():
+                rw = rows.where(row_key)
+                if key_const in self.constants:
+                    self.value(row_key, self.constants[key_const].type, rw, f"{table} key")
+                row = self.mapping(row, rw, f"{table}.{row_key}")
+                values = {}
+                for cname, cval in row.items():
+                    if cname not in self.constants:
+                        raise row.where(cname).error(f"unknown constant '{cname}' in {table}.{row_key}", cname)
+                    values[cname] = self.value(cval, self.constants[cname].type, row.where(cname), cname)
+                self.tables.setdefault(table, {})[row_key] = values
+
+    def load_families(self):
+        data = self.mapping(self.file("families.yaml"), Where("families.yaml", 1), "families.yaml")
+        self.keys(data, {"families"}, "families.yaml", required=["families"])
+        fams = self.mapping(data["families"], data.where("families"), "families")
+        self.families = {}
+        for name, body in fams.items():
+            w = fams.where(name)
+            self.name(name, w, "a family name")
+            body = self.mapping(body, w, f"family {name}")
+            self.keys(body, {"count", "parent", "doc"}, f"family {name}", required=["count"])
+            count = body["count"]
+            if isinstance(count, str):
+                if count not in self.constants or not isinstance(self.constants[count].type, IntT):
+                    raise body.where("count").error(f"family count '{count}' is not an int constant", count)
+            elif isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise body.where("count").error(f"family count must be a positive int or an int constant, got {count!r}",
+                                                str(count))
+            parent = body.get("parent")
+            if parent is not None and parent not in fams:
+                raise body.where("parent").error(f"unknown parent family '{parent}'", str(parent))
+            self.families[name] = Family(name, count, parent, self.text(body, "doc", ""), w)
+        if "host" not in self.families:
+            raise fams.where().error("families must include 'host' (count 1)", "host")
+
+    def load_configs(self):
+        data = self.mapping(self.file("configs.yaml"), Where("configs.yaml", 1), "configs.yaml")
+        self.keys(data, {"configs"}, "configs.yaml", required=["configs"])
+        cfgs = self.mapping(data["configs"], data.where("configs"), "configs")
+        self.configs = {}
+        self.pending_initial = []
+        for name, body in cfgs.items():
+            w = cfgs.where(name)
+            if not isinstance(name, str) or not re.match(r"^[a-z0-9][a-z0-9-]*$", name):
+                raise w.error(f"config name must be lower-case words joined by '-', got {name!r}", str(name))
+            body = self.mapping(body, w, f"config {name}")
+            self.keys(body, {"description", "values", "initial"}, f"config {name}", required=["values"])
+            raw = self.mapping(body["values"], body.where("values"), f"config {name} values")
+            values = {}
+            for cname, cval in raw.items():
+                if cname not in self.constants:
+                    raise raw.where(cname).error(f"unknown constant '{cname}' in config {name}", str(cname))
+                values[cname] = self.value(cval, self.constants[cname].type, raw.where(cname), cname)
+            # product and part tables fill in what the config does not say itself
+            merged = {}
+            for table, key in (("products", "product"), ("parts", "part_number")):
+                row_key = values.get(key)
+                if row_key is not None and row_key in self.tables.get(table, {}):
+                    merged.update(self.tables[table][row_key])
+            for cname, c in self.constants.items():
+                if cname not in values and cname not in merged and hasattr(c, "default"):
+                    merged[cname] = c.default
+            merged.update(values)
+            missing = [c for c in self.constants if c not in merged]
+            if missing:
+                raise w.error(f"config {name} gives no value for constant(s) {', '.join(missing)}", missing[0])
+            self.configs[name] = Config(name, self.text(body, "description", ""), merged, w)
+            if "initial" in body:
+                self.pending_initial.append((self.configs[name], body))
+        if not self.configs:
+            raise cfgs.where().error("no configurations defined")
+
+    def resolve_config_initial(self):
+        """A config may narrow a variable's initial values: `initial: {host.headers: [true]}`."""
+        for config, body in self.pending_initial:
+            init = self.mapping(body["initial"], body.where("initial"), f"config {config.name} initial")
+            for key, values in init.items():
+                w = init.where(key)
+                fam, _, var = str(key).partition(".")
+                if (fam, var) not in self.vars:
+                    raise w.error(f"config {config.name}: unknown variable '{key}' (write family.var)", str(key))
+                v = self.vars[(fam, var)]
+                values = values if isinstance(values, list) else [values]
+                parsed = tuple(self.value(x, v.type, w, str(key)) for x in values)
+                for x in parsed:
+                    if x not in v.init:
+                        raise w.error(f"config {config.name}: {key} = {x!r} is not among the variable's "
+                                      f"initial values {list(v.init)}", str(x))
+                if not parsed:
+                    raise w.error(f"config {config.name}: {key} needs at least one value", str(key))
+                config.initial[(fam, var)] = parsed
+
+    # ------------------------------------------------------------ machines
+    def load_machines(self):
+        mdir = self.root / "machines"
+        files = sorted(mdir.glob("*.yaml")) if mdir.is_dir() else []
+        if not files:
+            raise InvalidSpec("no machine files under machines/", self.display(mdir))
+        self.vars = {}
+        self.macros = {}
+        self.machines = {}
+        self.actions = {}
+        self.transitions = []
+        self.properties = []
+        raw = []
+        # pass 1: machines, states and variables (so expressions may refer to any of them)
+        for path in files:
+            data = read_yaml(path, self.display(path))
+            fw = Where(self.display(path), 1)
+            data = self.mapping(data, fw, self.display(path))
+            self.keys(data, {"machine", "family", "doc", "reqs", "states", "initial", "vars", "actions",
+                             "transitions", "invariants", "goals", "assumption", "control", "effects", "guards"},
+                      f"machine file {self.display(path)}", required=["machine", "family", "states", "initial"])
+            name = self.name(data["machine"], data.where("machine"), "a machine name")
+            if name in self.machines:
+                raise data.where("machine").error(f"machine '{name}' is defined twice", name)
+            if name in self.enums:
+                raise data.where("machine").error(f"machine '{name}' has the name of an enum", name)
+            control = self.name(data.get("control", name), data.where("control" if "control" in data else "machine"),
+                                "a control variable name")
+            for section in ("effects", "guards"):
+                if section in data:
+                    block = self.mapping(data[section], data.where(section), section)
+                    for mname, mbody in block.items():
+                        self.name(mname, block.where(mname), f"a name in {section}")
+                        if mname in self.macros:
+                            raise block.where(mname).error(f"'{mname}' is defined twice in effects/guards", mname)
+                        self.macros[mname] = (section, mbody, block, mname)
+            family = data["family"]
+            if family not in self.families:
+                raise data.where("family").error(f"unknown family '{family}'", str(family))
+            states = self.seq(data["states"], data.where("states"), "states")
+            for i, s in enumerate(states):
+                self.name(s, states.where(i), "a state name")
+            if len(set(states)) != len(states):
+                dup = next(s for s in states if states.count(s) > 1)
+                raise data.where("states").error(f"state '{dup}' is listed twice", dup)
+            initial = self.seq(data["initial"], data.where("initial"), "initial", allow_scalar=True)
+            for s in initial:
+                if s not in states:
+                    raise data.where("initial").error(f"initial state '{s}' is not one of the states", str(s))
+            note = self.note_assumption(data)
+            del note
+            machine = Machine(name, family, tuple(states), tuple(initial), self.reqs(data),
+                              self.text(data, "doc", ""), self.display(path), data.where("machine"), control)
+            self.machines[name] = machine
+            control_t = EnumT(name, tuple(states))
+            self.enums.setdefault(name, control_t)
+            self.add_var(Var(control, family, control_t, tuple(initial), f"control state of machine {name}",
+                             data.where("machine"), name, is_control=True), data.where("machine"))
+            if "vars" in data:
+                vs = self.mapping(data["vars"], data.where("vars"), "vars")
+                for vname, body in vs.items():
+                    w = vs.where(vname)
+                    self.name(vname, w, "a variable name")
+                    body = self.mapping(body, w, f"variable {vname}")
+                    self.keys(body, {"type", "min", "max", "init", "doc", "assumption"}, f"variable {vname}",
+                              required=["type", "init"])
+                    self.note_assumption(body)
+                    t = self.parse_type(body, w)
+                    if isinstance(t, IntT):
+                        for bound in ("min", "max"):
+                            b = body.get(bound)
+                            if b is None:
+                                raise w.error(f"int variable '{vname}' needs '{bound}' (the explorer is bounded)", vname)
+                            if isinstance(b, str) and (b not in self.constants or not isinstance(self.constants[b].type, IntT)):
+                                raise body.where(bound).error(f"'{bound}' of '{vname}' is not an int constant: '{b}'", b)
+                            if not isinstance(b, (int, str)) or isinstance(b, bool):
+                                raise body.where(bound).error(f"'{bound}' of '{vname}' must be an int or constant", str(b))
+                    if isinstance(t, SetT) and not isinstance(t.elem, EnumT):
+                        raise w.error(f"variable '{vname}': sets of ints are for constants only; use set[enum]", vname)
+                    inits = body["init"]
+                    inits = inits if isinstance(inits, list) and not isinstance(t, SetT) else [inits]
+                    if isinstance(t, SetT) and isinstance(body["init"], list) and body["init"] and isinstance(body["init"][0], list):
+                        inits = body["init"]
+                    values = tuple(self.value(v, t, body.where("init"), f"init of {vname}") for v in inits)
+                    if not values:
+                        raise body.where("init").error(f"variable '{vname}' needs at least one initial value", vname)
+                    self.add_var(Var(vname, family, t, values, self.text(body, "doc", ""), w, name), w)
+            raw.append((machine, data))
+        self.view = _SpecView(self.families, self.vars, self.constants)
+        # pass 2: actions
+        for machine, data in raw:
+            if "actions" in data:
+                acts = self.mapping(data["actions"], data.where("actions"), "actions")
+                for aname, body in acts.items():
+                    self.load_action(machine, aname, body, acts.where(aname))
+        # pass 3: transitions and properties
+        for machine, data in raw:
+            if "transitions" in data:
+                ts = self.seq(data["transitions"], data.where("transitions"), "transitions")
+                counters = {}
+                for i, body in enumerate(ts):
+                    self.load_transition(machine, body, ts.where(i), counters)
+            for kind in ("invariants", "goals"):
+                if kind in data:
+                    items = self.seq(data[kind], data.where(kind), kind)
+                    for i, body in enumerate(items):
+                        self.load_property(kind[:-1], body, items.where(i))
+        for aname, action in self.actions.items():
+            if not any(t.trigger == aname for t in self.transitions):
+                raise action.where.error(f"action '{aname}' has no transition; no state can ever accept it", aname)
+
+    def add_var(self, var: Var, where: Where):
+        key = (var.family, var.name)
+        if key in self.vars:
+            other = self.vars[key]
+            raise where.error(f"variable '{var.name}' of family '{var.family}' is already declared "
+                              f"by machine '{other.machine}' ({other.where})", var.name)
+        if var.name in self.families or var.name in self.constants:
+            raise where.error(f"variable '{var.name}' hides a family or constant of that name", var.name)
+        fam = self.families[var.family]
+        if fam.parent == var.name:
+            raise where.error(f"variable '{var.name}' hides the parent field of family '{var.family}'", var.name)
+        self.vars[key] = var
+
+    def load_action(self, machine: Machine, aname, body, w: Where):
+        self.name(aname, w, "an action name")
+        if aname in self.actions:
+            raise w.error(f"action '{aname}' is defined twice (first in machine "
+                          f"'{self.actions[aname].machine}')", aname)
+        body = self.mapping(body if body is not None else _ldict({}, w), w, f"action {aname}")
+        self.keys(body, {"params", "checks", "otherwise", "reqs", "doc", "assumption"}, f"action {aname}")
+        self.note_assumption(body)
+        params = []
+        if "params" in body:
+            ps = self.mapping(body["params"], body.where("params"), "params")
+            for pname, pspec in ps.items():
+                pw = ps.where(pname)
+                self.name(pname, pw, "a parameter name")
+                # a parameter may share its family's name (card: card); in `card[card]` the
+                # subscript base is the family and the index the parameter
+                if pname in self.constants or (machine.family, pname) in self.vars:
+                    raise pw.error(f"parameter '{pname}' hides a constant or variable of that name", pname)
+                params.append(self.load_param(pname, pspec, pw))
+        targets = [p.name for p in params if p.is_instance and p.type == machine.family]
+        fam = self.families[machine.family]
+        if len(targets) > 1:
+            raise w.error(f"action '{aname}' has several {machine.family} parameters "
+                          f"({', '.join(targets)}); cannot tell which instance it drives", aname)
+        if not targets and not (fam.count == 1 and fam.parent is None):
+            raise w.error(f"action '{aname}' of machine '{machine.name}' needs a parameter of type "
+                          f"{machine.family} to say which instance it drives", aname)
+        target = targets[0] if targets else None
+        scope = Scope(self.view, machine.family, {p.name: p for p in params})
+        checks = tuple(self.load_checks(body, "checks", scope, f"action {aname}"))
+        other = body.get("otherwise")
+        if other is None:
+            oerr, omsg = "EINVAL", f"{aname}: not expected in state {{state}}"
+        else:
+            other = self.mapping(other, body.where("otherwise"), "otherwise")
+            self.keys(other, {"errno", "message"}, "otherwise", required=["errno", "message"])
+            oerr = self.errno(other["errno"], other.where("errno"))
+            omsg = self.text(other, "message")
+            self.template(omsg, other.where("message"), params, extra={"state"})
+        self.actions[aname] = ActionDecl(aname, machine.name, tuple(params), target, checks, oerr, omsg,
+                                     self.reqs(body), self.text(body, "doc", ""), w)
+
+    def load_param(self, pname, pspec, pw: Where) -> Param:
+        if isinstance(pspec, str) and pspec in self.families:
+            return Param(pname, pspec, None, pw)
+        pspec = self.mapping(pspec, pw, f"parameter {pname}")
+        self.keys(pspec, {"type", "range", "values"}, f"parameter {pname}")
+        t = pspec.get("type")
+        if t in self.families:
+            return Param(pname, t, None, pw)
+        if "range" in pspec:
+            r = pspec["range"]
+            if not (isinstance(r, list) and len(r) == 2 and all(isinstance(x, (int, str)) and not isinstance(x, bool) for x in r)):
+                raise pspec.where("range").error("range must be [lo, hi] (ints or int constants)", str(r))
+            for x in r:
+                if isinstance(x, str) and (x not in self.constants or not isinstance(self.constants[x].type, IntT)):
+                    raise pspec.where("range").error(f"range bound '{x}' is not an int constant", x)
+            return Param(pname, IntT(), ("range", r[0], r[1]), pw)
+        if t is None:
+            raise pw.error(f"parameter '{pname}' needs a family name, a 'range' or a 'type'", pname)
+        ptype = self.parse_type(pspec, pw)
+        if isinstance(ptype, EnumT):
+            vals = pspec.get("values", list(ptype.values))
+            vals = tuple(self.value(v, ptype, pspec.where("values") if "values" in pspec else pw, pname) for v in vals)
+            return Param(pname, ptype, ("values", vals), pw)
+        if isinstance(ptype, BoolT):
+            return Param(pname, ptype, ("values", (False, True)), pw)
+        if isinstance(ptype, IntT) and "values" in pspec:
+            vals = tuple(self.value(v, ptype, pspec.where("values"), pname) for v in pspec["values"])
+            return Param(pname, ptype, ("values", vals), pw)
+        raise pw.error(f"parameter '{pname}': give an int 'range', 'values', a bool or an enum type", pname)
+
+    def load_checks(self, body, key, scope, what):
+        if key not in body:
+            return []
+        items = self.seq(body[key], body.where(key), f"{what} {key}")
+        out = []
+        for i, c in enumerate(items):
+            cw = items.where(i)
+            c = self.mapping(c, cw, f"a check of {what}")
+            if "use" in c:
+                self.keys(c, {"use"}, "a 'use' item")
+                section, mbody, block, mname = self.macro(c, "guards")
+                holder = _ldict({"guard": mbody}, block.where(mname))
+                holder.key_lines["guard"] = block.key_lines[mname]
+                out.extend(self.load_checks(holder, "guard", scope, f"guard '{mname}'"))
+                continue
+            self.keys(c, {"require", "errno", "message", "reqs", "assumption"}, f"a check of {what}",
+                      required=["require", "errno", "message"])
+            self.note_assumption(c)
+            src = c["require"]
+            src = "True" if src is True else ("False" if src is False else src)
+            ir = check_expr(src, c.value_where("require"), scope)
+            err = self.errno(c["errno"], c.where("errno"))
+            msg = self.text(c, "message")
+            self.template(msg, c.where("message"), list(scope.params.values()), extra={"state"})
+            out.append(Check(ir, src, err, msg, self.reqs(c), cw))
+        return out
+
+    def macro(self, item, section):
+        name = item["use"]
+        if name not in self.macros:
+            known = [k for k, v in self.macros.items() if v[0] == section]
+            raise item.where("use").error(f"unknown {section[:-1]} block '{name}' (known: {', '.join(known) or 'none'})",
+                                          str(name))
+        found = self.macros[name]
+        if found[0] != section:
+            raise item.where("use").error(f"'{name}' is in '{found[0]}', not '{section}'", name)
+        return found
+
+    def load_effect(self, body, scope, depth=0):
+        """An effect is text, or a list of texts and {use: name} blocks from an `effects:` section."""
+        value = body["effect"]
+        if isinstance(value, str):
+            return check_effect(value, body.value_where("effect"), scope)
+        items = self.seq(value, body.where("effect"), "effect")
+        out = []
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                holder = _ldict({"effect": item}, items.where(i))
+                holder.value_lines["effect"] = items.item_lines[i]
+                out.extend(check_effect(item, holder.value_where("effect"), scope))
+            elif isinstance(item, dict) and "use" in item:
+                self.keys(item, {"use"}, "a 'use' item")
+                _, mbody, block, mname = self.macro(item, "effects")
+                if depth > 8:
+                    raise item.where("use").error(f"effect block '{mname}' uses itself", mname)
+                holder = _ldict({"effect": mbody}, block.where(mname))
+                holder.key_lines["effect"] = block.key_lines[mname]
+                holder.value_lines["effect"] = block.value_lines[mname]
+                out.extend(self.load_effect(holder, scope, depth + 1))
+            else:
+                raise items.where(i).error("an effect item is text or {use: name}", str(item))
+        return tuple(out)
+
+    def template(self, text, w: Where, params, extra=()):
+        allowed = {p.name for p in params} | set(self.constants) | set(extra)
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        except ValueError as exc:
+            raise w.error(f"bad message template: {exc}", text) from None
+        for f in fields:
+            if f not in allowed:
+                raise w.error(f"message template names unknown field '{{{f}}}'", f)
+
+    def load_transition(self, machine: Machine, body, w: Where, counters):
+        body = self.mapping(body, w, "a transition")
+        self.keys(body, {"trigger", "source", "dest", "when", "guard", "effect", "emit", "reqs", "assumption", "doc"},
+                  "a transition", required=["trigger", "source"])
+        trigger = body["trigger"]
+        if trigger not in self.actions:
+            close = [a for a in self.actions if a.startswith(str(trigger)[:4])]
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise body.where("trigger").error(f"unknown action '{trigger}' as trigger{hint}", str(trigger))
+        action = self.actions[trigger]
+        if action.machine != machine.name:
+            raise body.where("trigger").error(f"action '{trigger}' belongs to machine '{action.machine}', "
+                                              f"not '{machine.name}'", trigger)
+        src = body["source"]
+        sources = machine.states if src == "*" else tuple(self.seq(src, body.where("source"), "source", allow_scalar=True))
+        for s in sources:
+            if s not in machine.states:
+                raise body.where("source").error(f"unknown state '{s}' of machine '{machine.name}'", str(s))
+        dest = body.get("dest")
+        if dest is not None and dest not in machine.states:
+            raise body.where("dest").error(f"unknown state '{dest}' of machine '{machine.name}'", str(dest))
+        scope = Scope(self.view, machine.family, {p.name: p for p in action.params}, own_control=machine.control)
+        when_src = body.get("when")
+        when = None
+        if when_src is not None:
+            when_src = "True" if when_src is True else ("False" if when_src is False else when_src)
+            when = check_expr(when_src, body.value_where("when"), scope)
+        checks = tuple(self.load_checks(body, "guard", scope, f"transition {trigger}"))
+        effect = ()
+        if "effect" in body:
+            effect = self.load_effect(body, scope)
+        emit = ()
+        if "emit" in body:
+            items = self.seq(body["emit"], body.where("emit"), "emit", allow_scalar=True)
+            for e in items:
+                if not isinstance(e, str):
+                    raise body.where("emit").error("emit lines must be text", str(e))
+                self.template(e, body.where("emit"), action.params)
+            emit = tuple(items)
+        n = counters.get(trigger, 0) + 1
+        counters[trigger] = n
+        t = Transition(f"{machine.name}.{trigger}#{n}", machine.name, trigger, tuple(sources), dest, when,
+                       when_src or "", checks, effect, emit, self.reqs(body) or action.reqs,
+                       self.note_assumption(body), w)
+        machine.transitions.append(t)
+        self.transitions.append(t)
+
+    def load_property(self, kind, body, w: Where):
+        body = self.mapping(body, w, f"a {kind}")
+        self.keys(body, {"name", "expr", "when", "reqs", "doc", "assumption"}, f"a {kind}",
+                  required=["name", "expr"])
+        name = self.name(body["name"], body.where("name"), f"a {kind} name")
+        if any(p.name == name for p in self.properties):
+            raise body.where("name").error(f"{kind} '{name}' is defined twice", name)
+        self.note_assumption(body)
+        ir = check_expr(body["expr"], body.value_where("expr"), Scope(self.view))
+        when = None
+        if "when" in body:
+            when = check_expr(body["when"], body.value_where("when"), Scope(self.view, constants_only=True))
+        self.properties.append(Property(name, kind, ir, body["expr"], when, self.reqs(body),
+                                        self.text(body, "doc", ""), w))
+
+
+def _kind(v):
+    if v is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "text", bool: "a bool", int: "a number"}.get(
+        type(v) if type(v) in (dict, list, str, bool, int) else
+        (dict if isinstance(v, dict) else list if isinstance(v, list) else type(v)), type(v).__name__)
+
+
+def _ldict(d, w):
+    out = LDict(d)
+    out.file, out.line, out.key_lines, out.value_lines = w.file, w.line, {}, {}
+    return out

@@ -1,0 +1,153 @@
+"""The loaded, validated spec: plain data, independent of any configuration."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import Where
+
+
+@dataclass
+class Requirement:
+    id: str
+    kind: str          # B C Q D O (requirements.md)
+    section: str
+    summary: str
+
+
+@dataclass
+class Constant:
+    name: str
+    type: object
+    doc: str
+    where: Where
+
+
+@dataclass
+class Config:
+    name: str
+    description: str
+    values: dict       # constant name -> python value (enum: str, set: frozenset)
+    where: Where
+    initial: dict = field(default_factory=dict)   # (family, var) -> initial values it narrows to
+
+
+@dataclass
+class Family:
+    """Instances of one kind (host, card, VF slot, VM ...), sized by a configuration."""
+    name: str
+    count: object      # int or constant name; per parent when parent is set
+    parent: str | None
+    doc: str
+    where: Where
+
+
+@dataclass
+class Var:
+    name: str
+    family: str
+    type: object
+    init: tuple        # one or more initial values (several give several initial states)
+    doc: str
+    where: Where
+    machine: str       # the machine that declares it
+    is_control: bool = False
+
+
+@dataclass
+class Param:
+    name: str
+    type: object       # a Family name (str) for instance parameters, else a value type
+    domain: object     # for value types: ("range", lo, hi) or ("values", tuple)
+    where: Where
+
+    @property
+    def is_instance(self) -> bool:
+        return isinstance(self.type, str)
+
+
+@dataclass
+class Check:
+    """One ordered condition of a guard; the first failing one decides the refusal."""
+    expr: object       # checked expression IR
+    source: str
+    errno: str
+    message: str
+    reqs: tuple
+    where: Where
+
+
+@dataclass
+class ActionDecl:
+    """Something a user or the world does (a command, a sysfs write, an event)."""
+    name: str
+    machine: str
+    params: tuple      # of Param
+    target: str | None  # name of the instance parameter that selects the machine instance
+    checks: tuple      # Checks evaluated before any transition is chosen
+    otherwise_errno: str
+    otherwise_message: str
+    reqs: tuple
+    doc: str
+    where: Where
+
+
+@dataclass
+class Transition:
+    id: str            # machine.trigger#n, stable for reports
+    machine: str
+    trigger: str
+    sources: tuple     # state names
+    dest: str | None   # None: stay
+    when: object       # selector IR (None: always)
+    when_source: str
+    checks: tuple      # of Check
+    effect: tuple      # statement IR
+    emit: tuple        # observation templates
+    reqs: tuple
+    assumption: str
+    where: Where
+
+
+@dataclass
+class Machine:
+    name: str
+    family: str
+    states: tuple
+    initial: tuple     # initial state(s)
+    reqs: tuple
+    doc: str
+    file: str
+    where: Where
+    control: str       # the family variable that holds this machine's state
+    transitions: list = field(default_factory=list)
+
+
+@dataclass
+class Property:
+    """An invariant (must hold in every reachable state) or a goal (must be reachable)."""
+    name: str
+    kind: str          # "invariant" | "goal"
+    expr: object
+    source: str
+    when: object       # constant-only expression choosing the configurations, or None
+    reqs: tuple
+    doc: str
+    where: Where
+
+
+@dataclass
+class Spec:
+    root: str
+    requirements: dict
+    constants: dict
+    configs: dict
+    families: dict
+    vars: dict         # (family, name) -> Var
+    machines: dict
+    actions: dict
+    transitions: list
+    properties: list
+    assumptions: list  # (where, text): every ASSUMPTION note
+
+    def family_vars(self, family: str) -> list:
+        return [v for (f, _), v in self.vars.items() if f == family]
