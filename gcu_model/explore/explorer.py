@@ -92,9 +92,16 @@ class Exploration:
         return kinds
 
     def never_fired(self) -> list:
-        """Ids of the spec's transitions that no explored step took."""
-        fired_ids = {self.system.labels[label][1] for label in self.fired}
-        return [t.id for t in self.system.spec.transitions if t.id not in fired_ids]
+        """Ids of the spec's transitions that no explored state ever selected: neither
+        accepted, nor refused by one of the transition's own guard checks."""
+        sysm = self.system
+        used = {sysm.labels[label][1] for label in self.fired}
+        for pattern in set(self.refusals):
+            for _, rid in pattern:
+                rule = sysm.refusals[rid].rule
+                if " guard " in rule:
+                    used.add(rule.split(" guard ")[0])
+        return [t.id for t in sysm.spec.transitions if t.id not in used]
 
     def unreached_states(self) -> list:
         """'machine.state' names that no explored state had on any instance."""

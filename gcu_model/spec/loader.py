@@ -395,6 +395,7 @@ class _Loader:
             del note
             machine = Machine(name, family, tuple(states), tuple(initial), self.reqs(data),
                               self.text(data, "doc", ""), self.display(path), data.where("machine"), control)
+            machine.state_where = {st: states.where(i) for i, st in enumerate(states)}
             self.machines[name] = machine
             control_t = EnumT(name, tuple(states))
             self.enums.setdefault(name, control_t)

@@ -120,6 +120,7 @@ class Machine:
     where: Where
     control: str       # the family variable that holds this machine's state
     transitions: list = field(default_factory=list)
+    state_where: dict = field(default_factory=dict)   # state name -> Where of its entry
 
 
 @dataclass

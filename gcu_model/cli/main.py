@@ -1,0 +1,236 @@
+"""The `gcu-model` command line (issue 2, item 7).
+
+Exit status: 0 all good, 1 an invariant violated or a goal not reached, 2 bad input
+(a malformed spec, an unknown configuration, a bad option). No traceback for a user
+mistake: InvalidSpec and usage errors are printed as one clear message.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..spec.errors import InvalidSpec
+from ..spec.loader import load_spec
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageProblem(click.ClickException):
+    exit_code = EXIT_USAGE
+
+    def show(self, file=None):
+        click.echo(f"gcu-model: error: {self.format_message()}", err=True)
+
+
+def specs_option(fn):
+    return click.option("--specs", "specs_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Read this spec tree instead of the embedded one.")(fn)
+
+
+def load(specs_dir):
+    try:
+        return load_spec(specs_dir)
+    except InvalidSpec as exc:
+        raise UsageProblem(f"invalid spec: {exc}") from None
+
+
+def pick_configs(spec, names):
+    if not names:
+        return list(spec.configs)
+    for name in names:
+        if name not in spec.configs:
+            import difflib
+            close = difflib.get_close_matches(name, list(spec.configs), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise UsageProblem(f"unknown configuration '{name}'{hint}; known: {', '.join(spec.configs)}")
+    return list(dict.fromkeys(names))
+
+
+def system_for(spec, name):
+    from ..core.system import System
+    try:
+        return System(spec, spec.configs[name])
+    except InvalidSpec as exc:
+        raise UsageProblem(f"invalid spec: {exc}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gcu-model", prog_name="gcu-model")
+def cli():
+    """gcu-model: a formal, executable model of the Enflame GCU kernel driver."""
+
+
+@cli.command("configs")
+@specs_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def configs_cmd(specs_dir, as_json):
+    """List the embedded configurations."""
+    spec = load(specs_dir)
+    rows = []
+    for c in spec.configs.values():
+        values = {k: (sorted(v) if isinstance(v, frozenset) else v) for k, v in c.values.items()}
+        rows.append({"name": c.name, "description": c.description, "values": values,
+                     "initial": {f"{f}.{v}": list(x) for (f, v), x in c.initial.items()}})
+    if as_json:
+        click.echo(json.dumps({"configs": rows}, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(title="embedded configurations")
+    for col in ("config", "product", "part", "cards", "VF slots", "VMs", "description"):
+        table.add_column(col)
+    for r in rows:
+        v = r["values"]
+        table.add_row(r["name"], str(v["product"]), str(v["part_number"]), str(v["cards"]), str(v["vf_slots"]),
+                      str(v["vms"]), r["description"])
+    Console().print(table)
+
+
+def _progress_explore(system, graph, quiet):
+    from ..explore.explorer import explore
+    if quiet or not sys.stderr.isatty():
+        return explore(system, graph=graph)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
+                  console=_stderr_console()) as bar:
+        task = bar.add_task(f"exploring {system.config.name}")
+
+        def report(done, seen):
+            bar.update(task, description=f"exploring {system.config.name}: {done:,} of {seen:,} states expanded")
+        return explore(system, graph=graph, progress=report)
+
+
+def _stderr_console():
+    from rich.console import Console
+    return Console(stderr=True)
+
+
+@cli.command("check")
+@specs_option
+@click.option("--config", "config_names", multiple=True, metavar="NAME",
+              help="Configuration to check (repeatable; default: all embedded ones).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def check_cmd(specs_dir, config_names, as_json):
+    """Explore each configuration and check every invariant and goal."""
+    from ..explore.report import summary
+    spec = load(specs_dir)
+    names = pick_configs(spec, config_names)
+    results = []
+    for name in names:
+        system = system_for(spec, name)
+        result = _progress_explore(system, graph=False, quiet=as_json)
+        results.append(summary(result))
+    ok = all(r["ok"] for r in results)
+    if as_json:
+        click.echo(json.dumps({"ok": ok, "configs": results}, indent=2))
+    else:
+        _print_check(results)
+    sys.exit(EXIT_OK if ok else EXIT_FAILED)
+
+
+def _print_check(results):
+    from rich.console import Console
+    from rich.table import Table
+    console = Console()
+    table = Table(title="gcu-model check")
+    for col in ("config", "states", "edges", "invariants held", "goals reached", "seconds"):
+        table.add_column(col, justify="right" if col != "config" else "left")
+    for r in results:
+        held = sum(i["held"] for i in r["invariants"])
+        reached = sum(g["reached"] for g in r["goals"])
+        table.add_row(r["config"], f"{r['states']:,}", f"{r['edges']:,}", f"{held}/{len(r['invariants'])}",
+                      f"{reached}/{len(r['goals'])}", f"{r['seconds']:.2f}")
+    console.print(table)
+    for r in results:
+        for inv in r["invariants"]:
+            if not inv["held"]:
+                cx = inv["counterexample"]
+                console.print(f"[bold red]VIOLATED[/] {r['config']}: invariant {inv['name']} "
+                              f"({', '.join(inv['reqs'])}) after {len(cx['actions'])} step(s):", highlight=False)
+                for k, a in enumerate(cx["actions"], 1):
+                    console.print(f"  {k}. {a}", highlight=False, markup=False)
+        for g in r["goals"]:
+            if not g["reached"]:
+                console.print(f"[bold red]UNREACHED[/] {r['config']}: goal {g['name']} ({', '.join(g['reqs'])})",
+                              highlight=False)
+        if r["truncated"]:
+            console.print(f"[bold red]TRUNCATED[/] {r['config']}: exploration stopped at its state limit")
+        if r["never_fired"]:
+            console.print(f"note {r['config']}: {len(r['never_fired'])} rule(s) never fired: "
+                          + ", ".join(r["never_fired"]), highlight=False, markup=False)
+        if r["unreached_states"]:
+            console.print(f"note {r['config']}: state(s) never entered: " + ", ".join(r["unreached_states"]),
+                          highlight=False, markup=False)
+
+
+@cli.command("explore")
+@specs_option
+@click.argument("name")
+@click.option("--export", "fmt", type=click.Choice(["dot", "mermaid", "graphml", "json"]), default=None,
+              help="Write the reachability graph in this format (needs --output).")
+@click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write the exported graph to.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
+@click.option("--dump-code", "dump_code", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the generated successor function (for debugging the engine).")
+def explore_cmd(specs_dir, name, fmt, output, as_json, dump_code):
+    """Build the full reachability graph of one configuration."""
+    from ..explore import export
+    from ..explore.report import summary
+    if (fmt is None) != (output is None):
+        raise UsageProblem("--export and --output go together")
+    spec = load(specs_dir)
+    pick_configs(spec, [name])
+    system = system_for(spec, name)
+    result = _progress_explore(system, graph=True, quiet=as_json)
+    data = summary(result)
+    if fmt is not None:
+        try:
+            export.write(result, fmt, str(output))
+        except OSError as exc:
+            raise UsageProblem(f"cannot write {output}: {exc.strerror}") from None
+        data["exported"] = {"format": fmt, "path": str(output)}
+    if dump_code is not None:
+        from ..explore.explorer import compiled_for
+        try:
+            dump_code.write_text(compiled_for(system).source, encoding="utf-8")
+        except OSError as exc:
+            raise UsageProblem(f"cannot write {dump_code}: {exc.strerror}") from None
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        _print_check([data])
+        click.echo(f"{data['transitions']:,} labelled transitions, {data['refusals']:,} refusals "
+                   f"({data['refusal_kinds']} kinds), {data['deadlocks']} states with no way out, "
+                   f"{data['bound_hits']:,} steps beyond the model's bounds")
+        if fmt is not None:
+            click.echo(f"wrote {fmt} to {output}")
+    sys.exit(EXIT_OK if data["ok"] else EXIT_FAILED)
+
+
+def entry():
+    """Console-script entry: click usage errors exit 2; nothing else escapes as a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code if exc.exit_code in (EXIT_USAGE,) else EXIT_USAGE)
+    except InvalidSpec as exc:
+        click.echo(f"gcu-model: error: invalid spec: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(EXIT_OK)
+
+
+if __name__ == "__main__":
+    entry()
