@@ -132,9 +132,15 @@ def _sat(solver, enc, terms, ga, sources, want_model=False):
         if not want_model:
             return True
         m = solver.model()
+        from ..core.ground import slots_read
+        relevant = {ga.control}
+        for t in terms:
+            slots_read(t, relevant)
         shown = []
         for slot, v in zip(enc.layout.slots, enc.vars):
-            val = m.eval(v, model_completion=False)
+            if slot.index not in relevant:
+                continue
+            val = m.eval(v, model_completion=True)
             if not z3.eq(val, v):
                 py = val.as_long() if z3.is_int_value(val) or z3.is_bv_value(val) else z3.is_true(val)
                 shown.append(f"{slot.label}={enc.layout.decode(py, slot.type)}")
