@@ -121,6 +121,8 @@ class System:
             by_trigger.setdefault(t.trigger, []).append(t)
         fmt_consts = {k: _display(v) for k, v in self.config.values.items()}
         for decl in spec.actions.values():
+            if not self.applies(decl.when):
+                continue
             machine = spec.machines[decl.machine]
             domains = [self._param_domain(p) for p in decl.params]
             for combo in itertools.product(*domains):

@@ -101,7 +101,8 @@ class Exploration:
                 rule = sysm.refusals[rid].rule
                 if " guard " in rule:
                     used.add(rule.split(" guard ")[0])
-        return [t.id for t in sysm.spec.transitions if t.id not in used]
+        offered = {ga.action.name for ga in sysm.actions}
+        return [t.id for t in sysm.spec.transitions if t.id not in used and t.trigger in offered]
 
     def unreached_states(self) -> list:
         """'machine.state' names that no explored state had on any instance."""

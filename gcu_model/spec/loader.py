@@ -473,7 +473,10 @@ class _Loader:
             raise w.error(f"action '{aname}' is defined twice (first in machine "
                           f"'{self.actions[aname].machine}')", aname)
         body = self.mapping(body if body is not None else _ldict({}, w), w, f"action {aname}")
-        self.keys(body, {"params", "checks", "otherwise", "reqs", "doc", "assumption"}, f"action {aname}")
+        self.keys(body, {"params", "checks", "otherwise", "reqs", "doc", "assumption", "when"}, f"action {aname}")
+        when = None
+        if "when" in body:   # which configurations offer the action at all (constants only)
+            when = check_expr(body["when"], body.value_where("when"), Scope(self.view, constants_only=True))
         self.note_assumption(body)
         params = []
         if "params" in body:
@@ -507,7 +510,7 @@ class _Loader:
             omsg = self.text(other, "message")
             self.template(omsg, other.where("message"), params, extra={"state"})
         self.actions[aname] = ActionDecl(aname, machine.name, tuple(params), target, checks, oerr, omsg,
-                                     self.reqs(body), self.text(body, "doc", ""), w)
+                                         self.reqs(body), self.text(body, "doc", ""), w, when)
 
     def load_param(self, pname, pspec, pw: Where) -> Param:
         if isinstance(pspec, str) and pspec in self.families:

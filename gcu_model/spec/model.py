@@ -89,6 +89,7 @@ class ActionDecl:
     reqs: tuple
     doc: str
     where: Where
+    when: object = None  # constant-only expression: the configurations that offer this action
 
 
 @dataclass
