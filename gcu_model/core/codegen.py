@@ -183,6 +183,13 @@ def generate(system):
         out(1, f"if not {term(t, _v)}:")
         out(2, f"return {k}")
     out(1, "return -1")
+    out(0, "def violations(s):")
+    out(1, unpack)
+    out(1, "out = []")
+    for k, t in enumerate(system.invariant_terms):
+        out(1, f"if not {term(t, _v)}:")
+        out(2, f"out.append({k})")
+    out(1, "return out")
     for k, t in enumerate(system.goal_terms):
         out(0, f"def goal_{k}(s):")
         out(1, unpack)
@@ -200,4 +207,5 @@ class Compiled:
         self.expand = namespace["expand"]
         self.successors = namespace["successors"]
         self.first_violation = namespace["first_violation"]
+        self.violations = namespace["violations"]
         self.goals = namespace["goals"]

@@ -207,11 +207,9 @@ class System:
 
     def check_invariants(self, state) -> list:
         """Names of the invariants that `state` violates."""
-        out = []
-        for p, term in zip(self.invariants, self.invariant_terms):
-            if not closures.evaluate(term, state):
-                out.append(p.name)
-        return out
+        if not hasattr(self, "_invariant_fns"):
+            self._invariant_fns = [closures.term(t) for t in self.invariant_terms]
+        return [p.name for p, fn in zip(self.invariants, self._invariant_fns) if not fn(state)]
 
     def describe(self, state) -> dict:
         return self.layout.describe(state)

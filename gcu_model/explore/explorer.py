@@ -136,7 +136,7 @@ def explore(system, graph: bool = True, max_states: int | None = None, compiled:
 def _explore(system, graph, max_states, compiled, progress) -> Exploration:
     start = time.perf_counter()
     comp = compiled or compiled_for(system)
-    expand, first_violation = comp.expand, comp.first_violation
+    expand, first_violation, all_violations = comp.expand, comp.first_violation, comp.violations
     index: dict = {}
     states: list = []
     parent: list = []
@@ -159,12 +159,12 @@ def _explore(system, graph, max_states, compiled, progress) -> Exploration:
 
     def visit(node, s):
         nonlocal pending_goals
-        if first_violation(s) >= 0:
-            for name in system.check_invariants(s):
-                if name not in violated:
-                    violated.add(name)
-                    inv = next(p for p in system.invariants if p.name == name)
-                    violations.append((name, inv.reqs, node))
+        if first_violation(s) >= 0 and len(violated) < len(system.invariants):
+            for k in all_violations(s):
+                if k not in violated:
+                    violated.add(k)
+                    inv = system.invariants[k]
+                    violations.append((inv.name, inv.reqs, node))
         if pending_goals:
             still = []
             for k in pending_goals:

@@ -1,0 +1,346 @@
+"""Malformed spec trees: one small edit each, run through the CLI as a user would.
+
+Every case copies the embedded `specs/` tree to `tmp_path/specs`, applies one exact
+textual edit to one file and runs `python -m gcu_model check --specs <copy>` (or
+`configs`). The command must exit 2 and print, without a traceback, one message that
+names the file (relative to the copy's parent, e.g. `specs/machines/vm.yaml`), the line
+of the edited text, the culprit and what is wrong.
+
+The expected line is never hard-coded: it is the line, in the edited text, where the
+case's `at` marker starts (by default the replacement text itself).
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gcu_model.spec.loader import default_spec_dir
+
+EMBEDDED = default_spec_dir()
+SAME = ""          # `at` default: the line where the replacement text starts
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str                  # relative to specs/
+    old: str                   # exact text, present exactly once
+    new: str | None            # replacement; None deletes the file
+    culprit: str | None        # text the message must quote (None: no culprit for this kind)
+    phrase: str                # part of the message
+    at: str | None = SAME      # marker whose line the message names; None: no line
+    nth: int = 1               # which occurrence of `at` (for copies of a block)
+    command: str = "check"
+    also: tuple = ()           # further texts the message must contain
+
+
+# ------------------------------------------------------------------ helpers
+def replace_once(path: Path, old: str, new: str) -> str:
+    """Replace the one occurrence of `old` in `path`; fail loudly if the spec moved on."""
+    text = path.read_text(encoding="utf-8")
+    found = text.count(old)
+    assert found == 1, f"expected exactly one {old!r} in {path}, found {found}: the spec changed, update this case"
+    edited = text.replace(old, new)
+    path.write_text(edited, encoding="utf-8")
+    return edited
+
+
+def line_of(text: str, marker: str, nth: int = 1) -> int:
+    """1-based line where the nth occurrence of `marker` starts in `text`."""
+    positions = []
+    start = 0
+    while True:
+        k = text.find(marker, start)
+        if k < 0:
+            break
+        positions.append(k)
+        start = k + 1
+    assert len(positions) == nth, f"marker {marker!r} found {len(positions)} times, expected {nth}"
+    return text.count("\n", 0, positions[nth - 1]) + 1
+
+
+def run_cli(command: str, specs: Path, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gcu_model", command, "--specs", str(specs)],
+                          capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def apply_case(case: Case, tmp_path: Path):
+    """Copy the embedded tree, edit it; returns (copy, expected 'specs/file[:line]: ' prefix)."""
+    copy = tmp_path / "specs"
+    shutil.copytree(EMBEDDED, copy)
+    path = copy / case.file
+    shown = f"specs/{case.file}"
+    if case.new is None:
+        assert path.is_file()
+        path.unlink()
+        return copy, shown
+    edited = replace_once(path, case.old, case.new)
+    if case.at is None:
+        return copy, shown
+    marker = case.new if case.at == SAME else case.at
+    return copy, f"{shown}:{line_of(edited, marker, case.nth)}: "
+
+
+def check_rejected(case: Case, tmp_path: Path):
+    copy, where = apply_case(case, tmp_path)
+    result = run_cli(case.command, copy, tmp_path)
+    out, err = result.stdout, result.stderr
+    assert "Traceback" not in out and "Traceback" not in err, err
+    assert result.returncode == 2, f"exit {result.returncode}\nstdout:\n{out}\nstderr:\n{err}"
+    assert err.startswith("gcu-model: error: invalid spec: "), err
+    assert where in err, f"expected {where!r} in:\n{err}"
+    if case.culprit is not None:
+        assert case.culprit in err, f"culprit {case.culprit!r} not quoted in:\n{err}"
+    assert case.phrase in err, f"expected {case.phrase!r} in:\n{err}"
+    for extra in case.also:
+        assert extra in err, f"expected {extra!r} in:\n{err}"
+    return err
+
+
+# ------------------------------------------------------------------ the cases
+CASES = {
+    # --- expressions: names, types, enum values
+    "guard-unknown-name-did-you-mean": Case(
+        "machines/pf.yaml", "require: opens == 0", "require: openz == 0",
+        "openz", "unknown name 'openz' (did you mean 'opens'?)"),
+    "guard-bool-compared-with-int": Case(
+        "machines/vm.yaml", "require: not job", "require: job == 1",
+        "job == 1", "cannot compare a bool with a"),
+    "guard-enum-compared-with-int": Case(
+        "machines/virtpkg.yaml", "require: host.mode == 'mdev_host'", "require: host.mode == 2",
+        "host.mode == 2", "cannot compare a enum install_mode"),
+    "check-string-not-enum-value": Case(
+        "machines/kmd.yaml", "require: opt_mode != 'virt_host' or supports_sriov",
+        "require: opt_mode != 'virt-host' or supports_sriov",
+        "virt-host", "is not a value of enum install_mode"),
+    "invariant-unknown-variable": Case(
+        "machines/peermem.yaml", "host.openibd == 'healthy'", "host.openib == 'healthy'",
+        "openib", "unknown variable of family 'host' 'openib' (did you mean 'openibd'?)"),
+    "goal-when-reads-state": Case(
+        "machines/pf.yaml", "when: 4 in vf_modes", "when: 4 in vf_modes and host.kmd == 'loaded'",
+        "kmd", "state variables are not allowed here; only config constants"),
+    # --- expressions: constructs outside the subset
+    "call-open": Case(
+        "machines/peermem.yaml", "require: openibd == 'healthy'", "require: open('x')",
+        "open", "calls are not allowed"),
+    "call-dunder-import": Case(
+        "machines/vf.yaml", "require: opens > 0", "require: __import__('os')",
+        "__import__", "calls are not allowed"),
+    "attribute-trick-dunder-class": Case(
+        "machines/vm.yaml", "require: job\n", "require: job.__class__\n",
+        "__class__", "attribute tricks are not allowed"),
+    "lambda": Case(
+        "machines/pf.yaml", "when: host.kmd != 'loaded'", "when: \"lambda: True\"",
+        "lambda: True", "a lambda is not allowed in a spec expression"),
+    "list-comprehension": Case(
+        "machines/pf.yaml", "require: host.kmd == 'absent' or host.mode != 'virt_host'",
+        "require: \"[v for v in vf]\"",
+        "[v for v in vf]", "a list comprehension is not allowed in a spec expression"),
+    "expression-syntax-error": Case(
+        "machines/vf.yaml", "require: opens == 0", "require: opens == = 0",
+        None, "syntax error in expression"),
+    # --- transitions: states, IDs, errnos, triggers, keys
+    "unknown-dest-state": Case(
+        "machines/pf.yaml", "dest: unbound", "dest: unbund",
+        "unbund", "unknown state 'unbund' of machine 'pf'"),
+    "unknown-source-state": Case(
+        "machines/peermem.yaml", "source: [installed, loaded]", "source: [installed, laoded]",
+        "laoded", "unknown state 'laoded' of machine 'peermem'"),
+    "unknown-requirement-id": Case(
+        "machines/pf.yaml", "    reqs: [QEMU-5]\n", "    reqs: [QEMU-9]\n",
+        "QEMU-9", "unknown requirement ID 'QEMU-9'", also=("known QEMU IDs: QEMU-1..",)),
+    "unknown-errno": Case(
+        "machines/vf.yaml", "errno: ESRCH", "errno: ESEARCH",
+        "ESEARCH", "unknown errno 'ESEARCH'"),
+    "unknown-action-as-trigger": Case(
+        "machines/virtpkg.yaml", "trigger: uninstall_virt", "trigger: uninstal_virt",
+        "uninstal_virt", "unknown action 'uninstal_virt' as trigger"),
+    "unknown-key-in-transition": Case(
+        "machines/virtpkg.yaml", "    dest: absent\n", "    dset: absent\n",
+        "dset", "unknown key 'dset' in a transition"),
+    "message-template-unknown-field": Case(
+        "machines/pf.yaml", "message: \"{card}: a process holds its /dev/gcu node\"",
+        "message: \"{cart}: a process holds its /dev/gcu node\"",
+        "cart", "message template names unknown field '{cart}'"),
+    "ref-of-unknown-family": Case(
+        "machines/vm.yaml", "type: \"ref[vf]\"", "type: \"ref[vfs]\"",
+        "vfs", "unknown family 'vfs' in 'ref[vfs]'"),
+    # --- effects
+    "effect-assigns-own-control": Case(
+        "machines/vm.yaml", "effect: job = True", "effect: power = 'off'",
+        "power", "the machine's own state 'power' changes through 'dest'"),
+    "effect-assigns-parameter": Case(
+        "machines/pf.yaml", "      numvfs = n\n", "      n = numvfs\n",
+        "'n'", "is not a state variable and cannot be assigned"),
+    "effect-while-statement": Case(
+        "machines/kmd.yaml", "      if file == 'gcu_conf':", "      while file == 'gcu_conf':",
+        "while file == 'gcu_conf':", "a while loop is not allowed in an effect"),
+    "effect-import-on-second-line-of-block": Case(
+        "machines/pf.yaml", "      numvfs = 0\n", "      numvfs = 0\n      import os\n",
+        "import os", "an import is not allowed in an effect", at="      import os"),
+    "effect-block-from-effects-section": Case(
+        "machines/kmd.yaml", "            c.numvfs = 0\n", "            c.numvfz = 0\n",
+        "numvfz", "unknown variable of family 'card' 'numvfz' (did you mean 'numvfs'?)"),
+    # --- whole-spec static checks
+    "duplicate-transition": Case(
+        "machines/virtpkg.yaml",
+        "  - trigger: uninstall_virt\n    source: installed\n    dest: absent\n",
+        "  - trigger: uninstall_virt\n    source: installed\n    dest: absent\n"
+        "  - trigger: uninstall_virt\n    source: installed\n    dest: absent\n",
+        "uninstall_virt", "duplicate transition: virtpkg.uninstall_virt#2",
+        at="  - trigger: uninstall_virt\n", nth=2, also=("virtpkg.uninstall_virt#1",)),
+    "ambiguous-transitions": Case(
+        "machines/kmd.yaml",
+        "    when: not auto_load or (sig_enforced and not signed)",
+        "    when: not auto_load or sig_enforced",
+        "reboot", "ambiguous transitions",
+        at="  - trigger: reboot\n    source: [installed, loaded]\n    dest: installed\n"
+           "    when: not auto_load or sig_enforced",
+        also=("kmd.reboot#1", "kmd.reboot#2", "make their 'when' conditions exclusive")),
+    "state-never-entered": Case(
+        "machines/vm.yaml", "states: [off, running]", "states: [off, running, paused]",
+        "paused", "state 'paused' of machine 'vm' can never be entered"),
+    "rule-never-fires": Case(
+        "machines/pf.yaml", "    when: n == numvfs\n", "    when: n == numvfs and n != numvfs\n",
+        "write_sriov_numvfs", "transition pf.write_sriov_numvfs#1 can never fire",
+        at="  - trigger: write_sriov_numvfs\n    source: \"*\"\n    when: n == numvfs and n != numvfs"),
+    # --- YAML and files
+    "yaml-syntax-error": Case(
+        "machines/vf.yaml", "    dest: vfio\n", "    dest: vfio: x\n",
+        None, "YAML syntax error: mapping values are not allowed here"),
+    "yaml-duplicate-key": Case(
+        "machines/vm.yaml", "    dest: off\n", "    dest: off\n    dest: offline\n",
+        "dest", "duplicate key 'dest'", at="    dest: offline"),
+    "yaml-tab-in-configs-via-configs-command": Case(
+        "configs.yaml", "    description: \"One S60 (EFB-0088800-00): 2-VF",
+        "\tdescription: \"One S60 (EFB-0088800-00): 2-VF",
+        None, "YAML syntax error: found character '\\t' that cannot start any token",
+        command="configs"),
+    "missing-families-file": Case(
+        "families.yaml", "", None, None, "required spec file is missing: families.yaml", at=None),
+    "missing-families-file-via-configs-command": Case(
+        "families.yaml", "", None, None, "required spec file is missing: families.yaml", at=None,
+        command="configs"),
+    "configs-unknown-constant": Case(
+        "configs.yaml", "{product: T20, cards: 1, vms: 1, max_opens: 1}",
+        "{product: T20, cards: 1, vms: 1, max_open: 1}",
+        "max_open", "unknown constant 'max_open' in config t20-asic", command="configs"),
+    "configs-not-an-enum-value": Case(
+        "configs.yaml", "values: {product: T20,", "values: {product: T21,",
+        "T21", "'T21' is not a value of enum product", command="configs"),
+}
+
+# Edits the package should reject but does not (yet): see the `reason` of each.
+BUGS = {
+    "bug-own-control-assigned-through-singleton": (Case(
+        "machines/kmd.yaml",
+        "        if c.binding == 'unbound':\n            c.binding = 'enflame'\n",
+        "        if c.binding == 'unbound':\n            host.kmd = 'loaded'\n            c.binding = 'enflame'\n",
+        "kmd", "changes through 'dest'", at="            host.kmd = 'loaded'", command="configs"),
+        "expr._Checker.target only refuses the own control variable when the instance is "
+        "SelfRef; `host.kmd = ...` in a host-family machine (inst None) is accepted"),
+    "bug-own-control-assigned-through-target-param": (Case(
+        "machines/pf.yaml", "      numvfs = n\n", "      numvfs = n\n      card[card].binding = 'vfio'\n",
+        "binding", "changes through 'dest'", at="      card[card].binding = 'vfio'", command="configs"),
+        "expr._Checker.target: `card[card].binding = ...` (card is the action's target "
+        "instance) is ParamRef, not SelfRef, so the own-control check is bypassed"),
+    "bug-family-parent-cycle": (Case(
+        "families.yaml", "card: {count: cards,", "card: {count: cards, parent: vf,",
+        "vf", "parent"),
+        "loader.load_families accepts a parent cycle (card <-> vf); layout._family_order "
+        "then recurses forever: RecursionError traceback, exit 1"),
+    "bug-guard-block-uses-itself": (Case(
+        "machines/kmd.yaml",
+        "      reqs: [UNLD-4]\n      assumption: \"A device",
+        "      reqs: [UNLD-4]\n    - {use: enflame_unloadable}\n    - require: \"True\"\n"
+        "      errno: EBUSY\n      message: x\n      reqs: [UNLD-4]\n      assumption: \"A device",
+        "enflame_unloadable", "uses itself",
+        at="    - {use: enflame_unloadable}\n    - require: \"True\""),
+        "loader.load_checks expands {use: name} guard blocks with no depth limit (load_effect "
+        "has one): RecursionError traceback, exit 1"),
+    "bug-int-set-of-state-has-no-location": (Case(
+        "machines/pf.yaml", "require: opens == 0", "require: 0 in {opens}",
+        "{opens}", "sets of ints"),
+        "the checker types `{opens}` as set[int]; only the grounder finds it is not constant and "
+        "raises InvalidSpec without file or line ('<spec>: sets of ints must be constants')"),
+    "bug-expression-syntax-error-does-not-quote-culprit": (Case(
+        "machines/vf.yaml", "require: opens == 0", "require: opens == = 0",
+        "opens == = 0", "syntax error in expression"),
+        "expr._parse sets InvalidSpec.culprit to the expression text but the message only says "
+        "'syntax error in expression: invalid syntax', so the culprit is not quoted (errors.py "
+        "says the culprit is quoted in the message)"),
+    "bug-trigger-hint-suggests-wrong-action": (Case(
+        "machines/virtpkg.yaml", "trigger: uninstall_virt", "trigger: uninstal_virt",
+        "uninstal_virt", "(did you mean 'uninstall_virt'?)"),
+        "loader.load_transition's hint takes the first action sharing 4 leading letters "
+        "('uninstall_base') instead of the closest name"),
+}
+
+
+def _params():
+    out = [pytest.param(case, id=name) for name, case in CASES.items()]
+    for name, (case, reason) in BUGS.items():
+        out.append(pytest.param(case, id=name, marks=pytest.mark.xfail(strict=True, reason=reason)))
+    return out
+
+
+@pytest.mark.parametrize("case", _params())
+def test_malformed_spec_is_rejected(case, tmp_path):
+    check_rejected(case, tmp_path)
+
+
+def test_case_list_is_broad_enough():
+    assert len(CASES) >= 20
+    assert {c.command for c in CASES.values()} == {"check", "configs"}
+
+
+# ------------------------------------------------------------------ the harness itself
+def test_unedited_copy_loads(tmp_path):
+    """The harness is sound: an unedited copy passes `configs` (exit 0, no message)."""
+    copy = tmp_path / "specs"
+    shutil.copytree(EMBEDDED, copy)
+    result = run_cli("configs", copy, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "invalid spec" not in result.stderr
+
+
+def test_replace_once_refuses_missing_or_repeated_text(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text("a: 1\nb: 1\n", encoding="utf-8")
+    with pytest.raises(AssertionError):
+        replace_once(path, "c: 1", "c: 2")
+    with pytest.raises(AssertionError):
+        replace_once(path, ": 1", ": 2")
+    assert replace_once(path, "b: 1", "b: 2") == "a: 1\nb: 2\n"
+    assert line_of("a\nb\nc b\n", "b", nth=2) == 3
+
+
+def test_line_numbers_follow_the_edit(tmp_path):
+    """The same error, moved down by inserted lines, is reported at the new line."""
+    case = CASES["unknown-errno"]
+    copy = tmp_path / "specs"
+    shutil.copytree(EMBEDDED, copy)
+    vf = copy / case.file
+    text = vf.read_text(encoding="utf-8")
+    vf.write_text("# one\n# two\n# three\n" + text.replace(case.old, case.new), encoding="utf-8")
+    expected = line_of(text.replace(case.old, case.new), case.new) + 3
+    result = run_cli("check", copy, tmp_path)
+    assert result.returncode == 2
+    assert f"specs/machines/vf.yaml:{expected}: unknown errno 'ESEARCH'" in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a valid selector `when: host.kmd in {'loaded'}` makes the static checks encode enum-set "
+    "membership in z3, which raises z3.Z3Exception 'sort mismatch' (z3terms._align); the CLI "
+    "prints a traceback and exits 1"))
+def test_valid_membership_selector_loads(tmp_path):
+    copy = tmp_path / "specs"
+    shutil.copytree(EMBEDDED, copy)
+    replace_once(copy / "machines/pf.yaml", "    when: host.kmd == 'loaded'\n", "    when: host.kmd in {'loaded'}\n")
+    result = run_cli("configs", copy, tmp_path)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0, result.stderr
