@@ -149,6 +149,9 @@ class Grounder:
     def _bit(self, elem, mask):
         if is_lit(elem) and is_lit(mask):
             return ("lit", bool(mask[1] >> elem[1] & 1))
+        if is_lit(mask):        # x in {'a', 'b'}: a plain disjunction of equalities
+            bits = [i for i in range(mask[1].bit_length()) if mask[1] >> i & 1]
+            return self._or([("cmp", "==", elem, ("lit", i)) for i in bits])
         if is_lit(elem):
             return ("cmp", "!=", ("bin", "&", mask, ("lit", 1 << elem[1])), ("lit", 0))
         return ("cmp", "!=", ("bin", "&", mask, ("bin", "<<", ("lit", 1), elem)), ("lit", 0))

@@ -185,16 +185,18 @@ class Scope:
     """What names mean where an expression is written."""
 
     def __init__(self, spec_view, self_family=None, params=None, own_control=None,
-                 constants_only=False):
+                 constants_only=False, target_param=None):
         self.spec = spec_view              # has .families, .vars, .constants
         self.self_family = self_family
+        self.target_param = target_param   # the action parameter that names `self`
         self.params = params or {}
         self.own_control = own_control     # the machine's own control var (not assignable)
         self.constants_only = constants_only
         self.bound = {}                    # quantifier variable -> family
 
     def with_bound(self, name, family):
-        child = Scope(self.spec, self.self_family, self.params, self.own_control, self.constants_only)
+        child = Scope(self.spec, self.self_family, self.params, self.own_control, self.constants_only,
+                      self.target_param)
         child.bound = dict(self.bound)
         child.bound[name] = family
         return child
@@ -257,12 +259,16 @@ class _Checker:
             if elem is None:
                 kinds = [self.settle(node, i, None) for i in ir.items] if ir.items else []
                 if kinds and all(isinstance(k.type, IntT) for k in kinds):
+                    if any(_reads_state(k) for k in kinds):
+                        self.fail(node, "a set of ints may hold only constants and parameters, not state variables")
                     return SetLit(tuple(kinds), SetT(INT))
                 self.fail(node, "cannot tell the element type of this set literal")
             items = tuple(self.settle(node, i, elem) for i in ir.items)
             for item in items:
                 if not same_kind(item.type, elem):
                     self.fail(node, f"set element of type {item.type.describe()} where {elem.describe()} is expected")
+                if isinstance(elem, IntT) and _reads_state(item):
+                    self.fail(node, "a set of ints may hold only constants and parameters, not state variables")
             return SetLit(items, SetT(elem))
         return ir
 
@@ -423,7 +429,7 @@ class _Checker:
                 self.fail(node, f"'{_tdesc(left.type)}' can never be in a set of {_tdesc(right.type.elem)}")
             return Compare(op, left, right)
         if left.type in (_UNTYPED_STR, _UNTYPED_NONE) and right.type in (_UNTYPED_STR, _UNTYPED_NONE):
-            self.fail(node, "comparing two string literals")
+            self.fail(node, "comparing two literals says nothing about the state")
         if left.type in (_UNTYPED_STR, _UNTYPED_SET, _UNTYPED_NONE):
             right = self.settle(rn, right, None)
             left = self.settle(ln, left, right.type)
@@ -434,7 +440,7 @@ class _Checker:
             self.need(ln, left, IntT)
             self.need(rn, right, IntT)
         elif not same_kind(left.type, right.type):
-            self.fail(node, f"cannot compare a {_tdesc(left.type)} with a {_tdesc(right.type)}")
+            self.fail(node, f"cannot compare {_a(left.type)} with {_a(right.type)}")
         return Compare(op, left, right)
 
     def e_IfExp(self, node, scope):
@@ -536,7 +542,7 @@ class _Checker:
                 value = self.expr(node.value, scope)
             value = self.settle(node.value, value, target.type)
             if not same_kind(target.type, value.type):
-                self.fail(node, f"cannot assign a {_tdesc(value.type)} to '{target.var}' ({_tdesc(target.type)})")
+                self.fail(node, f"cannot assign {_a(value.type)} to '{target.var}' ({_tdesc(target.type)})")
             return [Assign(target, value, getattr(node, "lineno", 1))]
         if isinstance(node, ast.If):
             test = self.expr(node.test, scope)
@@ -571,7 +577,9 @@ class _Checker:
                 self.fail(node, "only state variables can be assigned")
         else:
             self.fail(node, f"cannot assign to {_describe(node)}")
-        if scope.own_control and ir.var == scope.own_control and isinstance(ir.inst, SelfRef):
+        if scope.own_control and ir.var == scope.own_control and ir.family == scope.self_family and (
+                ir.inst is None or isinstance(ir.inst, SelfRef)
+                or (isinstance(ir.inst, ParamRef) and ir.inst.name == scope.target_param)):
             self.fail(node, f"the machine's own state '{ir.var}' changes through 'dest', not in the effect",
                       culprit=ir.var)
         return ir
@@ -588,8 +596,24 @@ class _Indexed(Node):
     type: object
 
 
+def _reads_state(ir) -> bool:
+    if isinstance(ir, (VarRef, Quant)):
+        return True
+    for value in getattr(ir, "__dict__", {}).values():
+        items = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(x, Node) and _reads_state(x) for x in items):
+            return True
+    return False
+
+
 def _singleton(spec, family):
     return spec.families[family].count == 1 and spec.families[family].parent is None
+
+
+def _a(t):
+    """'a bool', 'an int': the type with its article."""
+    text = _tdesc(t)
+    return ("an " if text[:1] in "aeiou" else "a ") + text
 
 
 def _tdesc(t):
@@ -624,7 +648,8 @@ def _parse(text, where, mode):
     try:
         tree = ast.parse(text.strip("\n") if mode == "eval" else _dedent(text), mode=mode)
     except SyntaxError as exc:
-        raise where.error(f"syntax error in expression: {exc.msg}", text.strip(),
+        bad = (exc.text or text).strip()
+        raise where.error(f"syntax error in expression: {exc.msg}: '{bad}'", bad,
                           line_offset=(exc.lineno or 1) - 1) from None
     return tree
 

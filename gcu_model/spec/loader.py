@@ -11,6 +11,7 @@ Every problem raises InvalidSpec naming file, line and culprit.
 """
 from __future__ import annotations
 
+import difflib
 import errno as errno_mod
 import re
 import string
@@ -281,6 +282,14 @@ class _Loader:
             parent = body.get("parent")
             if parent is not None and parent not in fams:
                 raise body.where("parent").error(f"unknown parent family '{parent}'", str(parent))
+            seen, up = {name}, parent
+            while up is not None:
+                if up in seen:
+                    raise body.where("parent").error(f"family '{name}' has a parent cycle through '{parent}'",
+                                                     str(parent))
+                seen.add(up)
+                up_body = fams.get(up)
+                up = up_body.get("parent") if isinstance(up_body, dict) else None
             self.families[name] = Family(name, count, parent, self.text(body, "doc", ""), w)
         if "host" not in self.families:
             raise fams.where().error("families must include 'host' (count 1)", "host")
@@ -542,9 +551,11 @@ class _Loader:
             return Param(pname, ptype, ("values", vals), pw)
         raise pw.error(f"parameter '{pname}': give an int 'range', 'values', a bool or an enum type", pname)
 
-    def load_checks(self, body, key, scope, what):
+    def load_checks(self, body, key, scope, what, depth=0):
         if key not in body:
             return []
+        if depth > 8:
+            raise body.where(key).error(f"{what} uses itself", what)
         items = self.seq(body[key], body.where(key), f"{what} {key}")
         out = []
         for i, c in enumerate(items):
@@ -553,9 +564,11 @@ class _Loader:
             if "use" in c:
                 self.keys(c, {"use"}, "a 'use' item")
                 section, mbody, block, mname = self.macro(c, "guards")
+                if depth >= 8:
+                    raise c.where("use").error(f"guard block '{mname}' uses itself", mname)
                 holder = _ldict({"guard": mbody}, block.where(mname))
                 holder.key_lines["guard"] = block.key_lines[mname]
-                out.extend(self.load_checks(holder, "guard", scope, f"guard '{mname}'"))
+                out.extend(self.load_checks(holder, "guard", scope, f"guard block '{mname}'", depth + 1))
                 continue
             self.keys(c, {"require", "errno", "message", "reqs", "assumption"}, f"a check of {what}",
                       required=["require", "errno", "message"])
@@ -621,7 +634,7 @@ class _Loader:
                   "a transition", required=["trigger", "source"])
         trigger = body["trigger"]
         if trigger not in self.actions:
-            close = [a for a in self.actions if a.startswith(str(trigger)[:4])]
+            close = difflib.get_close_matches(str(trigger), list(self.actions), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise body.where("trigger").error(f"unknown action '{trigger}' as trigger{hint}", str(trigger))
         action = self.actions[trigger]
@@ -636,7 +649,8 @@ class _Loader:
         dest = body.get("dest")
         if dest is not None and dest not in machine.states:
             raise body.where("dest").error(f"unknown state '{dest}' of machine '{machine.name}'", str(dest))
-        scope = Scope(self.view, machine.family, {p.name: p for p in action.params}, own_control=machine.control)
+        scope = Scope(self.view, machine.family, {p.name: p for p in action.params}, own_control=machine.control,
+                      target_param=action.target)
         when_src = body.get("when")
         when = None
         if when_src is not None:
