@@ -203,7 +203,7 @@ def explore_cmd(specs_dir, name, fmt, output, as_json, dump_code):
         click.echo(json.dumps(data, indent=2))
     else:
         _print_check([data])
-        click.echo(f"{data['transitions']:,} labelled transitions, {data['refusals']:,} refusals "
+        click.echo(f"{data['graph_edges']:,} graph edges, {data['refusals']:,} refusals "
                    f"({data['refusal_kinds']} kinds), {data['deadlocks']} states with no way out, "
                    f"{data['bound_hits']:,} steps beyond the model's bounds")
         if fmt is not None:

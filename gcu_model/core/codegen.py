@@ -72,6 +72,44 @@ def _statements(out, depth, stmts, rd, assigned_name):
                 _statements(out, depth + 1, st[3], rd, assigned_name)
 
 
+def _accept(out, e, ga, rule, mode, nslots):
+    """Emit the effect of an accepted rule and the hand-over of the successor."""
+    assigned = assigned_slots(rule.effect)
+    if rule.dest is not None:
+        assigned = assigned | {ga.control}
+    for i in sorted(assigned):
+        out(e, f"w{i} = v{i}")
+
+    def rd(i, assigned=assigned):
+        return f"w{i}" if i in assigned else f"v{i}"
+    _statements(out, e, rule.effect, rd, lambda i: f"w{i}")
+    if rule.dest is not None:
+        out(e, f"w{ga.control} = {rule.dest}")
+    new = "(" + ", ".join(rd(i) for i in range(nslots)) + ("," if nslots == 1 else "") + ")"
+    same = " and ".join(f"w{i} == v{i}" for i in sorted(assigned)) if len(assigned) <= 8 else None
+    if mode == "count":
+        # counting needs new states only: a step that changes nothing adds none
+        if not assigned:
+            out(e, "pass")
+            return
+        if same:
+            out(e, f"if not ({same}):")
+            e += 1
+    elif not assigned:
+        new = "s"          # nothing changes: hand back the same tuple (the explorer checks `is`)
+    elif same:
+        new = f"(s if {same} else {new})"
+    if rule.bounded:
+        checks = " and ".join(f"{lo} <= w{slot} <= {hi}" for slot, lo, hi in rule.bounded)
+        out(e, f"if {checks}:")
+        out(e + 1, f"ap(({rule.label}, {new}))" if mode == "expand" else f"ap({new})")
+        if mode == "expand":
+            out(e, "else:")
+            out(e + 1, f"bd({rule.label})")
+    else:
+        out(e, f"ap(({rule.label}, {new}))" if mode == "expand" else f"ap({new})")
+
+
 def _action_block(out, depth, system, ga, mode):
     """mode: 'expand' (labels, refusals, bound hits) or 'count' (successor states only)."""
     nslots = len(system.layout.slots)
@@ -87,6 +125,14 @@ def _action_block(out, depth, system, ga, mode):
     d = depth
     opened = False
     for t, rid in ga.checks:
+        if t == ("lit", True):
+            continue
+        if t == ("lit", False):           # refused whatever the state
+            if opened:
+                out(d, "else:")
+                d += 1
+            refuse(d, rid)
+            return
         out(d, f"{'elif' if opened else 'if'} not {term(t, read_state)}:")
         refuse(d + 1, rid)
         opened = True
@@ -105,52 +151,71 @@ def _action_block(out, depth, system, ga, mode):
         first = False
         e = d + 1
         opened = False
+        final_refusal = None
         for t, rid in rule.checks:
+            if t == ("lit", True):
+                continue
+            if t == ("lit", False):
+                final_refusal = rid
+                break
             out(e, f"{'elif' if opened else 'if'} not {term(t, read_state)}:")
             refuse(e + 1, rid)
             opened = True
         if opened:
             out(e, "else:")
             e += 1
-        assigned = assigned_slots(rule.effect)
-        if rule.dest is not None:
-            assigned = assigned | {ga.control}
-        for i in sorted(assigned):
-            out(e, f"w{i} = v{i}")
-
-        def rd(i, assigned=assigned):
-            return f"w{i}" if i in assigned else f"v{i}"
-        _statements(out, e, rule.effect, rd, lambda i: f"w{i}")
-        if rule.dest is not None:
-            out(e, f"w{ga.control} = {rule.dest}")
-        new = "(" + ", ".join(rd(i) for i in range(nslots)) + ("," if nslots == 1 else "") + ")"
-        same = " and ".join(f"w{i} == v{i}" for i in sorted(assigned)) if len(assigned) <= 8 else None
-        if mode == "count":
-            # counting needs new states only: a step that changes nothing adds none
-            if not assigned:
-                out(e, "pass")
-                continue
-            if same:
-                out(e, f"if not ({same}):")
-                e += 1
-        elif not assigned:
-            new = "s"          # nothing changes: hand back the same tuple (the explorer checks `is`)
-        elif same:
-            new = f"(s if {same} else {new})"
-        if rule.bounded:
-            checks = " and ".join(f"{lo} <= w{slot} <= {hi}" for slot, lo, hi in rule.bounded)
-            out(e, f"if {checks}:")
-            out(e + 1, f"ap(({rule.label}, {new}))" if mode == "expand" else f"ap({new})")
-            if mode == "expand":
-                out(e, "else:")
-                out(e + 1, f"bd({rule.label})")
+        if final_refusal is not None:
+            refuse(e, final_refusal)
         else:
-            out(e, f"ap(({rule.label}, {new}))" if mode == "expand" else f"ap({new})")
+            _accept(out, e, ga, rule, mode, nslots)
     if first:
         refuse(d, ga.otherwise)
     else:
         out(d, "else:")
         refuse(d + 1, ga.otherwise)
+
+
+def _count_rule(out, depth, system, ga, rule, with_source):
+    """One accepted-only rule as a single flat condition."""
+    conds = []
+    sources = sorted(rule.sources)
+    if with_source and len(sources) < len(ga.states):
+        conds.append(f"v{ga.control} == {sources[0]}" if len(sources) == 1
+                     else f"v{ga.control} in {tuple(sources)!r}")
+    if rule.when != ("lit", True):
+        conds.append(term(rule.when, _v))
+    conds += [term(t, _v) for t, _ in ga.checks if t != ("lit", True)]
+    conds += [term(t, _v) for t, _ in rule.checks if t != ("lit", True)]
+    out(depth, f"# {ga.action}: {rule.transition.id}")
+    out(depth, f"if {' and '.join(conds) or 'True'}:")
+    _accept(out, depth + 1, ga, rule, "count", len(system.layout.slots))
+
+
+def _count_body(out, depth, system):
+    """Counting needs accepted steps only. Rules are grouped by the control state they
+    start from, so each state tests one value per control slot instead of every rule's source."""
+    grouped: dict = {}
+    anywhere = []
+    for ga in system.actions:
+        if any(t == ("lit", False) for t, _ in ga.checks):
+            continue                      # always refused in this configuration
+        for rule in ga.rules:
+            if any(t == ("lit", False) for t, _ in rule.checks):
+                continue                  # a rule that only ever refuses
+            if len(rule.sources) == len(ga.states):
+                anywhere.append((ga, rule))
+                continue
+            for value in sorted(rule.sources):
+                grouped.setdefault(ga.control, {}).setdefault(value, []).append((ga, rule))
+    for ga, rule in anywhere:
+        _count_rule(out, depth, system, ga, rule, with_source=False)
+    for control in sorted(grouped):
+        first = True
+        for value in sorted(grouped[control]):
+            out(depth, f"{'if' if first else 'elif'} v{control} == {value}:")
+            first = False
+            for ga, rule in grouped[control][value]:
+                _count_rule(out, depth + 1, system, ga, rule, with_source=False)
 
 
 def generate(system):
@@ -174,8 +239,7 @@ def generate(system):
     out(1, unpack)
     out(1, "succ = []")
     out(1, "ap = succ.append")
-    for ga in system.actions:
-        _action_block(out, 1, system, ga, "count")
+    _count_body(out, 1, system)
     out(1, "return succ")
     out(0, "def first_violation(s):")
     out(1, unpack)

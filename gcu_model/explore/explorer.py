@@ -269,16 +269,18 @@ def _count(system, compiled) -> int:
     seen = set(system.initial)
     frontier = list(seen)
     add = seen.add
+    size = len(seen)
     while frontier:
         nxt = []
         push = nxt.append
         for s in frontier:
             for t in successors(s):
-                if t not in seen:
-                    add(t)
+                add(t)                  # one hash per successor: grown set = new state
+                if len(seen) != size:
+                    size += 1
                     push(t)
         frontier = nxt
-    return len(seen)
+    return size
 
 
 def compiled_for(system) -> Compiled:

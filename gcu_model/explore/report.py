@@ -31,8 +31,9 @@ def summary(result) -> dict:
         "description": sysm.config.description,
         "states": len(result.states),
         "initial_states": len(result.initial),
-        "edges": result.edge_count,
-        "transitions": result.transitions,
+        # edges: accepted (state, action) pairs, i.e. the labelled transitions; the graph
+        # merges parallel ones into one networkx edge (graph_edges, when a graph was built)
+        "edges": result.transitions,
         "refusals": result.refusal_count(),
         "refusal_kinds": len(result.refusal_kinds()),
         "bound_hits": result.bound_hits,
@@ -44,4 +45,4 @@ def summary(result) -> dict:
         "unreached_states": result.unreached_states(),
         "seconds": round(result.seconds, 3),
         "ok": not result.violations and all(g["reached"] for g in goals) and not result.truncated,
-    }
+    } | ({"graph_edges": result.graph.number_of_edges()} if result.graph is not None else {})
