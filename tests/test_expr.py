@@ -439,3 +439,19 @@ def test_z3_enum_set_membership(spec, system, states, z3enc, text):
     assert not has_shift(term)     # membership in a literal set grounds to equalities
     for s in states:
         assert z3_value(z3enc, system, term, s) == closures.evaluate(term, s)
+
+
+def test_emulation_platform_refuses_every_install(spec_copy):
+    """INST-3: a configuration on an emulation platform can never install the base package."""
+    from conftest import edit
+    from gcu_model.core.system import System
+    from gcu_model.explore.explorer import explore
+    from gcu_model.spec.loader import load_spec
+    edit(spec_copy / "configs.yaml", "values: {product: T20, cards: 1,", "values: {product: T20, platform: emulation, cards: 1,")
+    system = System(load_spec(spec_copy), "t20-asic")
+    outcome = system.step(system.initial[0], "install_base(opt_mode=asic, opt_vf_num=0, opt_auto_load=true)")
+    assert not outcome.accepted and outcome.errno == "EINVAL" and "emulation" in outcome.message
+    result = explore(system)
+    kmd = system.layout.slot_of[("host", 0, "kmd")]
+    assert {s[kmd] for s in result.states} == {0}          # the driver stays absent
+    assert result.goals["whole_card_in_vm"] is not None     # passthrough needs no KMD
