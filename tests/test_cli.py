@@ -133,3 +133,11 @@ def test_help_lists_the_commands():
     assert result.returncode == 0
     for command in ("configs", "check", "explore"):
         assert command in result.stdout
+
+
+def test_max_states_truncates_and_fails():
+    result = run("check", "--config", "t20-asic", "--max-states", "500", "--json")
+    assert result.returncode == 1
+    entry = json.loads(result.stdout)["configs"][0]
+    assert entry["truncated"] is True and entry["states"] == 500 and entry["ok"] is False
+    assert run("check", "--max-states", "0").returncode == 2

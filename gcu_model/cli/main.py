@@ -89,10 +89,10 @@ def configs_cmd(specs_dir, as_json):
     Console().print(table)
 
 
-def _progress_explore(system, graph, quiet):
+def _progress_explore(system, graph, quiet, max_states=None):
     from ..explore.explorer import explore
     if quiet or not sys.stderr.isatty():
-        return explore(system, graph=graph)
+        return explore(system, graph=graph, max_states=max_states)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
                   console=_stderr_console()) as bar:
@@ -100,7 +100,7 @@ def _progress_explore(system, graph, quiet):
 
         def report(done, seen):
             bar.update(task, description=f"exploring {system.config.name}: {done:,} of {seen:,} states expanded")
-        return explore(system, graph=graph, progress=report)
+        return explore(system, graph=graph, progress=report, max_states=max_states)
 
 
 def _stderr_console():
@@ -112,8 +112,10 @@ def _stderr_console():
 @specs_option
 @click.option("--config", "config_names", multiple=True, metavar="NAME",
               help="Configuration to check (repeatable; default: all embedded ones).")
+@click.option("--max-states", type=click.IntRange(min=1), default=None,
+              help="Stop each exploration after this many states (then the check fails as truncated).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def check_cmd(specs_dir, config_names, as_json):
+def check_cmd(specs_dir, config_names, max_states, as_json):
     """Explore each configuration and check every invariant and goal."""
     from ..explore.report import summary
     spec = load(specs_dir)
@@ -121,7 +123,7 @@ def check_cmd(specs_dir, config_names, as_json):
     results = []
     for name in names:
         system = system_for(spec, name)
-        result = _progress_explore(system, graph=False, quiet=as_json)
+        result = _progress_explore(system, graph=False, quiet=as_json, max_states=max_states)
         results.append(summary(result))
     ok = all(r["ok"] for r in results)
     if as_json:
@@ -173,10 +175,12 @@ def _print_check(results):
               help="Write the reachability graph in this format (needs --output).")
 @click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write the exported graph to.")
+@click.option("--max-states", type=click.IntRange(min=1), default=None,
+              help="Stop after this many states (the result is then marked truncated).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
 @click.option("--dump-code", "dump_code", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the generated successor function (for debugging the engine).")
-def explore_cmd(specs_dir, name, fmt, output, as_json, dump_code):
+def explore_cmd(specs_dir, name, fmt, output, max_states, as_json, dump_code):
     """Build the full reachability graph of one configuration."""
     from ..explore import export
     from ..explore.report import summary
@@ -185,7 +189,7 @@ def explore_cmd(specs_dir, name, fmt, output, as_json, dump_code):
     spec = load(specs_dir)
     pick_configs(spec, [name])
     system = system_for(spec, name)
-    result = _progress_explore(system, graph=True, quiet=as_json)
+    result = _progress_explore(system, graph=True, quiet=as_json, max_states=max_states)
     data = summary(result)
     if fmt is not None:
         try:
