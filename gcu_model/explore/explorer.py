@@ -107,11 +107,12 @@ class Exploration:
     def unreached_states(self) -> list:
         """'machine.state' names that no explored state had on any instance."""
         sysm = self.system
+        offered = {ga.decl.machine for ga in sysm.actions}
         out = []
         for m in sysm.spec.machines.values():
             slots = [s.index for s in sysm.layout.slots if s.family == m.family and s.var == m.control]
-            if not slots:
-                continue
+            if not slots or m.name not in offered:
+                continue            # no instance, or the configuration offers none of its actions
             seen = set()
             for slot in slots:
                 seen |= self.slot_values.get(slot, set())
