@@ -8,7 +8,7 @@ The generated source is kept on the result (`source`) for `gcu-model explore --d
 """
 from __future__ import annotations
 
-from .ground import assigned_slots
+from .ground import assigned_slots, slots_read
 
 _OPS = {"+": "+", "-": "-", "*": "*", "|": "|", "&": "&", "<<": "<<"}
 
@@ -72,12 +72,39 @@ def _statements(out, depth, stmts, rd, assigned_name):
                 _statements(out, depth + 1, st[3], rd, assigned_name)
 
 
+def _touches(stmts, slot) -> bool:
+    return slot in assigned_slots(stmts) or any(slot in _reads(st) for st in stmts)
+
+
+def _reads(st) -> set:
+    if st[0] == "set":
+        return slots_read(st[2])
+    acc = slots_read(st[1])
+    for inner in st[2] + st[3]:
+        acc |= _reads(inner)
+    return acc
+
+
+def _first_written(stmts) -> set:
+    """Slots whose first use is an unconditional top-level write that does not read them:
+    they need no `w = v` copy first."""
+    fresh, touched = set(), set()
+    for st in stmts:
+        if st[0] == "set" and st[1] not in touched and st[1] not in slots_read(st[2]):
+            fresh.add(st[1])
+        touched |= _reads(st) | assigned_slots([st])
+    return fresh
+
+
 def _accept(out, e, ga, rule, mode, nslots):
     """Emit the effect of an accepted rule and the hand-over of the successor."""
     assigned = assigned_slots(rule.effect)
     if rule.dest is not None:
         assigned = assigned | {ga.control}
-    for i in sorted(assigned):
+    fresh = _first_written(rule.effect)
+    if rule.dest is not None and not _touches(rule.effect, ga.control):
+        fresh.add(ga.control)
+    for i in sorted(assigned - fresh):
         out(e, f"w{i} = v{i}")
 
     def rd(i, assigned=assigned):
@@ -110,35 +137,40 @@ def _accept(out, e, ga, rule, mode, nslots):
         out(e, f"ap(({rule.label}, {new}))" if mode == "expand" else f"ap({new})")
 
 
-def _action_block(out, depth, system, ga, mode):
-    """mode: 'expand' (labels, refusals, bound hits) or 'count' (successor states only)."""
-    nslots = len(system.layout.slots)
-    read_state = _v
-
-    def refuse(d, rid):
-        if mode == "expand":
-            out(d, f"rf(({ga.id}, {rid}))")
-        else:
-            out(d, "pass")
-
-    out(depth, f"# {ga.action}")
-    d = depth
+def _check_chain(out, depth, checks, refuse):
+    """Ordered guard checks: the first failing one refuses. Returns the depth at which the
+    accepting code goes, or None when a check that is always false ends the chain."""
     opened = False
-    for t, rid in ga.checks:
+    for t, rid in checks:
         if t == ("lit", True):
             continue
-        if t == ("lit", False):           # refused whatever the state
+        if t == ("lit", False):             # refused whatever the state
             if opened:
-                out(d, "else:")
-                d += 1
-            refuse(d, rid)
-            return
-        out(d, f"{'elif' if opened else 'if'} not {term(t, read_state)}:")
-        refuse(d + 1, rid)
+                out(depth, "else:")
+                depth += 1
+            refuse(depth, rid)
+            return None
+        out(depth, f"{'elif' if opened else 'if'} not {term(t, _v)}:")
+        refuse(depth + 1, rid)
         opened = True
     if opened:
-        out(d, "else:")
-        d += 1
+        out(depth, "else:")
+        depth += 1
+    return depth
+
+
+def _action_block(out, depth, system, ga):
+    """One action in `expand`: its checks, then the rule whose source and `when` hold
+    (rules are exclusive, see static_checks), its guard checks, and the accepted step."""
+    nslots = len(system.layout.slots)
+
+    def refuse(d, rid):
+        out(d, f"rf(({ga.id}, {rid}))")
+
+    out(depth, f"# {ga.action}")
+    d = _check_chain(out, depth, ga.checks, refuse)
+    if d is None:
+        return
     first = True
     for rule in ga.rules:
         sources = sorted(rule.sources)
@@ -146,28 +178,12 @@ def _action_block(out, depth, system, ga, mode):
                else f"v{ga.control} in {tuple(sources)!r}")
         if len(sources) == len(ga.states):
             src = "True"
-        cond = src if rule.when == ("lit", True) else f"{src} and {term(rule.when, read_state)}"
+        cond = src if rule.when == ("lit", True) else f"{src} and {term(rule.when, _v)}"
         out(d, f"{'if' if first else 'elif'} {cond}:")
         first = False
-        e = d + 1
-        opened = False
-        final_refusal = None
-        for t, rid in rule.checks:
-            if t == ("lit", True):
-                continue
-            if t == ("lit", False):
-                final_refusal = rid
-                break
-            out(e, f"{'elif' if opened else 'if'} not {term(t, read_state)}:")
-            refuse(e + 1, rid)
-            opened = True
-        if opened:
-            out(e, "else:")
-            e += 1
-        if final_refusal is not None:
-            refuse(e, final_refusal)
-        else:
-            _accept(out, e, ga, rule, mode, nslots)
+        e = _check_chain(out, d + 1, rule.checks, refuse)
+        if e is not None:
+            _accept(out, e, ga, rule, "expand", nslots)
     if first:
         refuse(d, ga.otherwise)
     else:
@@ -233,7 +249,7 @@ def generate(system):
     out(1, "succ = []; refused = []; bound = []")
     out(1, "ap = succ.append; rf = refused.append; bd = bound.append")
     for ga in system.actions:
-        _action_block(out, 1, system, ga, "expand")
+        _action_block(out, 1, system, ga)
     out(1, "return succ, refused, bound")
     out(0, "def successors(s):")
     out(1, unpack)

@@ -291,7 +291,12 @@ def machine_section(spec, m) -> list:
         lines.append(f"Requirements: {reqs_text(m.reqs)}.")
     if m.doc:
         lines += ["", " ".join(m.doc.split())]
-    lines += ["", f"States: {states}.", "", "```mermaid", *mermaid(m), "```"]
+    lines += ["", f"States: {states}."]
+    by_others = [s for s in m.states if s not in m.initial and all(t.dest != s for t in m.transitions)]
+    if by_others:   # static_checks: such a state must be set by some effect
+        lines.append("Entered only through effects, never as a `dest` (no edge leads there in the diagram): "
+                     + ", ".join(f"`{s}`" for s in by_others) + ".")
+    lines += ["", "```mermaid", *mermaid(m), "```"]
     lines += ["", "### Variables", "", *variables_table(spec, m)]
     lines += ["", "### Actions", "", *actions_table(spec, m)]
     lines += ["", "### Transitions", "", *transitions_table(m)]
