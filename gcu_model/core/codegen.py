@@ -133,8 +133,10 @@ def _accept(out, e, ga, rule, mode, nslots):
         if mode == "expand":
             out(e, "else:")
             out(e + 1, f"bd({rule.label})")
+    elif mode == "expand":
+        out(e, f"ap(({rule.label}, {new}))")
     else:
-        out(e, f"ap(({rule.label}, {new}))" if mode == "expand" else f"ap({new})")
+        out(e, f"ap({new})")
 
 
 def _check_chain(out, depth, checks, refuse):
@@ -235,7 +237,8 @@ def _count_body(out, depth, system):
 
 
 def generate(system):
-    """Source of `expand(s) -> (successors, refusals, bound_hits)` and `successors(s)`."""
+    """Source of `expand(s) -> (successors, refusals, bound_hits)`, `successors(s)`, `count_into`,
+    the invariant checks and the goal predicates."""
     n = len(system.layout.slots)
     unpack = "(" + ", ".join(_v(i) for i in range(n)) + ("," if n == 1 else "") + ") = s"
     out = _Writer()
@@ -257,6 +260,22 @@ def generate(system):
     out(1, "ap = succ.append")
     _count_body(out, 1, system)
     out(1, "return succ")
+    # counting with the visited set inlined: a successor costs one hash unless it is new
+    out(0, "def count_into(s, seen, push):")
+    out(1, unpack)
+    out(1, "add = seen.add")
+    body = _Writer()
+    _count_body(body, 1, system)
+    for line in body.lines:
+        stripped = line.lstrip()
+        if stripped.startswith("ap(") and stripped.endswith(")"):
+            pad = line[: len(line) - len(stripped)]
+            out.lines.append(f"{pad}t = {stripped[3:-1]}")
+            out.lines.append(f"{pad}if t not in seen:")
+            out.lines.append(f"{pad}    add(t)")
+            out.lines.append(f"{pad}    push(t)")
+        else:
+            out.lines.append(line)
     out(0, "def first_violation(s):")
     out(1, unpack)
     for k, t in enumerate(system.invariant_terms):
@@ -286,6 +305,7 @@ class Compiled:
         exec(code, namespace)  # noqa: S102 - source generated from ground terms, never from spec text
         self.expand = namespace["expand"]
         self.successors = namespace["successors"]
+        self.count_into = namespace["count_into"]
         self.first_violation = namespace["first_violation"]
         self.violations = namespace["violations"]
         self.goals = namespace["goals"]

@@ -153,11 +153,6 @@ def check_labels(spec) -> dict:
     return out
 
 
-def machine_of(spec, where) -> str | None:
-    """The machine whose file holds `where` (invariants and goals do not record it)."""
-    return next((m.name for m in spec.machines.values() if m.file == where.file), None)
-
-
 # ------------------------------------------------------------ assumptions.md
 def assumptions_page(spec) -> list:
     owners = assumption_owners(spec)
@@ -455,5 +450,9 @@ def config_section(spec, config) -> list:
         lines += ["Initial values: as declared by the machines.", ""]
     left_out = [a.name for a in spec.actions.values() if not system.applies(a.when)]
     skipped = [p.name for p in spec.properties if not system.applies(p.when)]
-    return lines + ["Actions left out (their `when` is false): " + (", ".join(f"`{a}`" for a in left_out) or "none") + ".",
-                    "", "Invariants and goals left out: " + (", ".join(f"`{p}`" for p in skipped) or "none") + "."]
+    return lines + [f"Actions left out (their `when` is false): {_names(left_out)}.", "",
+                    f"Invariants and goals left out: {_names(skipped)}."]
+
+
+def _names(names) -> str:
+    return ", ".join(f"`{n}`" for n in names) or "none"

@@ -266,22 +266,16 @@ def count_states(system, compiled: Compiled | None = None) -> int:
 
 def _count(system, compiled) -> int:
     comp = compiled or compiled_for(system)
-    successors = comp.successors
+    count_into = comp.count_into
     seen = set(system.initial)
     frontier = list(seen)
-    add = seen.add
-    size = len(seen)
     while frontier:
         nxt = []
         push = nxt.append
         for s in frontier:
-            for t in successors(s):
-                add(t)                  # one hash per successor: grown set = new state
-                if len(seen) != size:
-                    size += 1
-                    push(t)
+            count_into(s, seen, push)
         frontier = nxt
-    return size
+    return len(seen)
 
 
 def compiled_for(system) -> Compiled:
