@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from ..docs.generate import compare, generate, write
-from .main import EXIT_FAILED, UsageProblem, load, specs_option
+from .common import EXIT_FAILED, UsageProblem, load, specs_option
 
 
 @specs_option

@@ -13,28 +13,9 @@ from pathlib import Path
 import click
 
 from ..spec.errors import InvalidSpec
-from ..spec.loader import load_spec
+from .docs_cmd import docs_cmd
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageProblem(click.ClickException):
-    exit_code = EXIT_USAGE
-
-    def show(self, file=None):
-        click.echo(f"gcu-model: error: {self.format_message()}", err=True)
-
-
-def specs_option(fn):
-    return click.option("--specs", "specs_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="Read this spec tree instead of the embedded one.")(fn)
-
-
-def load(specs_dir):
-    try:
-        return load_spec(specs_dir)
-    except InvalidSpec as exc:
-        raise UsageProblem(f"invalid spec: {exc}") from None
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem, load, specs_option
 
 
 def pick_configs(spec, names):
@@ -215,6 +196,9 @@ def explore_cmd(specs_dir, name, fmt, output, max_states, as_json, dump_code):
     sys.exit(EXIT_OK if data["ok"] else EXIT_FAILED)
 
 
+cli.add_command(docs_cmd)
+
+
 def entry():
     """Console-script entry: click usage errors exit 2; nothing else escapes as a traceback."""
     try:
@@ -222,9 +206,9 @@ def entry():
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(EXIT_USAGE)
-    except click.ClickException as exc:
+    except click.ClickException as exc:       # usage errors, bad options, UsageProblem
         exc.show()
-        sys.exit(exc.exit_code if exc.exit_code in (EXIT_USAGE,) else EXIT_USAGE)
+        sys.exit(EXIT_USAGE)
     except InvalidSpec as exc:
         click.echo(f"gcu-model: error: invalid spec: {exc}", err=True)
         sys.exit(EXIT_USAGE)

@@ -21,8 +21,7 @@ from .layout import Layout
 TRUE = ("lit", True)
 FALSE = ("lit", False)
 
-_BIN = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv,
-        "%": operator.mod, "|": operator.or_, "&": operator.and_, "-set": lambda a, b: a & ~b}
+_BIN = {"+": operator.add, "-": operator.sub, "*": operator.mul, "|": operator.or_, "&": operator.and_, "-set": lambda a, b: a & ~b}
 _CMP = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
         ">=": operator.ge}
 _CALL = {"len": lambda m: bin(m).count("1") if isinstance(m, int) else len(m), "min": min, "max": max}
@@ -121,10 +120,7 @@ class Grounder:
                 return ("lit", fs[n.op](a[1], b[1]))
             raise E.InvalidSpec("sets of ints can only combine constants")
         if is_lit(a) and is_lit(b):
-            try:
-                return ("lit", _BIN[n.op](a[1], b[1]))
-            except ZeroDivisionError:
-                return ("lit", 0)
+            return ("lit", _BIN[n.op](a[1], b[1]))
         return ("bin", n.op, a, b)
 
     def g_Compare(self, n, env):

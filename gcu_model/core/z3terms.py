@@ -72,10 +72,6 @@ class Z3Encoder:
                 return a - b
             if op == "*":
                 return a * b
-            if op == "//":
-                return z3.If(b == 0, 0, a / b)
-            if op == "%":
-                return z3.If(b == 0, 0, a % b)
             if op == "|":
                 return a | b
             if op == "&":

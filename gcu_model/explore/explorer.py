@@ -50,10 +50,6 @@ class Exploration:
     def config(self):
         return self.system.config.name
 
-    @property
-    def edge_count(self) -> int:
-        return self.graph.number_of_edges() if self.graph is not None else self.transitions
-
     def path_to(self, node: int) -> list:
         """The actions of the shortest path (in BFS order) from an initial state to `node`."""
         out = []

@@ -25,6 +25,7 @@ def summary(result) -> dict:
         entry = {"name": p.name, "reqs": list(p.reqs), "reached": node is not None}
         if node is not None:
             entry["witness"] = [str(a) for a in result.path_to(node)]
+            entry["witness_initial"] = sysm.describe(result.states[result.root_of(node)])
         goals.append(entry)
     return {
         "config": result.config,

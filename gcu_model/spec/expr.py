@@ -7,7 +7,7 @@ compile, per configuration, to Python closures, to generated Python and to z3 te
 
 Expressions: literals (True, False, ints, 'enum value' strings, {set literals}), names
 (own variables, action parameters, config constants, `self`, quantifier variables),
-`family[i].var`, `singleton.var`, `v.var`, `v.parent`, not/and/or, + - * // %,
+`family[i].var`, `singleton.var`, `v.var`, `v.parent`, `v.index`, not/and/or, + - *,
 comparisons (chained), `x in s`, `a if c else b`, and the calls all(...)/any(...)/
 count(...) over one family, len(set), min(a, b), max(a, b).
 Effects: `var = e`, `inst.var = e`, `x += e` (and -=, |=), `if/elif/else`,
@@ -374,11 +374,11 @@ class _Checker:
         self.fail(node, f"operator {type(node.op).__name__} is not allowed")
 
     def e_BinOp(self, node, scope):
-        ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%",
-               ast.BitOr: "|", ast.BitAnd: "&"}
+        # no // or %: Python floors and z3 divides Euclidean; the model needs neither
+        ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.BitOr: "|", ast.BitAnd: "&"}
         op = ops.get(type(node.op))
         if op is None:
-            self.fail(node, f"operator {type(node.op).__name__} is not allowed")
+            self.fail(node, f"operator {type(node.op).__name__} is not allowed (only + - * and, on sets, | & -)")
         left = self.expr(node.left, scope)
         right = self.expr(node.right, scope)
         if isinstance(left.type, SetT) or isinstance(right.type, SetT):

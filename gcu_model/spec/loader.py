@@ -58,6 +58,7 @@ class _Loader:
         self.root = root
         self.enums: dict[str, EnumT] = {}
         self.assumptions: list = []
+        self._assumption_lines: set = set()
 
     # ------------------------------------------------------------ helpers
     def file(self, name):
@@ -133,7 +134,10 @@ class _Loader:
     def note_assumption(self, m: LDict):
         if "assumption" in m:
             text = self.text(m, "assumption")
-            self.assumptions.append((m.where("assumption"), text))
+            where = m.where("assumption")
+            if (where.file, where.line) not in self._assumption_lines:   # a guard block used twice
+                self._assumption_lines.add((where.file, where.line))
+                self.assumptions.append((where, text))
             return text
         return ""
 
@@ -672,7 +676,7 @@ class _Loader:
         counters[trigger] = n
         t = Transition(f"{machine.name}.{trigger}#{n}", machine.name, trigger, tuple(sources), dest, when,
                        when_src or "", checks, effect, emit, self.reqs(body) or action.reqs,
-                       self.note_assumption(body), w)
+                       self.note_assumption(body), w, self.text(body, "doc", ""))
         machine.transitions.append(t)
         self.transitions.append(t)
 

@@ -107,6 +107,7 @@ class Transition:
     reqs: tuple
     assumption: str
     where: Where
+    doc: str = ""
 
 
 @dataclass

@@ -1,0 +1,30 @@
+"""What every gcu-model command shares: exit codes, --specs, and the usage error."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..spec.errors import InvalidSpec
+from ..spec.loader import load_spec
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageProblem(click.ClickException):
+    exit_code = EXIT_USAGE
+
+    def show(self, file=None):
+        click.echo(f"gcu-model: error: {self.format_message()}", err=True)
+
+
+def specs_option(fn):
+    return click.option("--specs", "specs_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Read this spec tree instead of the embedded one.")(fn)
+
+
+def load(specs_dir):
+    try:
+        return load_spec(specs_dir)
+    except InvalidSpec as exc:
+        raise UsageProblem(f"invalid spec: {exc}") from None
