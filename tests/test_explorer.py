@@ -64,6 +64,7 @@ def test_refusals_are_recorded_per_state_with_errno(systems):
     assert ("rmmod", "EBUSY") in kinds
 
 
+@pytest.mark.reqs("SRIOV-6")
 def test_planted_bug_gives_shortest_replayable_counterexample(spec_copy):
     # drop the SR-IOV-6 check: VFs may now be deleted while a process holds one
     edit(spec_copy / "machines" / "pf.yaml",

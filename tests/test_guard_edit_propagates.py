@@ -8,6 +8,7 @@ edited model lets 2 VFs become 4 directly.
 """
 from __future__ import annotations
 
+import pytest
 import z3
 
 from gcu_model.core.system import System
@@ -40,6 +41,7 @@ def direct_edges(result):
                     for lab in data["labels"])]
 
 
+@pytest.mark.reqs("SRIOV-7")
 def test_one_guard_edit_changes_explorer_runtime_and_z3(spec, spec_copy):
     edit(spec_copy / "machines" / "pf.yaml",
          "      - require: numvfs == 0\n        errno: EBUSY",

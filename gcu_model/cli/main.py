@@ -14,6 +14,7 @@ import click
 
 from ..spec.errors import InvalidSpec
 from .docs_cmd import docs_cmd
+from .requirements_cmd import requirements_cmd
 
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem, load, specs_option
 
@@ -197,6 +198,7 @@ def explore_cmd(specs_dir, name, fmt, output, max_states, as_json, dump_code):
 
 
 cli.add_command(docs_cmd)
+cli.add_command(requirements_cmd)
 
 
 def entry():
