@@ -448,7 +448,7 @@ def test_emulation_platform_refuses_every_install(spec_copy):
     from gcu_model.core.system import System
     from gcu_model.explore.explorer import explore
     from gcu_model.spec.loader import load_spec
-    edit(spec_copy / "configs.yaml", "values: {product: T20, cards: 1,", "values: {product: T20, platform: emulation, cards: 1,")
+    edit(spec_copy / "configs.yaml", "values: {product: T20, cards: 1, vms: 1, max_opens: 1}\n", "values: {product: T20, platform: emulation, cards: 1, vms: 1, max_opens: 1}\n")
     system = System(load_spec(spec_copy), "t20-asic")
     outcome = system.step(system.initial[0], "install_base(opt_mode=asic, opt_vf_num=0, opt_auto_load=true)")
     assert not outcome.accepted and outcome.errno == "EINVAL" and "emulation" in outcome.message

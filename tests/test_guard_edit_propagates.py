@@ -28,7 +28,7 @@ def busy_check(system):
     """The ground term of the 'numvfs == 0' guard of the create-VFs transition."""
     ga = system.action(DIRECT)
     rule = next(r for r in ga.rules if r.transition.id == "pf.write_sriov_numvfs#2")
-    return next(t for t, rid in rule.checks if system.refusals[rid].errno == "EBUSY")
+    return next(t for t, rid in rule.checks if "already has VFs" in system.refusals[rid].message)
 
 
 def direct_edges(result):

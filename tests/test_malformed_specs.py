@@ -230,7 +230,7 @@ CASES = {
         "{product: T20, cards: 1, vms: 1, max_open: 1}",
         "max_open", "unknown constant 'max_open' in config t20-asic", command="configs"),
     "configs-not-an-enum-value": Case(
-        "configs.yaml", "values: {product: T20,", "values: {product: T21,",
+        "configs.yaml", "values: {product: T20, cards: 1, vms: 1, max_opens: 1}\n", "values: {product: T21, cards: 1, vms: 1, max_opens: 1}\n",
         "T21", "'T21' is not a value of enum product", command="configs"),
 }
 

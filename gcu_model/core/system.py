@@ -129,7 +129,12 @@ class System:
                 params = {p.name: v for p, (v, _) in zip(decl.params, combo)}
                 shown = tuple((p.name, label) for p, (_, label) in zip(decl.params, combo))
                 action = Action(decl.name, shown)
-                target = params[decl.target] if decl.target else 0
+                if isinstance(decl.target, str):
+                    target = params[decl.target]
+                elif decl.target is not None:           # `target:` expression, e.g. vf.card
+                    target = self.grounder.term(decl.target, {"params": params, "self": None, "bound": {}})[1]
+                else:
+                    target = 0
                 env = {"params": params, "self": target, "bound": {}}
                 fmt = dict(fmt_consts)
                 fmt.update({k: v for k, v in shown})

@@ -326,7 +326,8 @@ class _Checker:
         if isinstance(base, ast.Subscript):          # family[i].var
             indexed = self.expr(base, scope)
             return self._var_of(node, indexed.type.family, indexed.index, attr)
-        if isinstance(base, ast.Name) and base.id in scope.spec.families and base.id not in scope.bound:
+        if (isinstance(base, ast.Name) and base.id in scope.spec.families and base.id not in scope.bound
+                and base.id not in scope.params):    # a parameter may share its family's name
             if not _singleton(scope.spec, base.id):
                 self.fail(node, f"family '{base.id}' has several instances; index it: {base.id}[i].{attr}")
             return self._var_of(node, base.id, None, attr)

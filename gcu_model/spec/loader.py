@@ -486,7 +486,8 @@ class _Loader:
             raise w.error(f"action '{aname}' is defined twice (first in machine "
                           f"'{self.actions[aname].machine}')", aname)
         body = self.mapping(body if body is not None else _ldict({}, w), w, f"action {aname}")
-        self.keys(body, {"params", "checks", "otherwise", "reqs", "doc", "assumption", "when"}, f"action {aname}")
+        self.keys(body, {"params", "checks", "otherwise", "reqs", "doc", "assumption", "when", "target"},
+                  f"action {aname}")
         when = None
         if "when" in body:   # which configurations offer the action at all (constants only)
             when = check_expr(body["when"], body.value_where("when"), Scope(self.view, constants_only=True))
@@ -504,14 +505,25 @@ class _Loader:
                 params.append(self.load_param(pname, pspec, pw))
         targets = [p.name for p in params if p.is_instance and p.type == machine.family]
         fam = self.families[machine.family]
+        target_expr = None
+        if "target" in body:
+            # the instance the action drives, from its parameters: `target: vf.card`
+            from .expr import InstT
+            target_expr = check_expr(body["target"], body.value_where("target"),
+                                     Scope(self.view, None, {p.name: p for p in params}), want=None)
+            if getattr(target_expr, "type", None) != InstT(machine.family):
+                raise body.where("target").error(f"action '{aname}': target must name a {machine.family} instance",
+                                                 str(body["target"]))
+            targets = []
         if len(targets) > 1:
             raise w.error(f"action '{aname}' has several {machine.family} parameters "
                           f"({', '.join(targets)}); cannot tell which instance it drives", aname)
-        if not targets and not (fam.count == 1 and fam.parent is None):
+        if not targets and target_expr is None and not (fam.count == 1 and fam.parent is None):
             raise w.error(f"action '{aname}' of machine '{machine.name}' needs a parameter of type "
                           f"{machine.family} to say which instance it drives", aname)
-        target = targets[0] if targets else None
-        scope = Scope(self.view, machine.family, {p.name: p for p in params})
+        target = target_expr if target_expr is not None else (targets[0] if targets else None)
+        scope = Scope(self.view, machine.family, {p.name: p for p in params},
+                      target_param=target if isinstance(target, str) else None)
         checks = tuple(self.load_checks(body, "checks", scope, f"action {aname}"))
         other = body.get("otherwise")
         if other is None:

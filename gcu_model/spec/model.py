@@ -82,7 +82,7 @@ class ActionDecl:
     name: str
     machine: str
     params: tuple      # of Param
-    target: str | None  # name of the instance parameter that selects the machine instance
+    target: object     # the instance parameter's name, a `target:` expression IR, or None (singleton)
     checks: tuple      # Checks evaluated before any transition is chosen
     otherwise_errno: str
     otherwise_message: str
