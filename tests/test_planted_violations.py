@@ -40,8 +40,8 @@ PLANTED = {
     "vf_count_supported_by_part": ("s60-sriov", "machines/pf.yaml",
                                    "      - require: n in vf_modes", "      - require: True"),
     "vfs_only_under_sriov_kmd": ("s60-sriov", "machines/kmd.yaml",
-                                 "            c.numvfs = 0\n    for v in vf:\n        v.binding = 'absent'",
-                                 "            c.numvfs = 0\n    for v in vf:\n        v.binding = v.binding"),
+                                 "            c.power_stock = True\n    for v in vf:\n        v.binding = 'absent'",
+                                 "            c.power_stock = True\n    for v in vf:\n        v.binding = v.binding"),
     "no_workload_on_sriov_pf": ("s60-sriov", "machines/pf.yaml",
                                 "      - require: host.mode != 'virt_host'\n        errno: ENODEV",
                                 "      - require: True\n        errno: ENODEV"),
@@ -87,6 +87,10 @@ PLANTED = {
     "no_vf_workload_during_pf_reset": ("s60-reset", "machines/vm.yaml",
                                        "      - require: vf_dev == None or not card[vf[vf_dev].card].sp_paused",
                                        "      - require: True"),
+    # standby.yaml
+    "closed_ioctls_serve_only_the_whitelist": ("i20-asic", "machines/standby.yaml",
+                                               "      - require: ioctl_gate == 'open' or caller in standby_whitelist",
+                                               "      - require: True"),
 }
 
 

@@ -16,10 +16,10 @@ from gcu_model.spec.loader import load_spec
 
 ACTIONS = '''
   whitelist_add:
-    params: {vm: vm, name: {type: proc_name}}
+    params: {vm: vm, name: {type: tool_name}}
     otherwise: {errno: ESRCH, message: "{vm} is not running"}
   whitelist_delete:
-    params: {vm: vm, name: {type: proc_name}}
+    params: {vm: vm, name: {type: tool_name}}
     otherwise: {errno: ESRCH, message: "{vm} is not running"}
 
 transitions:
@@ -43,11 +43,11 @@ transitions:
 @pytest.fixture
 def system(spec_copy):
     edit(spec_copy / "constants.yaml", "  platform: [asic, emulation]",
-         "  platform: [asic, emulation]\n  proc_name: [efvs, efsmi, top]")
+         "  platform: [asic, emulation]\n  tool_name: [efvs, efsmi, top]")
     vm = spec_copy / "machines" / "vm.yaml"
     edit(vm, "  job: {type: bool, init: false, doc: \"a workload runs inside the VM\"}",
          "  job: {type: bool, init: false, doc: \"a workload runs inside the VM\"}\n"
-         "  whitelist: {type: \"set[proc_name]\", init: [], doc: \"names left out of a count\"}")
+         "  whitelist: {type: \"set[tool_name]\", init: [], doc: \"names left out of a count\"}")
     edit(vm, "\ntransitions:\n", ACTIONS)
     edit(vm, "      job = False\n    reqs: [UNLD-4, SRIOV-8]",
          "      job = False\n      whitelist = whitelist - whitelist\n    reqs: [UNLD-4, SRIOV-8]")
