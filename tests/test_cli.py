@@ -141,3 +141,17 @@ def test_max_states_truncates_and_fails():
     entry = json.loads(result.stdout)["configs"][0]
     assert entry["truncated"] is True and entry["states"] == 500 and entry["ok"] is False
     assert run("check", "--max-states", "0").returncode == 2
+
+
+@pytest.mark.reqs("PROD-4", "SRIOV-5", "PROD-8", "PROD-9")
+@pytest.mark.parametrize("config, quantity, values", [
+    ("s60-sriov", "card0.l3_per_vf_mb", [0, 11776, 23552, 47104]),     # 46, 23, 11.5 GB (PROD-4)
+    ("s60-2vf", "card0.l3_per_vf_mb", [0, 23552]),                      # the 2-VF part
+    ("t20-asic", "card0.mdev_capacity", [0, 4]),                        # PROD-8
+    ("i20-vgcu", "card0.vgcu_capacity", [0, 2, 4]),                     # PROD-9: spatial 2, time-sliced 4
+])
+def test_quantities_take_the_guides_values(config, quantity, values):
+    result = run("quantities", config, "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {r["quantity"]: r for r in json.loads(result.stdout)["quantities"]}
+    assert rows[quantity]["values"] == values

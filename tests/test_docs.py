@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from gcu_model.cli.docs_cmd import docs_cmd
+from gcu_model.trace import test_requirements as marked_tests
 from gcu_model.cli.main import cli
 from gcu_model.docs.generate import MARK, PAGES, generate, write
 from gcu_model.spec.loader import load_spec
@@ -112,6 +113,10 @@ def test_uncovered_behaviour_ids_are_exactly_those_nothing_names(spec, pages):
         named.update(a.reqs, *(c.reqs for c in a.checks))
     for p in spec.properties:
         named.update(p.reqs)
+    for q in spec.quantities.values():
+        named.update(q.reqs)
+    for _, reqs in marked_tests(Path(__file__).parent):
+        named.update(reqs)
     expected = [rid for rid, r in spec.requirements.items() if r.kind == "B" and rid not in named]
     section = pages["traceability.md"].split("## Behaviour requirements not covered yet", 1)[1]
     assert re.findall(r"^- ([A-Z]+-\d+) ", section, re.M) == expected

@@ -198,7 +198,6 @@ def test_checker_types_and_ir(spec):
     ("getattr(host, 'kmd')", "getattr", "calls are not allowed"),
     ("[1][0] == 1", None, "indexing is only allowed on a family name"),
     ("host.vf_num ** 2 > 1", None, "operator Pow is not allowed"),
-    ("host.vf_num // 2 > 1", None, "operator FloorDiv is not allowed"),
     ("host.vf_num % 2 > 1", None, "operator Mod is not allowed"),
     ("host.kmd is 'loaded'", None, "comparison Is is not allowed"),
     ("1.5 > host.vf_num", None, "literal of type float is not allowed"),
@@ -298,7 +297,7 @@ def has_shift(term):
 def generated(term):
     """The generated-code back end for one term, as a function of the state tuple."""
     src = codegen.term(term, lambda i: f"s[{i}]")
-    namespace = {"__builtins__": {"bin": bin, "min": min, "max": max}}
+    namespace = {"__builtins__": {"bin": bin, "min": min, "max": max}, "_div": lambda a, b: a // b if b else 0}
     return eval(f"lambda s: {src}", namespace)  # noqa: S307 - source generated from a ground term
 
 
@@ -400,6 +399,8 @@ EXPRESSIONS = [
                    for i in range(2))),
     ("count(m.pf_dev == c for m in vm for c in card)", None, None),                     # rejected below
     ("host.vf_num * 3 - host.vf_num - -1", IntT, lambda d: d["host.vf_num"] * 3 - d["host.vf_num"] + 1),
+    ("host.vf_num // 3 + (7 // host.vf_num) - (-7 // 2)", IntT,
+     lambda d: d["host.vf_num"] // 3 + (7 // d["host.vf_num"] if d["host.vf_num"] else 0) + 4),
     ("host.vf_num in vf_modes", BoolT, lambda d: d["host.vf_num"] in (1, 2, 4)),
     ("(host.kmd == 'loaded') == (host.vf_num != 0)", BoolT,
      lambda d: (d["host.kmd"] == "loaded") == (d["host.vf_num"] != 0)),

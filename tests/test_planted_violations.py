@@ -87,6 +87,12 @@ PLANTED = {
     "no_vf_workload_during_pf_reset": ("s60-reset", "machines/vm.yaml",
                                        "      - require: vf_dev == None or not card[vf[vf_dev].card].sp_paused",
                                        "      - require: True"),
+    "l3_per_vf_matches_the_table": ("s60-sriov", "machines/pf.yaml",
+                                    "    expr: (l3_total_mb - l3_pf_reserved_mb) // numvfs if numvfs > 0 else 0",
+                                    "    expr: l3_total_mb // numvfs if numvfs > 0 else 0"),
+    "vdev_counts_follow_the_product": ("i20-vgcu", "machines/pf.yaml",
+                                       "      (vgcu_time_sliced if host.vgcu_num_loaded == 'four' else vgcu_spatial)",
+                                       "      (vgcu_time_sliced if host.vgcu_num_loaded != 'two' else vgcu_spatial)"),
     # standby.yaml
     "closed_ioctls_serve_only_the_whitelist": ("i20-asic", "machines/standby.yaml",
                                                "      - require: ioctl_gate == 'open' or caller in standby_whitelist",

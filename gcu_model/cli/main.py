@@ -201,6 +201,38 @@ cli.add_command(docs_cmd)
 cli.add_command(requirements_cmd)
 
 
+@cli.command("quantities")
+@specs_option
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def quantities_cmd(specs_dir, name, as_json):
+    """The values each quantity (L3 per VF, mdev and vgcu counts, ...) takes in a configuration."""
+    spec = load(specs_dir)
+    pick_configs(spec, [name])
+    system = system_for(spec, name)
+    result = _progress_explore(system, graph=False, quiet=as_json)
+    seen: dict = {key: set() for key in system.quantity_terms}
+    for state in result.states:
+        for key, value in system.quantities(state).items():
+            seen[key].add(value)
+    rows = []
+    for key, values in seen.items():
+        family_label, qname = key.rsplit(".", 1)
+        q = next(q for (f, n), q in spec.quantities.items() if n == qname)
+        rows.append({"quantity": key, "values": sorted(values), "reqs": list(q.reqs), "doc": q.doc})
+    if as_json:
+        click.echo(json.dumps({"config": name, "states": len(result.states), "quantities": rows}, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(title=f"quantities over the {len(result.states):,} reachable states of {name}")
+    for col in ("quantity", "values", "requirements", "meaning"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["quantity"], ", ".join(map(str, r["values"])), ", ".join(r["reqs"]), r["doc"])
+    Console().print(table)
+
+
 def entry():
     """Console-script entry: click usage errors exit 2; nothing else escapes as a traceback."""
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 
-_BIN = {"+": operator.add, "-": operator.sub, "*": operator.mul, "|": operator.or_, "&": operator.and_,
+_BIN = {"//": lambda a, b: a // b if b else 0, "+": operator.add, "-": operator.sub, "*": operator.mul, "|": operator.or_, "&": operator.and_,
         "-set": lambda a, b: a & ~b, "<<": operator.lshift}
 _CMP = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
         ">=": operator.ge}

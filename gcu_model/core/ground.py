@@ -21,7 +21,12 @@ from .layout import Layout
 TRUE = ("lit", True)
 FALSE = ("lit", False)
 
-_BIN = {"+": operator.add, "-": operator.sub, "*": operator.mul, "|": operator.or_, "&": operator.and_, "-set": lambda a, b: a & ~b}
+def floor_div(a, b):
+    """Floor division with x // 0 == 0: the one meaning of `//` in every back end."""
+    return a // b if b else 0
+
+
+_BIN = {"//": floor_div, "+": operator.add, "-": operator.sub, "*": operator.mul, "|": operator.or_, "&": operator.and_, "-set": lambda a, b: a & ~b}
 _CMP = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
         ">=": operator.ge}
 _CALL = {"len": lambda m: bin(m).count("1") if isinstance(m, int) else len(m), "min": min, "max": max}
@@ -81,6 +86,16 @@ class Grounder:
         if is_lit(inst):
             return ("lit", inst[1] % per if per else 0)
         return self._chain(inst, [(i.index, ("lit", i.index % per)) for i in insts])
+
+    def g_QuantityRef(self, n, env):
+        inst = self.term(n.inst, env)
+        insts = self.layout.instances[n.family]
+
+        def body(index):
+            return self.term(n.body, {"params": {}, "self": index, "bound": {}})
+        if is_lit(inst):
+            return body(inst[1])
+        return self._chain(inst, [(i.index, body(i.index)) for i in insts])
 
     def g_VarRef(self, n, env):
         insts = self.layout.instances[n.family]

@@ -83,6 +83,11 @@ class System:
         self.invariant_terms = [self.grounder.term(p.expr, env) for p in self.invariants]
         self.goal_terms = [self.grounder.term(p.expr, env) for p in self.goals]
         self._step_fns = {}
+        self.quantity_terms = {}        # "card0.l3_per_vf_mb" -> ground term
+        for (family, qname), q in sorted(spec.quantities.items()):
+            for inst in self.layout.instances[family]:
+                self.quantity_terms[f"{inst.label}.{qname}"] = self.grounder.term(
+                    q.expr, {"params": {}, "self": inst.index, "bound": {}})
 
     def applies(self, when) -> bool:
         if when is None:
@@ -218,6 +223,12 @@ class System:
 
     def describe(self, state) -> dict:
         return self.layout.describe(state)
+
+    def quantities(self, state) -> dict:
+        """Every quantity of every instance in `state`, e.g. {'card0.l3_per_vf_mb': 23552}."""
+        if not hasattr(self, "_quantity_fns"):
+            self._quantity_fns = {k: closures.term(t) for k, t in self.quantity_terms.items()}
+        return {k: fn(state) for k, fn in self._quantity_fns.items()}
 
     def state_summary(self, state) -> str:
         """The slots that differ from the first initial state, as one line."""

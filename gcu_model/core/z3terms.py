@@ -72,6 +72,8 @@ class Z3Encoder:
                 return a - b
             if op == "*":
                 return a * b
+            if op == "//":      # floor division, x // 0 == 0 (z3's / is Euclidean: floor for b > 0)
+                return z3.If(b == 0, 0, z3.If(b > 0, a / b, (-a) / (-b)))
             if op == "|":
                 return a | b
             if op == "&":

@@ -98,6 +98,16 @@ class VarRef(Node):
 
 
 @dataclass(frozen=True)
+class QuantityRef(Node):
+    """inst.q: a named quantity of a family (a `quantities:` entry), evaluated for inst."""
+    family: str
+    inst: Node
+    name: str
+    body: Node
+    type: object
+
+
+@dataclass(frozen=True)
 class Unary(Node):
     op: str            # not, -
     operand: Node
@@ -301,6 +311,9 @@ class _Checker:
             if name in scope.params:
                 p = scope.params[name]
                 return ParamRef(name, InstT(p.type) if p.is_instance else p.type)
+            if scope.self_family is not None and (scope.self_family, name) in getattr(scope.spec, "quantities", {}) \
+                    and (scope.self_family, name) not in scope.spec.vars:
+                return self._var_of(node, scope.self_family, SelfRef(InstT(scope.self_family)), name)
             if scope.self_family is not None and (scope.self_family, name) in scope.spec.vars:
                 v = scope.spec.vars[(scope.self_family, name)]
                 return VarRef(scope.self_family, SelfRef(InstT(scope.self_family)), name, v.type)
@@ -344,6 +357,16 @@ class _Checker:
             if inst is None:
                 self.fail(node, f"'{attr}' needs an instance")
             return ParentOf(inst, InstT(fam.parent))
+        quantities = getattr(self.scope.spec, "quantities", {})
+        if (family, attr) in quantities and (family, attr) not in self.scope.spec.vars:
+            if self.scope.constants_only:
+                self.fail(node, "quantities depend on the state; only config constants are allowed here", culprit=attr)
+            q = quantities[(family, attr)]
+            if q.expr is None:
+                self.fail(node, f"quantity '{attr}' is used before it is defined (quantities may not use quantities)",
+                          culprit=attr)
+            inst = inst if inst is not None else SelfRef(InstT(family))
+            return QuantityRef(family, inst, attr, q.expr, q.expr.type)
         if (family, attr) not in self.scope.spec.vars:
             choices = [v for (f, v) in self.scope.spec.vars if f == family]
             if fam.parent:
@@ -375,11 +398,11 @@ class _Checker:
         self.fail(node, f"operator {type(node.op).__name__} is not allowed")
 
     def e_BinOp(self, node, scope):
-        # no // or %: Python floors and z3 divides Euclidean; the model needs neither
-        ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.BitOr: "|", ast.BitAnd: "&"}
+        # // is floor division with x // 0 == 0 in every back end; no %
+        ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.BitOr: "|", ast.BitAnd: "&"}
         op = ops.get(type(node.op))
         if op is None:
-            self.fail(node, f"operator {type(node.op).__name__} is not allowed (only + - * and, on sets, | & -)")
+            self.fail(node, f"operator {type(node.op).__name__} is not allowed (only + - * // and, on sets, | & -)")
         left = self.expr(node.left, scope)
         right = self.expr(node.right, scope)
         if isinstance(left.type, SetT) or isinstance(right.type, SetT):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import InvalidSpec, Where
 from .expr import Scope, check_effect, check_expr
-from .model import (ActionDecl, Check, Config, Constant, Family, Machine, Param, Property,
+from .model import (ActionDecl, Check, Config, Constant, Family, Machine, Param, Property, Quantity,
                     Requirement, Spec, Transition, Var)
 from .types import BOOL, BoolT, EnumT, IntT, RefT, SetT
 from .yamlfile import LDict, LList, read_yaml
@@ -47,10 +47,11 @@ def load_spec(root: Path | str | None = None) -> Spec:
 class _SpecView:
     """What the expression checker needs to see while the spec is still being built."""
 
-    def __init__(self, families, vars_, constants):
+    def __init__(self, families, vars_, constants, quantities=None):
         self.families = families
         self.vars = vars_
         self.constants = constants
+        self.quantities = quantities if quantities is not None else {}
 
 
 class _Loader:
@@ -204,7 +205,7 @@ class _Loader:
         spec = Spec(root=str(self.root), requirements=self.requirements, constants=self.constants,
                     configs=self.configs, families=self.families, vars=self.vars,
                     machines=self.machines, actions=self.actions, transitions=self.transitions,
-                    properties=self.properties, assumptions=self.assumptions)
+                    properties=self.properties, assumptions=self.assumptions, quantities=self.quantities)
         self.resolve_config_initial()
         from .static_checks import run_static_checks
         run_static_checks(spec)
@@ -374,7 +375,8 @@ class _Loader:
             fw = Where(self.display(path), 1)
             data = self.mapping(data, fw, self.display(path))
             self.keys(data, {"machine", "family", "doc", "reqs", "states", "initial", "vars", "actions",
-                             "transitions", "invariants", "goals", "assumption", "control", "effects", "guards"},
+                             "transitions", "invariants", "goals", "assumption", "control", "effects", "guards",
+                             "quantities"},
                       f"machine file {self.display(path)}", required=["machine", "family", "states", "initial"])
             name = self.name(data["machine"], data.where("machine"), "a machine name")
             if name in self.machines:
@@ -444,7 +446,28 @@ class _Loader:
                         raise body.where("init").error(f"variable '{vname}' needs at least one initial value", vname)
                     self.add_var(Var(vname, family, t, values, self.text(body, "doc", ""), w, name), w)
             raw.append((machine, data))
-        self.view = _SpecView(self.families, self.vars, self.constants)
+        self.quantities = {}
+        self.view = _SpecView(self.families, self.vars, self.constants, self.quantities)
+        # pass 1.5: quantities (kind Q): named values per instance, usable as inst.name
+        pending = []
+        for machine, data in raw:
+            if "quantities" in data:
+                qs = self.mapping(data["quantities"], data.where("quantities"), "quantities")
+                for qname, body in qs.items():
+                    w = qs.where(qname)
+                    self.name(qname, w, "a quantity name")
+                    body = self.mapping(body, w, f"quantity {qname}")
+                    self.keys(body, {"expr", "reqs", "doc"}, f"quantity {qname}", required=["expr"])
+                    key = (machine.family, qname)
+                    if key in self.vars or key in self.quantities:
+                        raise w.error(f"quantity '{qname}' of family '{machine.family}' clashes with a variable "
+                                      f"or quantity of that name", qname)
+                    self.quantities[key] = Quantity(qname, machine.family, None, str(body["expr"]),
+                                                    self.reqs(body), self.text(body, "doc", ""), w)
+                    pending.append((machine, key, body))
+        for machine, key, body in pending:
+            self.quantities[key].expr = check_expr(body["expr"], body.value_where("expr"),
+                                                   Scope(self.view, machine.family), want=None)
         # pass 2: actions
         for machine, data in raw:
             if "actions" in data:

@@ -139,6 +139,18 @@ class Property:
 
 
 @dataclass
+class Quantity:
+    """A number (or value) the model computes for each instance of a family (kind Q)."""
+    name: str
+    family: str
+    expr: object       # IR, `self` = the instance; None until checked
+    source: str
+    reqs: tuple
+    doc: str
+    where: Where
+
+
+@dataclass
 class Spec:
     root: str
     requirements: dict
@@ -151,6 +163,7 @@ class Spec:
     transitions: list
     properties: list
     assumptions: list  # (where, text): every ASSUMPTION note
+    quantities: dict = field(default_factory=dict)   # (family, name) -> Quantity
 
     def family_vars(self, family: str) -> list:
         return [v for (f, _), v in self.vars.items() if f == family]
