@@ -12,14 +12,16 @@ from conftest import edit
 # Pinned so that every model change shows up in review (Stateright's habit): states,
 # labelled transitions (one per accepted state/action pair) and distinct graph edges.
 PINNED = {
-    "t20-asic": (29952, 462852, 306248),
+    "t20-asic": (34272, 536724, 355808),
     "s60-sriov": (6002, 64622, 52599),
     "s60-2vf": (46296, 848988, 544993),
-    "s60-2card": (694, 7896, 5818),
+    "s60-2card": (3470, 40856, 30542),
     "t20-reset": (1536, 13308, 9440),
     "s60-reset": (10632, 139424, 91377),
     "i20-asic": (1814, 22126, 14772),
-    "i20-vgcu": (224, 1568, 1129),
+    "i20-vgcu": (294, 2156, 1575),
+    "t20-vgcu": (1316, 10108, 7965),
+    "i20-mdev": (2016, 16898, 13702),
 }
 
 

@@ -163,8 +163,8 @@ CASES = {
         "machines/virtpkg.yaml", "    dest: absent\n", "    dset: absent\n",
         "dset", "unknown key 'dset' in a transition"),
     "message-template-unknown-field": Case(
-        "machines/pf.yaml", "message: \"{card}: a process holds its /dev/gcu node\"",
-        "message: \"{cart}: a process holds its /dev/gcu node\"",
+        "machines/pf.yaml", "message: \"{card}: a process, container or VM holds one of its device nodes\"",
+        "message: \"{cart}: a process, container or VM holds one of its device nodes\"",
         "cart", "message template names unknown field '{cart}'"),
     "ref-of-unknown-family": Case(
         "machines/vm.yaml", "type: \"ref[vf]\"", "type: \"ref[vfs]\"",

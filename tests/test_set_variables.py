@@ -102,7 +102,7 @@ def test_explored_with_every_subset(system, spec_copy):
     assert result.violations == []
     slot = system.layout.slot_of[("vm", 0, "whitelist")]
     assert {s[slot] for s in result.states} == set(range(8))     # all subsets of three names
-    assert len(result.states) > 694
+    assert len(result.states) > 3470
 
 
 def test_back_ends_agree_on_set_operations(system):
