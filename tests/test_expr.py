@@ -457,3 +457,18 @@ def test_emulation_platform_refuses_every_install(spec_copy):
     kmd = system.layout.slot_of[("host", 0, "kmd")]
     assert {s[kmd] for s in result.states} == {0}          # the driver stays absent
     assert result.goals["whole_card_in_vm"] is not None     # passthrough needs no KMD
+
+
+@pytest.mark.reqs("PROD-2")
+@pytest.mark.parametrize("constant, errno", [("arch_64bit", "ENOEXEC"), ("above_4g_decoding", "ENOMEM")])
+def test_platform_without_64bit_or_4g_decoding_cannot_load(spec_copy, constant, errno):
+    """PROD-2: installing (which loads) fails on a 32-bit kernel or without Above 4G decoding."""
+    from conftest import edit
+    from gcu_model.core.system import System
+    from gcu_model.spec.loader import load_spec
+    edit(spec_copy / "configs.yaml", "values: {product: T20, cards: 1, vms: 1, max_opens: 1}\n",
+         "values: {product: T20, cards: 1, vms: 1, max_opens: 1, " + constant + ": false}\n")
+    system = System(load_spec(spec_copy), "t20-asic")
+    state = next(s for s in system.initial if system.describe(s)["host.headers"] and not system.describe(s)["host.sig_enforced"])
+    outcome = system.step(state, "install_base(opt_mode=asic, opt_vf_num=0, opt_auto_load=true)")
+    assert not outcome.accepted and outcome.errno == errno

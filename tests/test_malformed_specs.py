@@ -134,7 +134,7 @@ CASES = {
         "machines/vm.yaml", "require: job\n", "require: job.__class__\n",
         "__class__", "attribute tricks are not allowed"),
     "lambda": Case(
-        "machines/pf.yaml", "when: host.kmd != 'loaded'", "when: \"lambda: True\"",
+        "machines/pf.yaml", "when: not (host.kmd == 'loaded' and probe_ok)", "when: \"lambda: True\"",
         "lambda: True", "a lambda is not allowed in a spec expression"),
     "list-comprehension": Case(
         "machines/pf.yaml", "require: host.kmd == 'absent' or host.mode != 'virt_host'",
@@ -239,8 +239,8 @@ CASES = {
 REGRESSIONS = {
     "bug-own-control-assigned-through-singleton": (Case(
         "machines/kmd.yaml",
-        "        if c.binding == 'unbound':\n            c.binding = 'enflame'\n",
-        "        if c.binding == 'unbound':\n            host.kmd = 'loaded'\n            c.binding = 'enflame'\n",
+        "        if c.binding == 'unbound' and c.probe_ok:\n            c.binding = 'enflame'\n",
+        "        if c.binding == 'unbound' and c.probe_ok:\n            host.kmd = 'loaded'\n            c.binding = 'enflame'\n",
         "kmd", "changes through 'dest'", at="            host.kmd = 'loaded'", command="configs"),
         "expr._Checker.target only refuses the own control variable when the instance is "
         "SelfRef; `host.kmd = ...` in a host-family machine (inst None) is accepted"),
@@ -337,7 +337,8 @@ def test_line_numbers_follow_the_edit(tmp_path):
 def test_valid_membership_selector_loads(tmp_path):
     copy = tmp_path / "specs"
     shutil.copytree(EMBEDDED, copy)
-    replace_once(copy / "machines/pf.yaml", "    when: host.kmd == 'loaded'\n", "    when: host.kmd in {'loaded'}\n")
+    replace_once(copy / "machines/pf.yaml", "    when: host.kmd == 'loaded' and probe_ok\n",
+                 "    when: host.kmd in {'loaded'} and probe_ok\n")
     result = run_cli("configs", copy, tmp_path)
     assert "Traceback" not in result.stderr
     assert result.returncode == 0, result.stderr
