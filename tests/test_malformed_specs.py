@@ -171,8 +171,8 @@ CASES = {
         "vfs", "unknown family 'vfs' in 'ref[vfs]'"),
     # --- effects
     "effect-assigns-own-control": Case(
-        "machines/vm.yaml", "effect: job = True", "effect: power = 'off'",
-        "power", "the machine's own state 'power' changes through 'dest'"),
+        "machines/vm.yaml", "      vf_dev = vf\n", "      vf_dev = vf\n      power = 'off'\n",
+        "power", "the machine's own state 'power' changes through 'dest'", at="      power = 'off'"),
     "effect-assigns-parameter": Case(
         "machines/pf.yaml", "      numvfs = n\n", "      n = numvfs\n",
         "'n'", "is not a state variable and cannot be assigned"),
@@ -245,8 +245,9 @@ REGRESSIONS = {
         "expr._Checker.target only refuses the own control variable when the instance is "
         "SelfRef; `host.kmd = ...` in a host-family machine (inst None) is accepted"),
     "bug-own-control-assigned-through-target-param": (Case(
-        "machines/pf.yaml", "      numvfs = n\n", "      numvfs = n\n      card[card].binding = 'vfio'\n",
-        "binding", "changes through 'dest'", at="      card[card].binding = 'vfio'", command="configs"),
+        "machines/pf.yaml", "    dest: vfio\n    effect: ih_thread = False\n",
+        "    dest: vfio\n    effect: |\n      ih_thread = False\n      card[card].binding = 'enflame'\n",
+        "binding", "changes through 'dest'", at="      card[card].binding = 'enflame'", command="configs"),
         "expr._Checker.target: `card[card].binding = ...` (card is the action's target "
         "instance) is ParamRef, not SelfRef, so the own-control check is bypassed"),
     "bug-family-parent-cycle": (Case(

@@ -36,7 +36,7 @@ PLANTED = {
                                "      - require: host.mode == 'mdev_host'", "      - require: True"),
     # pf.yaml
     "vf_count_matches_numvfs": ("s60-sriov", "machines/pf.yaml",
-                                "          if v.card == self and v.index < n:", "          if v.card == self and v.index < 1:"),
+                                "            if v.card == self and v.index < n:", "            if v.card == self and v.index < 1:"),
     "vf_count_supported_by_part": ("s60-sriov", "machines/pf.yaml",
                                    "      - require: n in vf_modes", "      - require: True"),
     "vfs_only_under_sriov_kmd": ("s60-sriov", "machines/kmd.yaml",
@@ -53,8 +53,8 @@ PLANTED = {
                                       "      - require: vgcu_used == 0 and mdev_used == 0"),
     # vf.yaml
     "vfs_are_created_in_order": ("s60-sriov", "machines/pf.yaml",
-                                 "          if v.card == self and v.index < n:",
-                                 "          if v.card == self and v.index >= vf_slots - n:"),
+                                 "            if v.card == self and v.index < n:",
+                                 "            if v.card == self and v.index >= vf_slots - n:"),
     "open_vf_only_bound_to_enflame": ("s60-sriov", "machines/vf.yaml",
                                       "      - require: opens == 0\n        errno: EBUSY",
                                       "      - require: True\n        errno: EBUSY"),
@@ -118,6 +118,12 @@ PLANTED = {
     "only_agreeing_cards_are_driven": ("i20-firewall", "machines/firewall.yaml",
                                        "      and (not has_firewall or (fw == 'on') == fw_firewall_on)\n",
                                        "      and True\n"),
+    # rpm.yaml
+    "suspended_only_unused_with_rpm_on": ("t20-rpm", "machines/rpm.yaml",
+                                          "    if rpm_power == 'suspended' and (usage_count > 0 or not rpm_enabled):",
+                                          "    if rpm_power == 'suspended' and not rpm_enabled:"),
+    "efvs_opens_are_opens": ("t20-rpm", "machines/pf.yaml",
+                             "      - require: opens > opens_efvs\n", "      - require: opens > 0\n"),
     # standby.yaml
     "closed_ioctls_serve_only_the_whitelist": ("i20-asic", "machines/standby.yaml",
                                                "      - require: ioctl_gate == 'open' or caller in standby_whitelist",

@@ -642,7 +642,7 @@ class _Loader:
         for i, item in enumerate(items):
             if isinstance(item, str):
                 holder = _ldict({"effect": item}, items.where(i))
-                holder.value_lines["effect"] = items.item_lines[i]
+                holder.value_lines["effect"] = items.value_lines[i]
                 out.extend(check_effect(item, holder.value_where("effect"), scope))
             elif isinstance(item, dict) and "use" in item:
                 self.keys(item, {"use"}, "a 'use' item")
@@ -688,8 +688,11 @@ class _Loader:
         dest = body.get("dest")
         if dest is not None and dest not in machine.states:
             raise body.where("dest").error(f"unknown state '{dest}' of machine '{machine.name}'", str(dest))
-        scope = Scope(self.view, machine.family, {p.name: p for p in action.params}, own_control=machine.control,
-                      target_param=action.target)
+        # a transition with a `dest` sets the machine's state there and nowhere else; a staying
+        # transition may set it in its effect (e.g. waking a card from suspend when it is used)
+        scope = Scope(self.view, machine.family, {p.name: p for p in action.params},
+                      own_control=machine.control if dest is not None else None,
+                      target_param=action.target if isinstance(action.target, str) else None)
         when_src = body.get("when")
         when = None
         if when_src is not None:

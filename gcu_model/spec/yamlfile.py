@@ -32,6 +32,7 @@ class LList(list):
     """A sequence with the line of itself and of each item."""
     line: int
     item_lines: list
+    value_lines: list
     file: str
 
     def where(self, index=None) -> Where:
@@ -72,6 +73,10 @@ def _make_loader(file: str):
         result.file = file
         result.line = node.start_mark.line + 1
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
+        # where each item's text starts: block scalars ("|", ">") on the line after the indicator
+        result.value_lines = [child.start_mark.line + 1 + (1 if isinstance(child, yaml.ScalarNode)
+                                                           and child.style in ("|", ">") else 0)
+                              for child in node.value]
         return result
 
     # YAML 1.1 reads on/off/yes/no as booleans; specs name states "off", so only
