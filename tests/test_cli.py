@@ -36,7 +36,7 @@ def test_check_json_reports_counts_invariants_and_goals():
     assert data["ok"] is True
     (entry,) = data["configs"]
     assert entry["config"] == "s60-2card"
-    assert entry["states"] == 3470 and entry["edges"] == 40856
+    assert entry["states"] == 6940 and entry["edges"] == 81712
     assert all(i["held"] for i in entry["invariants"])
     names = {i["name"] for i in entry["invariants"]}
     assert {"vf_count_matches_numvfs", "pf_never_passed_through_on_sriov_host"} <= names
@@ -83,10 +83,10 @@ def test_explore_exports(tmp_path, fmt):
     text = out.read_text()
     if fmt == "graphml":
         g = nx.read_graphml(out)
-        assert g.number_of_nodes() == 3470 and g.number_of_edges() == summary["graph_edges"]
+        assert g.number_of_nodes() == 6940 and g.number_of_edges() == summary["graph_edges"]
     elif fmt == "json":
         data = json.loads(text)
-        assert len(data["states"]) == 3470 and len(data["edges"]) == summary["graph_edges"]
+        assert len(data["states"]) == 6940 and len(data["edges"]) == summary["graph_edges"]
         assert data["states"][0]["initial"] is True
         assert any(r["errno"] == "ENOENT" for r in data["states"][0]["refused"])
     elif fmt == "dot":

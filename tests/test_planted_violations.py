@@ -118,6 +118,12 @@ PLANTED = {
     "only_agreeing_cards_are_driven": ("i20-firewall", "machines/firewall.yaml",
                                        "      and (not has_firewall or (fw == 'on') == fw_firewall_on)\n",
                                        "      and True\n"),
+    # identity and the QEMU access-control file
+    "device_ids_are_distinct": ("t20-2card", "machines/pf.yaml",
+                                "    expr: cards - 1 - self.index if host.reversed_probe else self.index",
+                                "    expr: 0 if host.reversed_probe else self.index"),
+    "bar0_read_only_under_the_access_control_file": ("t20-reset", "machines/vm.yaml",
+                                                     "      if bar == 0 and not acl_active:", "      if bar == 0:"),
     # rpm.yaml
     "suspended_only_unused_with_rpm_on": ("t20-rpm", "machines/rpm.yaml",
                                           "    if rpm_power == 'suspended' and (usage_count > 0 or not rpm_enabled):",
@@ -126,8 +132,8 @@ PLANTED = {
                              "      - require: opens > opens_efvs\n", "      - require: opens > 0\n"),
     # standby.yaml
     "closed_ioctls_serve_only_the_whitelist": ("i20-asic", "machines/standby.yaml",
-                                               "      - require: ioctl_gate == 'open' or caller in standby_whitelist",
-                                               "      - require: True"),
+                                               "    - require: ioctl_gate == 'open' or caller in standby_whitelist",
+                                               "    - require: True"),
 }
 
 
