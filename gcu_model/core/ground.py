@@ -36,6 +36,11 @@ def is_lit(t):
     return t[0] == "lit"
 
 
+def in_range(inst, insts) -> bool:
+    """A literal instance index that names an instance (a ref of None is -1)."""
+    return 0 <= inst[1] < len(insts)
+
+
 class Grounder:
     def __init__(self, layout: Layout):
         self.layout = layout
@@ -74,8 +79,10 @@ class Grounder:
         inst = self.term(n.inst, env)
         family = n.inst.type.family
         insts = self.layout.instances[family]
-        if is_lit(inst):
+        if is_lit(inst) and in_range(inst, insts):
             return ("lit", insts[inst[1]].parent)
+        if is_lit(inst):                      # None: what the chain below falls back to
+            return ("lit", insts[-1].parent if insts else -1)
         return self._chain(inst, [(i.index, ("lit", i.parent)) for i in insts])
 
     def g_IndexOf(self, n, env):
@@ -93,19 +100,29 @@ class Grounder:
 
         def body(index):
             return self.term(n.body, {"params": {}, "self": index, "bound": {}})
-        if is_lit(inst):
+        if is_lit(inst) and in_range(inst, insts):
             return body(inst[1])
+        if is_lit(inst):
+            return body(insts[-1].index) if insts else ("lit", 0)
         return self._chain(inst, [(i.index, body(i.index)) for i in insts])
+
+    def read(self, family, index, var):
+        """A variable of one instance: its slot, or its value when the configuration froze it."""
+        key = (family, index, var)
+        if key in self.layout.frozen:
+            return ("lit", self.layout.frozen[key])
+        return ("slot", self.layout.slot_of[key])
 
     def g_VarRef(self, n, env):
         insts = self.layout.instances[n.family]
         if n.inst is None:
-            return ("slot", self.layout.slot_of[(n.family, 0, n.var)])
+            return self.read(n.family, 0, n.var)
         inst = self.term(n.inst, env)
-        if is_lit(inst):
-            return ("slot", self.layout.slot_of[(n.family, inst[1], n.var)])
-        return self._chain(inst, [(i.index, ("slot", self.layout.slot_of[(n.family, i.index, n.var)]))
-                                  for i in insts])
+        if is_lit(inst) and in_range(inst, insts):
+            return self.read(n.family, inst[1], n.var)
+        if is_lit(inst):                      # None: what the chain below falls back to
+            return self.read(n.family, insts[-1].index, n.var) if insts else ("lit", 0)
+        return self._chain(inst, [(i.index, self.read(n.family, i.index, n.var)) for i in insts])
 
     @staticmethod
     def _chain(selector, cases):
@@ -273,19 +290,27 @@ class Grounder:
             out.extend(self.stmt(node, env))
         return tuple(out)
 
+    def write(self, family, index, var, value):
+        """`var = value` on one instance; a frozen variable is only ever given its own value."""
+        key = (family, index, var)
+        if key in self.layout.frozen:
+            return ()
+        return (("set", self.layout.slot_of[key], value),)
+
     def stmt(self, node, env):
         if isinstance(node, E.Assign):
             value = self.term(node.value, env)
             target = node.target
             if target.inst is None:
-                return [("set", self.layout.slot_of[(target.family, 0, target.var)], value)]
+                return list(self.write(target.family, 0, target.var, value))
             inst = self.term(target.inst, env)
-            if is_lit(inst):
-                return [("set", self.layout.slot_of[(target.family, inst[1], target.var)], value)]
+            if is_lit(inst):                  # None names no instance: nothing is written
+                insts = self.layout.instances[target.family]
+                return list(self.write(target.family, inst[1], target.var, value)) if in_range(inst, insts) else []
             out = []
             for i in reversed(self.layout.instances[target.family]):
-                here = ("set", self.layout.slot_of[(target.family, i.index, target.var)], value)
-                out = [("when", ("cmp", "==", inst, ("lit", i.index)), (here,), tuple(out))]
+                here = self.write(target.family, i.index, target.var, value)
+                out = [("when", ("cmp", "==", inst, ("lit", i.index)), here, tuple(out))]
             return out
         if isinstance(node, E.If):
             c = self.term(node.test, env)

@@ -34,9 +34,12 @@ class Slot:
 
 
 class Layout:
-    def __init__(self, spec: Spec, config: Config):
+    def __init__(self, spec: Spec, config: Config, frozen: dict | None = None):
         self.spec = spec
         self.config = config
+        # (family, instance, var) -> encoded value: variables no step of this configuration
+        # changes; they live outside the state tuple, as constants (System._freeze)
+        self.frozen = dict(frozen or {})
         self.instances: dict[str, list[Instance]] = {}
         for fname in _family_order(spec):
             self.instances[fname] = self._instances_of(fname)
@@ -47,6 +50,8 @@ class Layout:
             fvars.sort(key=lambda v: (not v.is_control,))   # control states first, then declaration order
             for inst in insts:
                 for var in fvars:
+                    if (fname, inst.index, var.name) in self.frozen:
+                        continue
                     lo = hi = None
                     if isinstance(var.type, IntT):
                         lo, hi = self.int_value(var.type.lo, var.where), self.int_value(var.type.hi, var.where)
@@ -114,8 +119,12 @@ class Layout:
         return value
 
     def describe(self, state) -> dict:
-        """A state as {slot label: readable value}."""
-        return {slot.label: self.decode(v, slot.type) for slot, v in zip(self.slots, state)}
+        """A state as {variable label: readable value}, frozen variables included."""
+        out = {slot.label: self.decode(v, slot.type) for slot, v in zip(self.slots, state)}
+        for (fname, index, var), value in self.frozen.items():
+            inst = self.instances[fname][index]
+            out[f"{inst.label}.{var}"] = self.decode(value, self.spec.vars[(fname, var)].type)
+        return out
 
     def initial_states(self):
         """Every combination of the variables' initial values (issue 2, item 6)."""

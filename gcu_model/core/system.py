@@ -60,20 +60,19 @@ class GroundAction:
 
 
 class System:
-    def __init__(self, spec: Spec, config: Config | str):
+    def __init__(self, spec: Spec, config: Config | str, freeze: bool = True):
         if isinstance(config, str):
             if config not in spec.configs:
                 raise KeyError(config)
             config = spec.configs[config]
         self.spec = spec
         self.config = config
-        self.layout = Layout(spec, config)
-        self.grounder = Grounder(self.layout)
-        self.refusals: list[Refusal] = []
-        self._refusal_ids: dict = {}
-        self.labels: list[tuple] = []            # label id -> (action id, transition id)
-        self.actions: list[GroundAction] = []
-        self._build_actions()
+        self._ground(Layout(spec, config))
+        # Variables that no step of this configuration changes are constants here: they are
+        # folded into the rules and left out of the state tuple, which keeps states small.
+        frozen = self._unchanging_variables() if freeze else {}
+        if frozen:
+            self._ground(Layout(spec, config, frozen))
         self.by_text = {str(a.action): a for a in self.actions}
         self.initial = self.layout.initial_states()
         self.properties = [p for p in spec.properties if self.applies(p.when)]
@@ -88,6 +87,45 @@ class System:
             for inst in self.layout.instances[family]:
                 self.quantity_terms[f"{inst.label}.{qname}"] = self.grounder.term(
                     q.expr, {"params": {}, "self": inst.index, "bound": {}})
+
+    def _ground(self, layout):
+        self.layout = layout
+        self.grounder = Grounder(layout)
+        self.refusals: list[Refusal] = []
+        self._refusal_ids: dict = {}
+        self.labels: list[tuple] = []            # label id -> (action id, transition id)
+        self.actions: list[GroundAction] = []
+        self._build_actions()
+
+    def _unchanging_variables(self) -> dict:
+        """(family, instance, var) -> value for every variable with one initial value that
+        no ground rule sets to anything else."""
+        layout = self.layout
+        single = {}
+        initial = layout.initial_states()
+        for k, slot in enumerate(layout.slots):
+            values = {state[k] for state in initial}
+            if len(values) == 1:
+                single[k] = next(iter(values))
+        # the control state of a machine this configuration drives stays in the tuple, so
+        # every action can test its source state
+        changed = {ga.control for ga in self.actions}
+
+        def walk(stmts):
+            for st in stmts:
+                if st[0] == "set":
+                    if not (st[2][0] == "lit" and single.get(st[1], object()) == st[2][1]):
+                        changed.add(st[1])
+                else:
+                    walk(st[2])
+                    walk(st[3])
+        for ga in self.actions:
+            for rule in ga.rules:
+                walk(rule.effect)
+                if rule.dest is not None and single.get(ga.control) != rule.dest:
+                    changed.add(ga.control)
+        return {(layout.slots[k].family, layout.slots[k].instance, layout.slots[k].var): v
+                for k, v in single.items() if k not in changed}
 
     def applies(self, when) -> bool:
         if when is None:

@@ -51,6 +51,8 @@ class Runtime:
         for m in spec.machines.values():
             models = []
             for inst in layout.instances[m.family]:
+                if (m.family, inst.index, m.control) in layout.frozen:
+                    continue            # a machine this configuration never moves
                 slot = layout.slot_of[(m.family, inst.index, m.control)]
                 model = _InstanceModel(self, slot, m.states, inst.label)
                 self.models[(m.name, inst.index)] = model
