@@ -153,6 +153,8 @@ class Grounder:
             raise E.InvalidSpec("sets of ints can only combine constants")
         if is_lit(a) and is_lit(b):
             return ("lit", _BIN[n.op](a[1], b[1]))
+        if n.op == "-set" and a == b:         # s - s: the empty set, whatever s holds
+            return ("lit", 0)
         return ("bin", n.op, a, b)
 
     def g_Compare(self, n, env):

@@ -70,8 +70,14 @@ class System:
         self._ground(Layout(spec, config))
         # Variables that no step of this configuration changes are constants here: they are
         # folded into the rules and left out of the state tuple, which keeps states small.
-        frozen = self._unchanging_variables() if freeze else {}
-        if frozen:
+        # Freezing folds constants, which can show more variables to be constant: repeat
+        # until nothing more freezes.
+        frozen: dict = {}
+        while freeze:
+            more = self._unchanging_variables()
+            if not more:
+                break
+            frozen.update(more)
             self._ground(Layout(spec, config, frozen))
         self.by_text = {str(a.action): a for a in self.actions}
         self.initial = self.layout.initial_states()
