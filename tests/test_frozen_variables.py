@@ -31,3 +31,14 @@ def test_frozen_variables_are_those_no_step_changes(spec):
 
 def _key(described):
     return tuple(sorted((k, str(v)) for k, v in described.items()))
+
+
+def test_counter_bounds_decide_comparisons(spec):
+    # S60 offers no mdev: `mdev_used < mdev_capacity` is `mdev_used < 0`, false for every
+    # value mdev_used may take, so starting a VM on an mdev only refuses and mdev_used freezes
+    system = System(spec, "s60-2vf")
+    assert ("card", 0, "mdev_used") in system.layout.frozen
+    outcome = system.step(system.initial[0], "start_vm_mdev(vm=vm0, card=card0)")
+    assert not outcome.accepted and outcome.errno == "ENODEV"
+    # where mdevs exist the comparison stays a real guard
+    assert ("card", 0, "mdev_used") not in System(spec, "i20-mdev").layout.frozen

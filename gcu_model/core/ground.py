@@ -174,7 +174,21 @@ class Grounder:
             return hit if n.op == "in" else self._not(hit)
         if is_lit(a) and is_lit(b):
             return ("lit", _CMP[n.op](a[1], b[1]))
+        decided = self._decided_by_bounds(n.op, a, b)
+        if decided is not None:
+            return ("lit", decided)
         return ("cmp", n.op, a, b)
+
+    def _decided_by_bounds(self, op, a, b):
+        """An int slot compared with a literal, decided for every value the slot may hold
+        (states never leave a counter's bounds: see OutOfBounds)."""
+        if not (a[0] == "slot" and is_lit(b) and isinstance(b[1], int) and not isinstance(b[1], bool)):
+            return None
+        slot = self.layout.slots[a[1]]
+        if slot.lo is None or slot.hi is None or slot.hi - slot.lo > 64:
+            return None
+        results = {_CMP[op](v, b[1]) for v in range(slot.lo, slot.hi + 1)}
+        return results.pop() if len(results) == 1 else None
 
     def _bit(self, elem, mask):
         if is_lit(elem) and is_lit(mask):

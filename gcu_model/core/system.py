@@ -126,7 +126,11 @@ class System:
                     walk(st[2])
                     walk(st[3])
         for ga in self.actions:
+            if any(t == ("lit", False) for t, _ in ga.checks):
+                continue                          # always refused: changes nothing
             for rule in ga.rules:
+                if any(t == ("lit", False) for t, _ in rule.checks):
+                    continue                      # a rule that only ever refuses
                 walk(rule.effect)
                 if rule.dest is not None and single.get(ga.control) != rule.dest:
                     changed.add(ga.control)
