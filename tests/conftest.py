@@ -10,6 +10,13 @@ from gcu_model.core.system import System
 from gcu_model.spec.loader import default_spec_dir, load_spec
 
 
+def embedded_config_names() -> list:
+    """Every embedded configuration, read from configs.yaml so parametrised tests follow it."""
+    import yaml
+    with open(default_spec_dir() / "configs.yaml", encoding="utf-8") as f:
+        return list(yaml.safe_load(f)["configs"])
+
+
 @pytest.fixture(scope="session")
 def spec():
     return load_spec()

@@ -23,7 +23,7 @@ def test_configs_json_lists_every_embedded_config(spec):
     assert result.returncode == 0
     rows = json.loads(result.stdout)["configs"]
     assert [r["name"] for r in rows] == list(spec.configs)
-    sriov = next(r for r in rows if r["name"] == "s60-sriov")
+    sriov = next(r for r in rows if r["name"] == "s60-sriov-4vf")
     assert sriov["values"]["part_number"] == "EFB-0088000-00"
     assert sriov["values"]["vf_modes"] == [1, 2, 4]
     assert sriov["initial"]["host.headers"] == [True]
@@ -44,11 +44,11 @@ def test_check_json_reports_counts_invariants_and_goals():
 
 
 def test_check_human_output_is_a_table():
-    result = run("check", "--config", "s60-2card", "--config", "s60-sriov")
+    result = run("check", "--config", "s60-2card", "--config", "s60-sriov-4vf")
     assert result.returncode == 0
     for column in ("config", "states", "edges", "invariants held", "seconds"):
         assert column in result.stdout
-    assert "s60-2card" in result.stdout and "s60-sriov" in result.stdout
+    assert "s60-2card" in result.stdout and "s60-sriov-4vf" in result.stdout
 
 
 @pytest.fixture
@@ -61,11 +61,11 @@ def buggy_specs(spec_copy):
 
 
 def test_violation_exits_1_with_a_replayable_path(buggy_specs):
-    result = run("check", "--specs", buggy_specs, "--config", "s60-sriov")
+    result = run("check", "--specs", buggy_specs, "--config", "s60-sriov-4vf")
     assert result.returncode == 1
     assert "VIOLATED" in result.stdout and "open_vf_only_bound_to_enflame" in result.stdout
     assert "write_sriov_numvfs(card=card0, n=0)" in result.stdout
-    data = json.loads(run("check", "--specs", buggy_specs, "--config", "s60-sriov", "--json").stdout)
+    data = json.loads(run("check", "--specs", buggy_specs, "--config", "s60-sriov-4vf", "--json").stdout)
     assert data["ok"] is False
     inv = next(i for i in data["configs"][0]["invariants"] if i["name"] == "open_vf_only_bound_to_enflame")
     assert inv["held"] is False
@@ -115,7 +115,7 @@ def test_dump_code_writes_the_generated_successor_function(tmp_path):
 @pytest.mark.parametrize("args, phrase", [
     (("no-such-command",), "No such command"),
     (("check", "--config", "no-such-config"), "unknown configuration 'no-such-config'"),
-    (("check", "--config", "s60-sriv"), "did you mean 's60-sriov'"),
+    (("check", "--config", "s60-sriv4"), "did you mean 's60-sriov-4vf'"),
     (("explore", "nope"), "unknown configuration 'nope'"),
     (("explore", "s60-2card", "--export", "dot"), "--export and --output go together"),
     (("explore", "s60-2card", "--export", "svg", "--output", "x"), "Invalid value for '--export'"),
@@ -145,10 +145,10 @@ def test_max_states_truncates_and_fails():
 
 @pytest.mark.reqs("PROD-4", "SRIOV-5", "PROD-8", "PROD-9")
 @pytest.mark.parametrize("config, quantity, values", [
-    ("s60-sriov", "card0.l3_per_vf_mb", [0, 11776, 23552, 47104]),     # 46, 23, 11.5 GB (PROD-4)
-    ("s60-2vf", "card0.l3_per_vf_mb", [0, 23552]),                      # the 2-VF part
+    ("s60-sriov-4vf", "card0.l3_per_vf_mb", [0, 11776, 23552, 47104]),     # 46, 23, 11.5 GB (PROD-4)
+    ("s60-pn0088800", "card0.l3_per_vf_mb", [0, 23552]),                      # the 2-VF part
     ("t20-asic", "card0.mdev_capacity", [0, 4]),                        # PROD-8
-    ("i20-vgcu", "card0.vgcu_capacity", [0, 2, 4]),                     # PROD-9: spatial 2, time-sliced 4
+    ("i20-vgcu-time", "card0.vgcu_capacity", [0, 2, 4]),                     # PROD-9: spatial 2, time-sliced 4
 ])
 def test_quantities_take_the_guides_values(config, quantity, values):
     result = run("quantities", config, "--json")

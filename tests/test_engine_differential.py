@@ -14,6 +14,8 @@ from gcu_model.core.outcome import Accepted, OutOfBounds, Refused
 from gcu_model.explore.explorer import compiled_for
 from gcu_model.runtime.machines import Runtime
 
+from conftest import embedded_config_names
+
 STEPS = 3000
 
 
@@ -41,7 +43,7 @@ def as_tuple(outcome):
     return ("bound",)
 
 
-@pytest.mark.parametrize("config", ["t20-asic", "s60-sriov", "s60-2vf", "s60-2card", "t20-reset", "s60-reset", "i20-asic", "i20-vgcu", "t20-vgcu", "i20-mdev", "t20-2card", "i20-firewall", "t20-rpm", "s60-rpm"])
+@pytest.mark.parametrize("config", embedded_config_names())
 def test_closures_transitions_and_generated_code_agree(systems, config):
     system = systems[config]
     expand = compiled_for(system).expand

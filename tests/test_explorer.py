@@ -13,15 +13,20 @@ from conftest import edit
 # labelled transitions (one per accepted state/action pair) and distinct graph edges.
 PINNED = {
     "t20-asic": (34272, 536724, 355808),
-    "s60-sriov": (6002, 64622, 52599),
-    "s60-2vf": (46296, 848988, 544993),
+    "s60-asic": (7704, 122004, 74585),
+    "s60-sriov-1vf": (24, 142, 98),
+    "s60-sriov-2vf": (92, 704, 520),
+    "s60-sriov-4vf": (6002, 64622, 52599),
+    "s60-pn0088800": (46296, 848988, 544993),
     "s60-2card": (6940, 81712, 61114),
     "t20-reset": (5472, 66648, 40574),
     "s60-reset": (10632, 139424, 91377),
     "i20-asic": (1814, 24238, 14772),
-    "i20-vgcu": (294, 2156, 1575),
+    "i20-vgcu-spatial": (324, 2088, 1601),
+    "i20-vgcu-time": (324, 2088, 1601),
     "t20-vgcu": (1316, 10108, 7965),
     "i20-mdev": (2016, 16898, 13702),
+    "t20-mdev": (812, 6846, 5499),
     "t20-2card": (5040, 54288, 40176),
     "i20-firewall": (154, 962, 606),
     "t20-rpm": (1302, 14038, 9493),
@@ -57,7 +62,7 @@ def test_graph_nodes_are_ints_and_edges_carry_actions(systems):
 
 
 def test_refusals_are_recorded_per_state_with_errno(systems):
-    result = explore(systems["s60-sriov"])
+    result = explore(systems["s60-sriov-4vf"])
     system = result.system
     # the initial state: nothing installed, so rmmod is refused with ENOENT
     refused = {str(a): (errno, msg) for a, errno, msg in result.refused(result.initial[0])}
@@ -80,7 +85,7 @@ def test_planted_bug_gives_shortest_replayable_counterexample(spec_copy):
     edit(spec_copy / "machines" / "pf.yaml",
          "      - require: all(v.opens == 0 for v in vf if v.card == self)\n",
          "      - require: all(v.opens >= 0 for v in vf if v.card == self)\n")
-    system = System(load_spec(spec_copy), "s60-sriov")
+    system = System(load_spec(spec_copy), "s60-sriov-4vf")
     result = explore(system)
     names = {v.invariant for v in result.violations}
     assert "open_vf_only_bound_to_enflame" in names
@@ -98,7 +103,7 @@ def test_unreached_goal_and_never_fired_rules_are_reported(spec_copy):
     edit(spec_copy / "machines" / "vf.yaml",
          "  - trigger: open_vf\n    source: enflame\n",
          "  - trigger: open_vf\n    source: enflame\n    guard: [{require: 'False', errno: EPERM, message: no}]\n")
-    result = explore(System(load_spec(spec_copy), "s60-sriov"))
+    result = explore(System(load_spec(spec_copy), "s60-sriov-4vf"))
     assert result.goals["workload_on_vf"] is None
     assert result.goals["vf_in_vm"] is not None
     assert "vf.close_vf#1" not in result.never_fired()   # selected, and refused by its guard

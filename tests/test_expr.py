@@ -1,6 +1,6 @@
 """The expression checker and its three back ends, through the public pieces.
 
-- `System.step` (Python closures) on hand-made action sequences of the s60-sriov
+- `System.step` (Python closures) on hand-made action sequences of the s60-sriov-4vf
   configuration: the errno, message and state of each outcome;
 - the checker (`spec.expr.check_expr` / `check_effect`): types, IR, and errors with file,
   line and culprit;
@@ -23,7 +23,7 @@ from gcu_model.spec.expr import Quant, Scope, check_effect, check_expr
 from gcu_model.spec.loader import load_spec
 from gcu_model.spec.types import BoolT, EnumT, IntT
 
-CONFIG = "s60-sriov"
+CONFIG = "s60-sriov-4vf"
 INSTALL_4 = "install_base(opt_mode=virt_host, opt_vf_num=4, opt_auto_load=true)"
 VFS = [f"card0.vf{i}" for i in range(4)]
 

@@ -19,7 +19,7 @@ from gcu_model.spec.loader import load_spec
 
 from conftest import edit
 
-CONFIG = "s60-sriov"
+CONFIG = "s60-sriov-4vf"
 SETUP = ["install_base(opt_mode=virt_host, opt_vf_num=2, opt_auto_load=true)"]
 DIRECT = "write_sriov_numvfs(card=card0, n=4)"
 

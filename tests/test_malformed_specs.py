@@ -120,8 +120,18 @@ CASES = {
     "invariant-unknown-variable": Case(
         "machines/peermem.yaml", "host.openibd == 'healthy'", "host.openib == 'healthy'",
         "openib", "unknown variable of family 'host' 'openib' (did you mean 'openibd'?)"),
+    "param-values-constant-of-wrong-type": Case(
+        "machines/pf.yaml", "n: {type: int, values: numvfs_writes}", "n: {type: int, values: install_modes}",
+        "install_modes", "values 'install_modes' must be a constant that is a set of int"),
+    "param-values-unknown-constant": Case(
+        "machines/kmd.yaml", "values: vgcu_nums}", "values: vgcu_num}",
+        "vgcu_num", "(did you mean 'vgcu_nums'?)"),
+    "config-value-outside-enum-set": Case(
+        "configs.yaml", "install_modes: [asic, vgcu], vgcu_nums: [two]",
+        "install_modes: [asic, vgcu], vgcu_nums: [three]",
+        "three", "is not a value of enum vgcu_option"),
     "goal-when-reads-state": Case(
-        "machines/pf.yaml", "when: 4 in vf_modes", "when: 4 in vf_modes and host.kmd == 'loaded'",
+        "machines/pf.yaml", "when: 4 in vf_modes and", "when: host.kmd == 'loaded' and 4 in vf_modes and",
         "kmd", "state variables are not allowed here; only config constants"),
     # --- expressions: constructs outside the subset
     "call-open": Case(

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from gcu_model.runtime.machines import Runtime
 
-CONFIGS = ["t20-asic", "s60-sriov", "s60-2vf", "s60-2card", "t20-reset", "s60-reset", "i20-asic", "i20-vgcu", "t20-vgcu", "i20-mdev", "t20-2card", "i20-firewall", "t20-rpm", "s60-rpm"]
+from conftest import embedded_config_names
+
+CONFIGS = embedded_config_names()
 
 
 @st.composite

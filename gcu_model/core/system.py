@@ -163,6 +163,9 @@ class System:
             hi = self.layout.int_value(p.domain[2], p.where)
             return [(v, str(v)) for v in range(lo, hi + 1)]
         values = p.domain[1]
+        if kind == "constant":                  # a set constant: the configuration's choice
+            values = sorted(self.config.values[values], key=lambda v: p.type.values.index(v)
+                            if isinstance(p.type, EnumT) else v)
         if isinstance(p.type, EnumT):
             return [(p.type.values.index(v), v) for v in values]
         return [(v, str(v).lower() if isinstance(v, bool) else str(v)) for v in values]

@@ -321,6 +321,8 @@ def param_text(p) -> str:
         return f"{p.name}: {p.type}"
     if p.domain[0] == "range":
         return f"{p.name}: int {p.domain[1]}..{p.domain[2]}"
+    if p.domain[0] == "constant":
+        return f"{p.name}: {type_text(p.type)} in {p.domain[1]}"
     if isinstance(p.type, BoolT):
         return f"{p.name}: bool"
     return f"{p.name}: {type_text(p.type)} {{{', '.join(value_text(x) for x in p.domain[1])}}}"

@@ -21,7 +21,7 @@ from .errors import InvalidSpec, Where
 from .expr import Scope, check_effect, check_expr
 from .model import (ActionDecl, Check, Config, Constant, Family, Machine, Param, Property, Quantity,
                     Requirement, Spec, Transition, Var)
-from .types import BOOL, BoolT, EnumT, IntT, RefT, SetT
+from .types import BOOL, BoolT, EnumT, IntT, RefT, SetT, same_kind
 from .yamlfile import LDict, LList, read_yaml
 
 REQ_ID = re.compile(r"^[A-Z]+-\d+$")
@@ -356,6 +356,11 @@ class _Loader:
                     raise w.error(f"config {config.name}: {key} needs at least one value", str(key))
                 config.initial[(fam, var)] = parsed
 
+    @staticmethod
+    def suggest(name, names) -> str:
+        close = difflib.get_close_matches(str(name), list(names), n=1)
+        return f" (did you mean '{close[0]}'?)" if close else ""
+
     # ------------------------------------------------------------ machines
     def load_machines(self):
         mdir = self.root / "machines"
@@ -579,6 +584,15 @@ class _Loader:
         if t is None:
             raise pw.error(f"parameter '{pname}' needs a family name, a 'range' or a 'type'", pname)
         ptype = self.parse_type(pspec, pw)
+        if isinstance(pspec.get("values"), str):
+            # the values come from a set constant: each configuration picks what it explores
+            cname = pspec["values"]
+            c = self.constants.get(cname)
+            if c is None or not isinstance(c.type, SetT) or not same_kind(c.type.elem, ptype):
+                raise pspec.where("values").error(
+                    f"parameter '{pname}': values '{cname}' must be a constant that is a set of {ptype.describe()}"
+                    + self.suggest(cname, self.constants), str(cname))
+            return Param(pname, ptype, ("constant", cname), pw)
         if isinstance(ptype, EnumT):
             vals = pspec.get("values", list(ptype.values))
             vals = tuple(self.value(v, ptype, pspec.where("values") if "values" in pspec else pw, pname) for v in vals)
@@ -673,9 +687,8 @@ class _Loader:
                   "a transition", required=["trigger", "source"])
         trigger = body["trigger"]
         if trigger not in self.actions:
-            close = difflib.get_close_matches(str(trigger), list(self.actions), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise body.where("trigger").error(f"unknown action '{trigger}' as trigger{hint}", str(trigger))
+            raise body.where("trigger").error(f"unknown action '{trigger}' as trigger"
+                                              + self.suggest(trigger, self.actions), str(trigger))
         action = self.actions[trigger]
         if action.machine != machine.name:
             raise body.where("trigger").error(f"action '{trigger}' belongs to machine '{action.machine}', "
