@@ -105,7 +105,7 @@ def check_rejected(case: Case, tmp_path: Path):
 CASES = {
     # --- expressions: names, types, enum values
     "guard-unknown-name-did-you-mean": Case(
-        "machines/pf.yaml", "require: opens == 0", "require: openz == 0",
+        "machines/vf.yaml", "require: opens == 0", "require: openz == 0",
         "openz", "unknown name 'openz' (did you mean 'opens'?)"),
     "guard-bool-compared-with-int": Case(
         "machines/vm.yaml", "require: not job", "require: job == 1",
@@ -138,7 +138,7 @@ CASES = {
         "machines/peermem.yaml", "require: openibd == 'healthy'", "require: open('x')",
         "open", "calls are not allowed"),
     "call-dunder-import": Case(
-        "machines/vf.yaml", "require: opens > 0", "require: __import__('os')",
+        "machines/vf.yaml", "require: opens > container_opens", "require: __import__('os')",
         "__import__", "calls are not allowed"),
     "attribute-trick-dunder-class": Case(
         "machines/vm.yaml", "require: job\n", "require: job.__class__\n",
@@ -255,8 +255,8 @@ REGRESSIONS = {
         "expr._Checker.target only refuses the own control variable when the instance is "
         "SelfRef; `host.kmd = ...` in a host-family machine (inst None) is accepted"),
     "bug-own-control-assigned-through-target-param": (Case(
-        "machines/pf.yaml", "    dest: vfio\n    effect: ih_thread = False\n",
-        "    dest: vfio\n    effect: |\n      ih_thread = False\n      card[card].binding = 'enflame'\n",
+        "machines/pf.yaml", "    effect: ih_thread = not host.irq_poll_zero_loaded\n",
+        "    effect: |\n      ih_thread = not host.irq_poll_zero_loaded\n      card[card].binding = 'enflame'\n",
         "binding", "changes through 'dest'", at="      card[card].binding = 'enflame'", command="configs"),
         "expr._Checker.target: `card[card].binding = ...` (card is the action's target "
         "instance) is ParamRef, not SelfRef, so the own-control check is bypassed"),
@@ -275,7 +275,7 @@ REGRESSIONS = {
         "loader.load_checks expands {use: name} guard blocks with no depth limit (load_effect "
         "has one): RecursionError traceback, exit 1"),
     "bug-int-set-of-state-has-no-location": (Case(
-        "machines/pf.yaml", "require: opens == 0", "require: 0 in {opens}",
+        "machines/vf.yaml", "require: opens == 0", "require: 0 in {opens}",
         "{opens}", "a set of ints may hold only constants"),
         "the checker types `{opens}` as set[int]; only the grounder finds it is not constant and "
         "raises InvalidSpec without file or line ('<spec>: sets of ints must be constants')"),

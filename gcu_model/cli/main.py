@@ -14,6 +14,7 @@ import click
 
 from ..spec.errors import InvalidSpec
 from .docs_cmd import docs_cmd
+from .prove_cmd import print_proof_failures, prove_cmd, run_proofs
 from .requirements_cmd import requirements_cmd
 
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem, load, specs_option
@@ -96,9 +97,11 @@ def _stderr_console():
               help="Configuration to check (repeatable; default: all embedded ones).")
 @click.option("--max-states", type=click.IntRange(min=1), default=None,
               help="Stop each exploration after this many states (then the check fails as truncated).")
+@click.option("--prove/--no-prove", "with_proofs", default=True, show_default=True,
+              help="After exploring, prove every invariant inductive with z3 (unbounded counters).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def check_cmd(specs_dir, config_names, max_states, as_json):
-    """Explore each configuration and check every invariant and goal."""
+def check_cmd(specs_dir, config_names, max_states, with_proofs, as_json):
+    """Explore each configuration, check every invariant and goal, then prove the invariants."""
     from ..explore.report import summary
     spec = load(specs_dir)
     names = pick_configs(spec, config_names)
@@ -107,27 +110,39 @@ def check_cmd(specs_dir, config_names, max_states, as_json):
         system = system_for(spec, name)
         result = _progress_explore(system, graph=False, quiet=as_json, max_states=max_states)
         results.append(summary(result))
+    proofs = run_proofs(spec, names) if with_proofs else []
+    for entry, proof in zip(results, proofs):
+        entry["proof"] = proof.as_dict()
+        entry["ok"] = entry["ok"] and proof.ok
     ok = all(r["ok"] for r in results)
     if as_json:
         click.echo(json.dumps({"ok": ok, "configs": results}, indent=2))
     else:
-        _print_check(results)
+        _print_check(results, proofs)
     sys.exit(EXIT_OK if ok else EXIT_FAILED)
 
 
-def _print_check(results):
+def _print_check(results, proofs=()):
     from rich.console import Console
     from rich.table import Table
     console = Console()
     table = Table(title="gcu-model check")
-    for col in ("config", "states", "edges", "invariants held", "goals reached", "seconds"):
+    columns = ["config", "states", "edges", "invariants held", "goals reached", "seconds"]
+    if proofs:
+        columns = ["config", "states", "edges", "held", "goals", "explore s", "proven", "prove s"]
+    for col in columns:
         table.add_column(col, justify="right" if col != "config" else "left")
-    for r in results:
+    for k, r in enumerate(results):
         held = sum(i["held"] for i in r["invariants"])
         reached = sum(g["reached"] for g in r["goals"])
-        table.add_row(r["config"], f"{r['states']:,}", f"{r['edges']:,}", f"{held}/{len(r['invariants'])}",
-                      f"{reached}/{len(r['goals'])}", f"{r['seconds']:.2f}")
+        row = [r["config"], f"{r['states']:,}", f"{r['edges']:,}", f"{held}/{len(r['invariants'])}",
+               f"{reached}/{len(r['goals'])}", f"{r['seconds']:.2f}"]
+        if proofs:
+            p = proofs[k]
+            row += [f"{sum(i.status == 'proven' for i in p.invariants)}/{len(p.invariants)}", f"{p.seconds:.2f}"]
+        table.add_row(*row)
     console.print(table)
+    print_proof_failures(proofs, console)
     for r in results:
         for inv in r["invariants"]:
             if not inv["held"]:
@@ -198,6 +213,7 @@ def explore_cmd(specs_dir, name, fmt, output, max_states, as_json, dump_code):
 
 
 cli.add_command(docs_cmd)
+cli.add_command(prove_cmd)
 cli.add_command(requirements_cmd)
 
 

@@ -34,9 +34,11 @@ class Slot:
 
 
 class Layout:
-    def __init__(self, spec: Spec, config: Config, frozen: dict | None = None):
+    def __init__(self, spec: Spec, config: Config, frozen: dict | None = None, unbounded_counters: bool = False):
         self.spec = spec
         self.config = config
+        # proofs: a counter whose upper bound is an exploration bound (max_opens) has none
+        self.unbounded_counters = unbounded_counters
         # (family, instance, var) -> encoded value: variables no step of this configuration
         # changes; they live outside the state tuple, as constants (System._freeze)
         self.frozen = dict(frozen or {})
@@ -55,11 +57,17 @@ class Layout:
                     lo = hi = None
                     if isinstance(var.type, IntT):
                         lo, hi = self.int_value(var.type.lo, var.where), self.int_value(var.type.hi, var.where)
+                        if unbounded_counters and self.is_exploration_bound(var.type.hi):
+                            hi = None
                     slot = Slot(len(self.slots), fname, inst.index, var.name, var.type, lo, hi,
                                 f"{inst.label}.{var.name}")
                     self.slot_of[(fname, inst.index, var.name)] = slot.index
                     self.slots.append(slot)
         self.labels = {inst.label: inst for insts in self.instances.values() for inst in insts}
+
+    def is_exploration_bound(self, bound) -> bool:
+        c = self.spec.constants.get(bound) if isinstance(bound, str) else None
+        return c is not None and c.exploration_bound
 
     def int_value(self, v, where):
         if isinstance(v, str):

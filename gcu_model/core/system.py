@@ -60,14 +60,15 @@ class GroundAction:
 
 
 class System:
-    def __init__(self, spec: Spec, config: Config | str, freeze: bool = True):
+    def __init__(self, spec: Spec, config: Config | str, freeze: bool = True, unbounded_counters: bool = False):
         if isinstance(config, str):
             if config not in spec.configs:
                 raise KeyError(config)
             config = spec.configs[config]
         self.spec = spec
         self.config = config
-        self._ground(Layout(spec, config))
+        self.unbounded_counters = unbounded_counters   # for proofs only: see Layout
+        self._ground(Layout(spec, config, unbounded_counters=unbounded_counters))
         # Variables that no step of this configuration changes are constants here: they are
         # folded into the rules and left out of the state tuple, which keeps states small.
         # Freezing folds constants, which can show more variables to be constant: repeat
@@ -78,7 +79,7 @@ class System:
             if not more:
                 break
             frozen.update(more)
-            self._ground(Layout(spec, config, frozen))
+            self._ground(Layout(spec, config, frozen, unbounded_counters))
         self.by_text = {str(a.action): a for a in self.actions}
         self.initial = self.layout.initial_states()
         self.properties = [p for p in spec.properties if self.applies(p.when)]

@@ -36,7 +36,7 @@ class Z3Encoder:
                 out.append(z3.And(v >= -1, v < len(self.layout.instances[t.family])))
             elif isinstance(t, IntT):
                 out.append(v >= slot.lo)
-                if bounded:
+                if bounded and slot.hi is not None:
                     out.append(v <= slot.hi)
         return out
 

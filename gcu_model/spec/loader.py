@@ -245,9 +245,13 @@ class _Loader:
             w = consts.where(name)
             self.name(name, w, "a constant name")
             body = self.mapping(body, w, f"constant {name}")
-            self.keys(body, {"type", "doc", "default"}, f"constant {name}", required=["type"])
+            self.keys(body, {"type", "doc", "default", "exploration_bound"}, f"constant {name}", required=["type"])
             t = self.parse_type(body, w)
-            self.constants[name] = Constant(name, t, self.text(body, "doc", ""), w)
+            bound = body.get("exploration_bound", False)
+            if not isinstance(bound, bool) or (bound and not isinstance(t, IntT)):
+                raise body.where("exploration_bound").error(
+                    f"constant {name}: exploration_bound is true or false, and only for an int", str(bound))
+            self.constants[name] = Constant(name, t, self.text(body, "doc", ""), w, bound)
             if "default" in body:
                 self.constants[name].default = self.value(body["default"], t, body.where("default"), name)
         self.tables = {}

@@ -20,6 +20,7 @@ class Constant:
     type: object
     doc: str
     where: Where
+    exploration_bound: bool = False  # bounds counters for the explorer only; proofs leave them unbounded
 
 
 @dataclass
