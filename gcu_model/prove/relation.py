@@ -24,31 +24,40 @@ from ..core.ground import TRUE
 class SymbolicStep:
     action: object       # GroundAction
     rule: object         # GroundRule
-    pre: object          # z3 BoolRef
+    selected: object     # z3 BoolRef: this rule handles the action (sources, when, no earlier rule)
+    checks: list         # [(z3 BoolRef, refusal id)]: the action's checks, then the rule's guard
     post: dict           # slot -> z3 term (only the slots the step writes)
+
+    @property
+    def pre(self):
+        """The step is accepted: the rule is selected and every check holds."""
+        return z3.And(self.selected, *[c for c, _ in self.checks])
 
     @property
     def text(self) -> str:
         return str(self.action.action)
 
 
-def symbolic_steps(system, enc):
-    """Every (ground action, rule) pair of the configuration as a SymbolicStep."""
+def symbolic_steps(system, enc, names=None):
+    """Every (ground action, rule) pair of the configuration as a SymbolicStep (only the
+    actions called `names`, when given)."""
     for ga in system.actions:
-        base = [enc.term(t) for t, _ in ga.checks if t != TRUE]
+        if names is not None and ga.decl.name not in names:
+            continue
+        base = [(enc.term(t), rid) for t, rid in ga.checks if t != TRUE]
         control = enc.vars[ga.control]
         earlier = []
         for rule in ga.rules:
-            selected = z3.And(z3.Or(*[control == s for s in rule.sources]),
-                              enc.term(rule.when) if rule.when != TRUE else z3.BoolVal(True))
-            checks = [enc.term(t) for t, _ in rule.checks if t != TRUE]
-            pre = z3.And(*base, *[z3.Not(e) for e in earlier], selected, *checks)
-            earlier.append(selected)
+            chosen = z3.And(z3.Or(*[control == s for s in rule.sources]),
+                            enc.term(rule.when) if rule.when != TRUE else z3.BoolVal(True))
+            selected = z3.simplify(z3.And(*[z3.Not(e) for e in earlier], chosen))
+            earlier.append(chosen)
+            checks = base + [(enc.term(t), rid) for t, rid in rule.checks if t != TRUE]
             post = enc.statements(rule.effect, {})
             if rule.dest is not None:
                 post[ga.control] = z3.IntVal(rule.dest)
             post = {slot: term for slot, term in post.items() if not term.eq(enc.vars[slot])}
-            yield SymbolicStep(ga, rule, z3.simplify(pre), post)
+            yield SymbolicStep(ga, rule, selected, checks, post)
 
 
 def substitution(enc, post: dict) -> list:

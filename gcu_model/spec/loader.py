@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import InvalidSpec, Where
 from .expr import Scope, check_effect, check_expr
 from .model import (ActionDecl, Check, Config, Constant, Family, Machine, Param, Property, Quantity,
-                    Requirement, Spec, Transition, Var)
+                    Requirement, SolverSpace, Spec, Transition, Var, merge_config_values)
 from .types import BOOL, BoolT, EnumT, IntT, RefT, SetT, same_kind
 from .yamlfile import LDict, LList, read_yaml
 
@@ -205,8 +205,10 @@ class _Loader:
         spec = Spec(root=str(self.root), requirements=self.requirements, constants=self.constants,
                     configs=self.configs, families=self.families, vars=self.vars,
                     machines=self.machines, actions=self.actions, transitions=self.transitions,
-                    properties=self.properties, assumptions=self.assumptions, quantities=self.quantities)
+                    properties=self.properties, assumptions=self.assumptions, quantities=self.quantities,
+                    tables=self.tables)
         self.resolve_config_initial()
+        spec.solver = self.load_solver_space()
         from .static_checks import run_static_checks
         run_static_checks(spec)
         return spec
@@ -305,7 +307,9 @@ class _Loader:
 
     def load_configs(self):
         data = self.mapping(self.file("configs.yaml"), Where("configs.yaml", 1), "configs.yaml")
-        self.keys(data, {"configs"}, "configs.yaml", required=["configs"])
+        self.keys(data, {"configs", "solver"}, "configs.yaml", required=["configs"])
+        self.solver_body = data.get("solver")
+        self.solver_where = data.where("solver") if "solver" in data else None
         cfgs = self.mapping(data["configs"], data.where("configs"), "configs")
         self.configs = {}
         self.pending_initial = []
@@ -322,15 +326,12 @@ class _Loader:
                     raise raw.where(cname).error(f"unknown constant '{cname}' in config {name}", str(cname))
                 values[cname] = self.value(cval, self.constants[cname].type, raw.where(cname), cname)
             # product and part tables fill in what the config does not say itself
-            merged = {}
-            for table, key in (("products", "product"), ("parts", "part_number")):
-                row_key = values.get(key)
-                if row_key is not None and row_key in self.tables.get(table, {}):
-                    merged.update(self.tables[table][row_key])
-            for cname, c in self.constants.items():
-                if cname not in values and cname not in merged and hasattr(c, "default"):
-                    merged[cname] = c.default
-            merged.update(values)
+            merged = merge_config_values(self.constants, self.tables, values)
+            part_row = self.tables.get("parts", {}).get(values.get("part_number"), {})
+            if "product" in part_row and part_row["product"] != merged.get("product"):
+                raise raw.where("part_number").error(
+                    f"config {name}: {values['part_number']} is a {part_row['product']} part, "
+                    f"not {merged.get('product')}", str(values["part_number"]))
             missing = [c for c in self.constants if c not in merged]
             if missing:
                 raise w.error(f"config {name} gives no value for constant(s) {', '.join(missing)}", missing[0])
@@ -339,6 +340,41 @@ class _Loader:
                 self.pending_initial.append((self.configs[name], body))
         if not self.configs:
             raise cfgs.where().error("no configurations defined")
+
+    def load_solver_space(self):
+        """configs.yaml `solver:`: the facts `gcu-model solve` varies and what else it runs with."""
+        if self.solver_body is None:
+            return None
+        body = self.mapping(self.solver_body, self.solver_where, "solver")
+        self.keys(body, {"facts", "values", "initial", "setup_actions", "complete"}, "solver",
+                  required=["facts", "values", "setup_actions", "complete"])
+        check_expr(body["complete"], body.value_where("complete"), Scope(self.view))
+        facts = self.seq(body["facts"], body.where("facts"), "solver facts")
+        for f in facts:
+            if f not in self.constants:
+                raise body.where("facts").error(f"solver: unknown constant '{f}' among the facts"
+                                                + self.suggest(f, self.constants), str(f))
+            t = self.constants[f].type
+            if not isinstance(t, (BoolT, EnumT)):
+                raise body.where("facts").error(f"solver: fact '{f}' must be a bool or an enum constant", str(f))
+        raw = self.mapping(body["values"], body.where("values"), "solver values")
+        values = {}
+        for cname, cval in raw.items():
+            if cname not in self.constants:
+                raise raw.where(cname).error(f"unknown constant '{cname}' in solver values", str(cname))
+            if cname in facts:
+                raise raw.where(cname).error(f"solver: '{cname}' is a fact; it cannot also have a value", str(cname))
+            values[cname] = self.value(cval, self.constants[cname].type, raw.where(cname), cname)
+        actions = self.seq(body["setup_actions"], body.where("setup_actions"), "solver setup_actions")
+        for a in actions:
+            if a not in self.actions:
+                raise body.where("setup_actions").error(f"solver: unknown action '{a}'"
+                                                        + self.suggest(a, self.actions), str(a))
+        probe = Config("solver", "", {}, self.solver_where)
+        self.pending_initial = [(probe, body)] if "initial" in body else []
+        self.resolve_config_initial()
+        return SolverSpace(tuple(facts), values, probe.initial, tuple(actions), self.text(body, "complete", ""),
+                           self.solver_where)
 
     def resolve_config_initial(self):
         """A config may narrow a variable's initial values: `initial: {host.headers: [true]}`."""

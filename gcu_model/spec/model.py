@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import Where
+from .errors import InvalidSpec, Where
 
 
 @dataclass
@@ -151,6 +151,32 @@ class Quantity:
     where: Where
 
 
+def merge_config_values(constants: dict, tables: dict, values: dict) -> dict:
+    """The value of every constant: what `values` says, else its product's and part's rows
+    in constants.yaml, else the constant's default (configs.yaml, gcu-model solve)."""
+    merged = {}
+    for table, key in (("products", "product"), ("parts", "part_number")):
+        row_key = values.get(key)
+        if row_key is not None and row_key in tables.get(table, {}):
+            merged.update(tables[table][row_key])
+    for cname, c in constants.items():
+        if cname not in values and cname not in merged and hasattr(c, "default"):
+            merged[cname] = c.default
+    merged.update(values)
+    return merged
+
+
+@dataclass
+class SolverSpace:
+    """What `gcu-model solve` varies and what its set-ups run with (configs.yaml `solver:`)."""
+    facts: tuple           # constant names: the facts of a host the solver varies
+    values: dict           # other constant values of every solver configuration
+    initial: dict          # (family, var) -> initial values, as a configuration's narrowing
+    setup_actions: tuple   # the actions a set-up may use
+    complete: str          # expression: a set-up has reached a working host
+    where: Where
+
+
 @dataclass
 class Spec:
     root: str
@@ -165,6 +191,18 @@ class Spec:
     properties: list
     assumptions: list  # (where, text): every ASSUMPTION note
     quantities: dict = field(default_factory=dict)   # (family, name) -> Quantity
+    tables: dict = field(default_factory=dict)       # "products"/"parts" -> row key -> {constant: value}
+    solver: "SolverSpace | None" = None
+
+    def derive_config(self, name: str, values: dict, initial: dict | None = None,
+                      description: str = "", where: Where | None = None) -> Config:
+        """A configuration built from constant values the way configs.yaml builds one."""
+        merged = merge_config_values(self.constants, self.tables, values)
+        missing = [c for c in self.constants if c not in merged]
+        if missing:
+            raise InvalidSpec(f"configuration {name} gives no value for constant(s) {', '.join(missing)}",
+                              where.file if where else "<spec>", where.line if where else None, missing[0])
+        return Config(name, description, merged, where or Where("<derived>", None), dict(initial or {}))
 
     def family_vars(self, family: str) -> list:
         return [v for (f, _), v in self.vars.items() if f == family]

@@ -1,0 +1,221 @@
+"""The guide's own command lines for the model's host set-up actions, both ways.
+
+`parse` turns a line such as `sudo ./enflame-xxx.run --virt-host --vf-num 4` into the
+action text the model takes (`install_base(opt_mode=virt_host, opt_vf_num=4,
+opt_auto_load=true)`); `render` writes an action back as the command a user types, in
+the guide's form (§3, §5, §9.4, §11.2). `gcu-model solve` reads set-ups and prints its
+answers with them; the runbook language (issue 7) grows from here.
+
+A card is named by its PCI address. The model numbers cards card0, card1 ...; the
+reference host puts card N at 0000:0(N+1):00.0, as the guide's gcu0 at 0000:01:00.0 (§11.2).
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+GCU_CONF = "/etc/modprobe.d/gcu.conf"
+TEST_CONF = "./gcu_test.conf"
+VGCU_CONF = "/etc/modprobe.d/gcu_test.conf"
+RESET_VALUES = {"zero": "0", "allf": "0xffffffff"}
+VGCU_VALUES = {"two": "2", "four": "4"}
+MODE_FLAGS = {"vgcu": "--with-vgcu", "mdev_host": "--mdev-host", "virt_host": "--virt-host"}
+# accepted by the run package and not modelled: how the module is rebuilt on kernel updates
+IGNORED_FLAGS = {"--with-dkms", "--no-dkms"}
+
+
+class CommandError(ValueError):
+    """A line that is not one of the commands this module knows, or a bad option in one."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    action: str          # the model's action text
+    line: str            # the line as given
+
+
+def bdf(card_index: int) -> str:
+    return f"0000:{card_index + 1:02x}:00.0"
+
+
+def card_of(address: str) -> str:
+    """'0000:01:00.0', '01:00.0' or 'card0' -> 'card0'."""
+    if re.fullmatch(r"card\d+", address):
+        return address
+    m = re.fullmatch(r"(?:[0-9a-fA-F]{4}:)?([0-9a-fA-F]{2}):00\.0", address)
+    if not m or int(m.group(1), 16) < 1:
+        raise CommandError(f"'{address}' is not the PCI address of a GCU card (0000:01:00.0, 0000:02:00.0, ...)")
+    return f"card{int(m.group(1), 16) - 1}"
+
+
+def _action(name, **params) -> str:
+    def text(v):
+        return str(v).lower() if isinstance(v, bool) else str(v)
+    return f"{name}({', '.join(f'{k}={text(v)}' for k, v in params.items())})"
+
+
+def _echo_options(words, line):
+    """echo 'options enflame "k=v"' >|>> FILE -> (key, value, file, append)."""
+    if len(words) != 4 or words[2] not in (">", ">>"):
+        raise CommandError(f"expected: echo 'options enflame \"key=value\"' > FILE, got: {line}")
+    m = re.fullmatch(r'options enflame "?([a-z_]+)=([^"]*)"?', words[1])
+    if not m:
+        raise CommandError(f"expected options enflame \"key=value\", got: {words[1]}")
+    return m.group(1), m.group(2), words[3], words[2] == ">>"
+
+
+def _run_package(words, line):
+    prog, opts = words[0], words[1:]
+    base = prog.rsplit("/", 1)[-1]
+    if re.fullmatch(r"enflame_virt-[^/\s]+\.run", base):
+        if opts == ["--uninstall"]:
+            return "uninstall_virt()"
+        if not opts:
+            return "install_virt()"
+        raise CommandError(f"enflame_virt: unknown option(s) {' '.join(opts)}")
+    if re.fullmatch(r"enflame_peer_mem-[^/\s]+\.run", base):
+        if opts == ["--uninstall"]:
+            return "uninstall_peermem()"
+        if not opts:
+            return "install_peermem()"
+        raise CommandError(f"enflame_peer_mem: unknown option(s) {' '.join(opts)}")
+    if opts == ["--uninstall"]:
+        return "uninstall_base()"
+    mode, vf_num, auto_load = "asic", 0, True
+    k = 0
+    while k < len(opts):
+        o = opts[k]
+        if o == "--no-auto-load":
+            auto_load = False
+        elif o in IGNORED_FLAGS:
+            pass
+        elif o in MODE_FLAGS.values():
+            new = next(m for m, f in MODE_FLAGS.items() if f == o)
+            if mode != "asic" and mode != new:
+                raise CommandError(f"{prog}: {MODE_FLAGS[mode]} and {o} exclude each other")
+            mode = new
+        elif o == "--vf-num" or o.startswith("--vf-num="):
+            value = o.split("=", 1)[1] if "=" in o else (opts[k + 1] if k + 1 < len(opts) else "")
+            k += 0 if "=" in o else 1
+            if not value.isdigit():
+                raise CommandError(f"{prog}: --vf-num needs a number, got '{value}'")
+            vf_num = int(value)
+        else:
+            raise CommandError(f"{prog}: unknown option {o}")
+        k += 1
+    return _action("install_base", opt_mode=mode, opt_vf_num=vf_num, opt_auto_load=auto_load)
+
+
+def parse(line: str) -> Parsed:
+    """One command line of a set-up -> the model's action text."""
+    text = line.strip()
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise CommandError(f"cannot split '{text}': {exc}") from None
+    while words and words[0] == "sudo":
+        words = words[1:]
+    if not words:
+        raise CommandError("empty command")
+    head = words[0]
+    if re.fullmatch(r"(\./|/\S*/)?enflame[\w.\-]*\.run", head):
+        return Parsed(_run_package(words, text), line)
+    if head == "modprobe":
+        rest = words[1:]
+        if rest == ["enflame"]:
+            return Parsed("modprobe(conf=gcu_conf)", line)
+        if rest in (["enflame", "-C", TEST_CONF], ["-C", TEST_CONF, "enflame"],
+                    ["enflame", "-C", "gcu_test.conf"], ["-C", "gcu_test.conf", "enflame"]):
+            return Parsed("modprobe(conf=tmp_conf)", line)
+        if rest == ["enflame_peermem"]:
+            return Parsed("modprobe_peermem()", line)
+        raise CommandError(f"modprobe: the model knows 'modprobe enflame [-C {TEST_CONF}]' and "
+                           f"'modprobe enflame_peermem', not: {' '.join(rest)}")
+    if head == "rmmod":
+        names = {"enflame": "rmmod()", "enflame_peermem": "rmmod_peermem()", "enflame_test": "rmmod_test()"}
+        if len(words) == 2 and words[1] in names:
+            return Parsed(names[words[1]], line)
+        raise CommandError(f"rmmod: unknown module(s) {' '.join(words[1:])}")
+    if head == "sed" and words[1:] == ["-i", "/gcu_whitelist_str/d", GCU_CONF]:
+        return Parsed("clear_gcu_whitelist()", line)
+    if head == "reboot":
+        return Parsed("reboot()", line)
+    if head == "cp" and words[1:] in (["-f", GCU_CONF, TEST_CONF], ["-f", GCU_CONF, "gcu_test.conf"]):
+        return Parsed("copy_gcu_conf()", line)
+    if head == "echo":
+        if len(words) == 4 and words[3].endswith("/sriov_numvfs") and words[2] == ">":
+            m = re.fullmatch(r"/sys/bus/pci/devices/([^/]+)/sriov_numvfs", words[3])
+            if not m or not words[1].isdigit():
+                raise CommandError(f"expected: echo N > /sys/bus/pci/devices/BDF/sriov_numvfs, got: {text}")
+            return Parsed(_action("write_sriov_numvfs", card=card_of(m.group(1)), n=int(words[1])), line)
+        key, value, target, append = _echo_options(words, text)
+        conf = {GCU_CONF: "gcu_conf", TEST_CONF: "tmp_conf", "gcu_test.conf": "tmp_conf"}.get(target)
+        if key == "vgcu_num":
+            if target != VGCU_CONF:
+                raise CommandError(f"vgcu_num goes to {VGCU_CONF} (§3), not {target}")
+            inverse = {v: k for k, v in VGCU_VALUES.items()}
+            if value not in inverse:
+                raise CommandError(f"vgcu_num={value}: the guide's values are 2 and 4")
+            return Parsed(_action("write_vgcu_num", value=inverse[value]), line)
+        if key == "reset_enable":
+            if conf is None:
+                raise CommandError(f"reset_enable goes to {GCU_CONF} or {TEST_CONF}, not {target}")
+            number = int(value, 0) if re.fullmatch(r"0x[0-9a-fA-F]+|\d+", value) else None
+            if number not in (0, 0xFFFFFFFF):
+                raise CommandError(f"reset_enable={value}: the model knows 0 and the all-f default")
+            return Parsed(_action("write_option", file=conf, value="zero" if number == 0 else "allf"), line)
+        if key == "gcu_whitelist_str" and target == GCU_CONF:
+            return Parsed(_action("write_gcu_whitelist", card=card_of(value)), line)
+        if key == "irq_poll_interval" and target == GCU_CONF:
+            if not value.isdigit():
+                raise CommandError(f"irq_poll_interval={value}: expected a number of ms")
+            return Parsed(_action("write_irq_poll_interval", zero=value == "0"), line)
+        raise CommandError(f"the model does not know the option line '{key}={value}' in {target}")
+    raise CommandError(f"unknown command: {text}")
+
+
+def render(action) -> str:
+    """An action (text or Action) -> the command line a user types."""
+    from ..core.outcome import parse_action_text
+    name, params = parse_action_text(str(action))
+    p = dict(params)
+    if name == "install_base":
+        words = ["sudo ./enflame-xxx.run"]
+        if p["opt_auto_load"] == "false":
+            words.append("--no-auto-load")
+        if p["opt_mode"] != "asic":
+            words.append(MODE_FLAGS[p["opt_mode"]])
+        if p["opt_vf_num"] != "0":
+            words.append(f"--vf-num {p['opt_vf_num']}")
+        return " ".join(words)
+    fixed = {
+        "uninstall_base": "sudo ./enflame-xxx.run --uninstall",
+        "install_virt": "sudo ./enflame_virt-xxx.run",
+        "uninstall_virt": "sudo ./enflame_virt-xxx.run --uninstall",
+        "install_peermem": "sudo ./enflame_peer_mem-xxx.run",
+        "uninstall_peermem": "sudo ./enflame_peer_mem-xxx.run --uninstall",
+        "modprobe_peermem": "sudo modprobe enflame_peermem",
+        "rmmod_peermem": "sudo rmmod enflame_peermem",
+        "rmmod": "sudo rmmod enflame",
+        "rmmod_test": "sudo rmmod enflame_test",
+        "copy_gcu_conf": f"cp -f {GCU_CONF} {TEST_CONF}",
+        "reboot": "sudo reboot",
+        "clear_gcu_whitelist": f"sudo sed -i '/gcu_whitelist_str/d' {GCU_CONF}",
+    }
+    if name in fixed:
+        return fixed[name]
+    if name == "modprobe":
+        return "sudo modprobe enflame" + (f" -C {TEST_CONF}" if p["conf"] == "tmp_conf" else "")
+    if name == "write_option":
+        target = GCU_CONF if p["file"] == "gcu_conf" else TEST_CONF
+        return f"echo 'options enflame \"reset_enable={RESET_VALUES[p['value']]}\"' >> {target}"
+    if name == "write_vgcu_num":
+        return f"echo 'options enflame \"vgcu_num={VGCU_VALUES[p['value']]}\"' > {VGCU_CONF}"
+    if name == "write_gcu_whitelist":
+        return f"echo 'options enflame \"gcu_whitelist_str={bdf(int(p['card'][4:]))[5:]}\"' >> {GCU_CONF}"
+    if name == "write_irq_poll_interval":
+        return f"echo 'options enflame \"irq_poll_interval={0 if p['zero'] == 'true' else 10}\"' >> {GCU_CONF}"
+    if name == "write_sriov_numvfs":
+        return f"echo {p['n']} > /sys/bus/pci/devices/{bdf(int(p['card'][4:]))}/sriov_numvfs"
+    raise CommandError(f"no command form for the action {action}")
