@@ -153,8 +153,8 @@ def test_max_states_truncates_and_fails():
 @pytest.mark.parametrize("config, quantity, values", [
     ("s60-sriov-4vf", "card0.l3_per_vf_mb", [0, 11776, 23552, 47104]),     # 46, 23, 11.5 GB (PROD-4)
     ("s60-pn0088800", "card0.l3_per_vf_mb", [0, 23552]),                      # the 2-VF part
-    ("t20-asic", "card0.mdev_capacity", [0, 4]),                        # PROD-8
-    ("i20-vgcu-time", "card0.vgcu_capacity", [0, 2, 4]),                     # PROD-9: spatial 2, time-sliced 4
+    ("t20-asic", "card0.mdev_count", [0, 4]),                        # PROD-8
+    ("i20-vgcu-time", "card0.vgcu_count", [0, 2, 4]),                     # PROD-9: spatial 2, time-sliced 4
 ])
 def test_quantities_take_the_guides_values(config, quantity, values):
     result = run("quantities", config, "--json")

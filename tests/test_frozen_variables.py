@@ -34,7 +34,7 @@ def _key(described):
 
 
 def test_counter_bounds_decide_comparisons(spec):
-    # S60 offers no mdev: `mdev_used < mdev_capacity` is `mdev_used < 0`, false for every
+    # S60 offers no mdev: `mdev_used < mdev_count` is `mdev_used < 0`, false for every
     # value mdev_used may take, so starting a VM on an mdev only refuses and mdev_used freezes
     system = System(spec, "s60-pn0088800")
     assert ("card", 0, "mdev_used") in system.layout.frozen

@@ -130,6 +130,15 @@ CASES = {
         "configs.yaml", "install_modes: [asic, vgcu], vgcu_nums: [two]",
         "install_modes: [asic, vgcu], vgcu_nums: [three]",
         "three", "is not a value of enum vgcu_option"),
+    "bits-overlapping-secured-ranges": Case(
+        "constants.yaml", "[0x00040000, 0x0004FFFF]", "[0x00001800, 0x0004FFFF]",
+        "0x00001800", "overlap"),
+    "bits-unknown-reset-kind": Case(
+        "constants.yaml", "bits: {vf_flr: 0, pf_flr: 1, hot: 2}", "bits: {vf_flr: 0, pf_flr: 1, warm: 2}",
+        "warm", "is not a state of machine reset"),
+    "bits-mask-wider-than-a-word": Case(
+        "constants.yaml", "zero: 0x0}", "zero: 0x100000000}",
+        "4294967296", "must be a 32-bit value"),
     "goal-when-reads-state": Case(
         "machines/pf.yaml", "when: 4 in vf_modes and", "when: host.kmd == 'loaded' and 4 in vf_modes and",
         "kmd", "state variables are not allowed here; only config constants"),

@@ -125,3 +125,53 @@ def test_prove_cli_json_and_exit_codes(spec_copy):
     failed = _run("prove", "--specs", spec_copy, "--config", "s60-sriov-4vf")
     assert failed.returncode == 1
     assert "VIOLATED" in failed.stdout and "open_vf_only_bound_to_enflame" in failed.stdout
+
+
+# ---------------------------------------------------------------- bit-level facts (item 3)
+def _facts(proof):
+    return {f.name: f for f in proof.bit_facts}
+
+
+@pytest.mark.reqs("RST-9", "PARAM-4", "FW-3")
+@pytest.mark.parametrize("config, names", [
+    ("s60-reset", {"reset_kind_only_with_its_reset_enable_bit"}),
+    ("t20-reset", {"reset_kind_only_with_its_reset_enable_bit"}),
+    ("i20-firewall", {"card0: no write changes a secured register", "card0: a secured register reads 0xFFFFFFFF",
+                      "card0: a plain register can be written"}),
+])
+def test_bit_level_facts_are_proven(spec, config, names):
+    facts = _facts(prove(spec, config))
+    assert set(facts) == names
+    assert all(f.status == "proven" for f in facts.values())
+
+
+def test_a_mask_without_the_hot_bit_is_refuted_with_a_trace(spec_copy):
+    # the model's all-f word loses bit 2: a hot reset under it breaks the bit-level fact
+    edit(spec_copy / "constants.yaml", "masks: {allf: 0xFFFFFFFF, zero: 0x0}", "masks: {allf: 0xFFFFFFFB, zero: 0x0}")
+    proof = prove(load_spec(spec_copy), "t20-reset")
+    fact = _facts(proof)["reset_kind_only_with_its_reset_enable_bit"]
+    assert fact.status == "violated" and not proof.ok
+    assert fact.trace["state"]["card0.reset"] == "hot"
+    assert any(a.startswith(("efsmi_hot_reset", "pci_flr")) for a in fact.trace["actions"])
+    assert all(p.status == "proven" for p in proof.invariants)     # only the bit-level view is wrong
+
+
+def test_a_firewall_that_lets_secured_writes_through_is_refuted_at_an_address_in_range(spec, spec_copy):
+    edit(spec_copy / "machines" / "firewall.yaml", "      if secured and has_firewall and fw == 'on':",
+         "      if False:")
+    facts = _facts(prove(load_spec(spec_copy), "i20-firewall"))
+    broken = facts["card0: no write changes a secured register"]
+    assert broken.status == "refuted"
+    address = int(broken.counterexample["other"], 16)
+    assert any(lo <= address <= hi for lo, hi in spec.bits["secured_ranges"]["I20"])
+    assert broken.counterexample["state"]["card0.fw"] == "on"
+    assert facts["card0: a secured register reads 0xFFFFFFFF"].status == "proven"
+
+
+def test_a_leaking_secured_read_is_refuted(spec_copy):
+    edit(spec_copy / "machines" / "firewall.yaml",
+         "    effect: last_read_blocked = secured and has_firewall and fw == 'on'",
+         "    effect: last_read_blocked = False")
+    facts = _facts(prove(load_spec(spec_copy), "i20-firewall"))
+    assert facts["card0: a secured register reads 0xFFFFFFFF"].status == "refuted"
+    assert facts["card0: no write changes a secured register"].status == "proven"

@@ -62,11 +62,11 @@ def test_unsat_core_is_minimal_when_two_rules_forbid(spec):
 
 @pytest.mark.reqs("PROD-9", "PROD-8", "PROD-4")
 def test_goals_print_the_guides_commands(spec):
-    i20 = hosts(queries.goal(spec, "vgcu_capacity == 4", {"product": "I20"}))[("I20", "none")]
+    i20 = hosts(queries.goal(spec, "vgcu_count == 4", {"product": "I20"}))[("I20", "none")]
     assert i20.possible and i20.commands == [VGCU4, "sudo ./enflame-xxx.run --with-vgcu"]
-    t20 = hosts(queries.goal(spec, "vgcu_capacity == 4", {"product": "T20"}))[("T20", "none")]
+    t20 = hosts(queries.goal(spec, "vgcu_count == 4", {"product": "T20"}))[("T20", "none")]
     assert t20.commands == ["sudo ./enflame-xxx.run --with-vgcu"]       # T20 is spatial 4 whatever vgcu_num says
-    mdev = hosts(queries.goal(spec, "mdev_capacity == 2", {"product": "I20"}))[("I20", "none")]
+    mdev = hosts(queries.goal(spec, "mdev_count == 2", {"product": "I20"}))[("I20", "none")]
     assert mdev.commands == ["sudo ./enflame-xxx.run --mdev-host", "sudo ./enflame_virt-xxx.run"]
     vfs = hosts(queries.goal(spec, "l3_per_vf_mb == 11776", {"product": "S60"}))
     assert vfs[("S60", S88000)].commands == ["sudo ./enflame-xxx.run --virt-host --vf-num 4"]
@@ -74,9 +74,9 @@ def test_goals_print_the_guides_commands(spec):
 
 
 def test_impossible_goals_say_why(spec):
-    s60 = queries.goal(spec, "vgcu_capacity == 4", {"product": "S60"})
+    s60 = queries.goal(spec, "vgcu_count == 4", {"product": "S60"})
     assert s60 and all(not a.possible for a in s60)
-    assert all("vgcu_capacity" in a.reason.note and "PROD-9" in a.reason.note for a in s60)
+    assert all("vgcu_count" in a.reason.note and "PROD-9" in a.reason.note for a in s60)
     (t20,) = queries.goal(spec, "host.kmd == 'loaded' and host.mode == 'virt_host'", {"product": "T20"})
     assert not t20.possible and t20.reason.reqs == ["PROD-7"]
     (stale,) = queries.goal(spec, "host.virtpkg == 'installed' and host.mode == 'asic'", {"product": "I20"})
@@ -191,9 +191,9 @@ def test_solve_cli(tmp_path):
     setup.write_text(f"# time-sliced vgcu\n{VGCU4}\nsudo ./enflame-x.run --with-vgcu\n", encoding="utf-8")
     good = _run("--check", f"@{setup}", "--product", "I20")
     assert good.returncode == 0 and "valid" in good.stdout
-    goal = _run("--goal", "vgcu_capacity == 4", "--product", "I20")
+    goal = _run("--goal", "vgcu_count == 4", "--product", "I20")
     assert goal.returncode == 0 and VGCU4 in goal.stdout and "--with-vgcu" in goal.stdout
-    assert _run("--goal", "vgcu_capacity == 4", "--product", "S60").returncode == 1
+    assert _run("--goal", "vgcu_count == 4", "--product", "S60").returncode == 1
     for args, message in [(["--goal", "x", "--all"], "exactly one"), (["--all", "--product", "T30"], "T30"),
                           (["--all", "--fact", "colour=red"], "unknown fact"), (["--goal", "nonsense =="], "goal"),
                           (["--check", "@/nonexistent/setup"], "cannot read")]:

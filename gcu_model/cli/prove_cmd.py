@@ -33,18 +33,26 @@ def print_proofs(proofs, console=None):
     from rich.table import Table
     console = console or Console()
     table = Table(title="gcu-model prove (z3, induction)")
-    for col in ("config", "proven", "steps", "z3 queries", "seconds"):
+    for col in ("config", "proven", "bit facts", "steps", "z3 queries", "seconds"):
         table.add_column(col, justify="left" if col == "config" else "right")
     for p in proofs:
         proven = sum(i.status == "proven" for i in p.invariants)
-        table.add_row(p.config, f"{proven}/{len(p.invariants)}", str(p.steps), str(p.queries), f"{p.seconds:.2f}")
+        bits = sum(b.status == "proven" for b in p.bit_facts)
+        table.add_row(p.config, f"{proven}/{len(p.invariants)}", f"{bits}/{len(p.bit_facts)}" if p.bit_facts else "-",
+                      str(p.steps), str(p.queries), f"{p.seconds:.2f}")
     console.print(table)
     print_proof_failures(proofs, console)
 
 
 def print_proof_failures(proofs, console):
     for p in proofs:
-        for inv in p.invariants + [p.domain]:
+        for fact in p.bit_facts:
+            if fact.status in ("refuted", "unknown"):
+                cx = fact.counterexample or {}
+                where = f" at BAR0 offset {cx['address']} (secured register {cx['other']})" if cx else ""
+                console.print(f"[bold red]{fact.status.upper()}[/] {p.config}: bit-level fact '{fact.name}' "
+                              f"({', '.join(fact.reqs)}){where}", highlight=False)
+        for inv in p.invariants + [p.domain] + [f for f in p.bit_facts if hasattr(f, "cti")]:
             if inv.status == "proven":
                 continue
             reqs = f" ({', '.join(inv.reqs)})" if inv.reqs else ""

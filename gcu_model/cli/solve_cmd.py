@@ -1,7 +1,7 @@
 """`gcu-model solve`: the configuration solver (issue 4, item 1).
 
     gcu-model solve --check 'sudo ./enflame-xxx.run --with-vgcu' --product S60
-    gcu-model solve --goal 'vgcu_capacity == 4' --product I20
+    gcu-model solve --goal 'vgcu_count == 4' --product I20
     gcu-model solve --all
 
 Exit status: 0 when the set-up is legal on every matching host (--check), possible on
@@ -23,7 +23,7 @@ from .common import EXIT_FAILED, EXIT_OK, UsageProblem, load, specs_option
 @click.option("--check", "setup", metavar="SETUP",
               help="A set-up to judge: command lines (newline, ';' or '&&' separated), or @FILE.")
 @click.option("--goal", "goal", metavar="EXPR",
-              help="An expression over the host's state and quantities, e.g. 'vgcu_capacity == 4'.")
+              help="An expression over the host's state and quantities, e.g. 'vgcu_count == 4'.")
 @click.option("--all", "list_all", is_flag=True, help="Every valid configuration, and the hosts with none.")
 @click.option("--product", default=None, help="T20, I20 or S60 (default: every product).")
 @click.option("--part-number", "part_number", default=None, help="S60 part number (default: both).")

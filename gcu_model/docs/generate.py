@@ -175,6 +175,13 @@ def assumption_owners(spec) -> dict:
         data = read_yaml(Path(spec.root) / "machines" / Path(m.file).name, m.file)
         for line, keys, node in _assumption_nodes(data, ()):
             out[(m.file, line)] = _owner(spec, m, keys, node, checks)
+    # notes outside the machines (constants.yaml `bits:`): owned by their section
+    for where, _ in spec.assumptions:
+        if (where.file, where.line) not in out:
+            name = Path(where.file).name
+            data = read_yaml(Path(spec.root) / name, where.file)
+            for line, keys, _node in _assumption_nodes(data, ()):
+                out.setdefault((where.file, line), f"{name} {'.'.join(map(str, keys))}")
     return out
 
 

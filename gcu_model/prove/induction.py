@@ -25,6 +25,7 @@ import z3
 from ..core.ground import slots_read
 from ..core.system import System
 from ..core.z3terms import Z3Encoder
+from . import bitlevel
 from .relation import substitution, symbolic_steps
 
 DOMAIN = "variables stay within their types"
@@ -63,18 +64,20 @@ class ConfigProof:
     config: str
     invariants: list = field(default_factory=list)   # InvariantProof
     domain: InvariantProof | None = None
+    bit_facts: list = field(default_factory=list)    # InvariantProof (inductive) and bitlevel.FirewallProof
     steps: int = 0                   # symbolic steps (action, rule) in the relation
     queries: int = 0                 # z3 checks made
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return all(p.status == "proven" for p in self.invariants) and self.domain.status == "proven"
+        return all(p.status == "proven" for p in self.invariants + self.bit_facts) and self.domain.status == "proven"
 
     def as_dict(self) -> dict:
         return {"config": self.config, "ok": self.ok, "steps": self.steps, "queries": self.queries,
                 "seconds": round(self.seconds, 3), "domain": self.domain.as_dict(),
-                "invariants": [p.as_dict() for p in self.invariants]}
+                "invariants": [p.as_dict() for p in self.invariants],
+                "bit_facts": [p.as_dict() for p in self.bit_facts]}
 
 
 def prove(spec, config: str, only: list | None = None, timeout_ms: int = 20000) -> ConfigProof:
@@ -84,24 +87,39 @@ def prove(spec, config: str, only: list | None = None, timeout_ms: int = 20000) 
     enc = Z3Encoder(system.layout)
     domain = enc.domain()
     chosen = [k for k, p in enumerate(system.invariants) if only is None or p.name in only]
-    inv_z3 = [enc.term(t) for t in system.invariant_terms]
-    reads = [slots_read(t) for t in system.invariant_terms]
+    inv_z3 = {k: enc.term(t) for k, t in enumerate(system.invariant_terms)}
+    reads = {k: slots_read(t) for k, t in enumerate(system.invariant_terms)}
+    inv_z3_extra = inv_z3
     proofs = {k: InvariantProof(system.invariants[k].name, system.invariants[k].reqs, "proven") for k in chosen}
     domain_proof = InvariantProof(DOMAIN, (), "proven")
     result = ConfigProof(config, [proofs[k] for k in chosen], domain_proof)
+    # bit-level facts that are inductive are proven alongside, as extra obligations
+    extras = [f for f in [bitlevel.reset_bits_fact(spec, system, enc)] if f is not None] if only is None else []
+    for i, fact in enumerate(extras):
+        key = ("bits", i)
+        chosen.append(key)
+        inv_z3_extra[key] = fact.term
+        proofs[key] = InvariantProof(fact.name, fact.reqs, "proven")
+        result.bit_facts.append(proofs[key])
+        for state in system.initial:
+            if not fact.holds(state) and proofs[key].status == "proven":
+                proofs[key].status = "violated"
+                proofs[key].trace = {"initial": system.describe(state), "actions": [], "state": system.describe(state)}
 
     # base case: every initial state satisfies the invariants (the initial states are concrete)
     for state in system.initial:
         broken = set(system.check_invariants(state))
         for k in chosen:
-            if proofs[k].status == "proven" and system.invariants[k].name in broken:
+            if isinstance(k, int) and proofs[k].status == "proven" and system.invariants[k].name in broken:
                 proofs[k].status = "violated"
                 proofs[k].trace = {"initial": system.describe(state), "actions": [], "state": system.describe(state)}
 
     solver = z3.Solver()
     solver.set("timeout", timeout_ms)
     solver.add(*domain)
-    solver.add(*inv_z3)                      # induction hypothesis: every invariant holds in s
+    for i, fact in enumerate(extras):
+        reads[("bits", i)] = fact.slots
+    solver.add(*inv_z3.values())             # induction hypothesis: every invariant holds in s
     domain_of = _domain_by_slot(enc, system)
     for step in symbolic_steps(system, enc):
         result.steps += 1
@@ -139,8 +157,12 @@ def prove(spec, config: str, only: list | None = None, timeout_ms: int = 20000) 
                 del goals[key]
 
     failed = [p for p in result.invariants if p.status == "not_inductive"]
-    if failed:
-        _bounded_check(spec, config, failed)
+    failed_facts = [(fact, proofs[("bits", i)]) for i, fact in enumerate(extras)
+                    if proofs[("bits", i)].status == "not_inductive"]
+    if failed or failed_facts:
+        _bounded_check(spec, config, failed, failed_facts)
+    if only is None:
+        result.bit_facts += bitlevel.firewall_facts(spec, system, enc, domain + list(inv_z3.values()))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -172,18 +194,27 @@ def _cti(system, enc, model, step) -> CounterexampleToInduction:
     return CounterexampleToInduction(step.text, step.rule.transition.id, d_before, changes)
 
 
-def _bounded_check(spec, config, failed):
+def _bounded_check(spec, config, failed, failed_facts=()):
     """Explore the configuration from its initial states (a complete bounded model check
     within the exploration bounds): a failed induction step whose invariant the search
     violates is a real bug, with the explorer's shortest trace."""
     from ..explore.explorer import explore
     result = explore(System(spec, config))
+    sysm = result.system
     found = {v.invariant: v for v in result.violations}
     for proof in failed:
         v = found.get(proof.name)
         if v is not None:
             proof.status = "violated"
-            sysm = result.system
             proof.trace = {"initial": sysm.describe(result.states[v.initial]),
                            "actions": [str(a) for a in v.path],
                            "state": sysm.describe(result.states[v.state])}
+    for fact, proof in failed_facts:
+        # the bit-level fact reads the explorer's own layout (no counters unbounded there)
+        check = bitlevel.reset_bits_fact(spec, sysm, Z3Encoder(sysm.layout))
+        node = next((n for n, state in enumerate(result.states) if not check.holds(state)), None)
+        if node is not None:           # states are numbered in breadth-first order
+            proof.status = "violated"
+            proof.trace = {"initial": sysm.describe(result.states[result.root_of(node)]),
+                           "actions": [str(a) for a in result.path_to(node)],
+                           "state": sysm.describe(result.states[node])}

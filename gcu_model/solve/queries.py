@@ -171,8 +171,8 @@ def all_configs(spec, fixed: dict) -> dict:
             entry = {"host": describe_facts(facts), "facts": facts, "mode": d["host.mode"], "vf_num": d["host.vf_num"],
                      "vgcu_num": d["host.vgcu_num_loaded"] if d["host.mode"] == "vgcu" else None,
                      "numvfs": q.get("card0.numvfs", d.get("card0.numvfs")),
-                     "l3_per_vf_mb": q["card0.l3_per_vf_mb"], "vgcu_nodes": q["card0.vgcu_capacity"],
-                     "mdevs": q["card0.mdev_capacity"],
+                     "l3_per_vf_mb": q["card0.l3_per_vf_mb"], "vgcu_nodes": q["card0.vgcu_count"],
+                     "mdevs": q["card0.mdev_count"],
                      "commands": [render(a) for a in result.actions]}
             valid.append(entry)
             blocked.append(z3.Not(z3.And(*same)))
@@ -185,8 +185,8 @@ def all_configs(spec, fixed: dict) -> dict:
 # ---------------------------------------------------------------- helpers
 def _goal_ir(spec, text):
     """The goal as an expression over the host's state, e.g. `host.kmd == 'loaded' and
-    any(c.vgcu_capacity == 4 for c in card)`. A bare name of a card variable or quantity
-    (`vgcu_capacity == 4`) means: on some card."""
+    any(c.vgcu_count == 4 for c in card)`. A bare name of a card variable or quantity
+    (`vgcu_count == 4`) means: on some card."""
     try:
         return check_expr(text, Where("the goal", None), Scope(spec))
     except InvalidSpec as first:

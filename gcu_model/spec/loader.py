@@ -209,6 +209,7 @@ class _Loader:
                     tables=self.tables)
         self.resolve_config_initial()
         spec.solver = self.load_solver_space()
+        spec.bits = self.load_bits()
         from .static_checks import run_static_checks
         run_static_checks(spec)
         return spec
@@ -231,8 +232,9 @@ class _Loader:
 
     def load_constants(self):
         data = self.mapping(self.file("constants.yaml"), Where("constants.yaml", 1), "constants.yaml")
-        self.keys(data, {"enums", "constants", "products", "parts"}, "constants.yaml",
+        self.keys(data, {"enums", "constants", "products", "parts", "bits"}, "constants.yaml",
                   required=["enums", "constants"])
+        self.bits_body = data.get("bits")
         enums = self.mapping(data["enums"], data.where("enums"), "enums")
         for name, values in enums.items():
             w = enums.where(name)
@@ -340,6 +342,64 @@ class _Loader:
                 self.pending_initial.append((self.configs[name], body))
         if not self.configs:
             raise cfgs.where().error("no configurations defined")
+
+    def load_bits(self):
+        """constants.yaml `bits:`: the bit-level meaning of values the model keeps abstract."""
+        if self.bits_body is None:
+            return None
+        body = self.mapping(self.bits_body, self.bits_body.where(), "bits")
+        self.keys(body, {"reset_enable", "secured_ranges"}, "bits", required=["reset_enable", "secured_ranges"])
+        word = range(0, 1 << 32)
+        re_ = self.mapping(body["reset_enable"], body.where("reset_enable"), "bits.reset_enable")
+        self.keys(re_, {"variable", "masks", "bits", "assumption"}, "bits.reset_enable",
+                  required=["variable", "masks", "bits"])
+        self.note_assumption(re_)
+        fam, _, var = str(re_["variable"]).partition(".")
+        if (fam, var) not in self.vars or not isinstance(self.vars[(fam, var)].type, EnumT):
+            raise re_.where("variable").error(f"bits.reset_enable: '{re_['variable']}' is not an enum variable "
+                                              "(write family.var)", str(re_["variable"]))
+        enum = self.vars[(fam, var)].type
+        masks = self.mapping(re_["masks"], re_.where("masks"), "bits.reset_enable.masks")
+        for value, mask in masks.items():
+            if value not in enum.values:
+                raise masks.where(value).error(f"'{value}' is not a value of {enum.describe()}", str(value))
+            if isinstance(mask, bool) or not isinstance(mask, int) or mask not in word:
+                raise masks.where(value).error(f"mask of '{value}' must be a 32-bit value, got {mask!r}", str(mask))
+        if set(masks) != set(enum.values):
+            raise re_.where("masks").error(f"bits.reset_enable.masks must give every value of {enum.describe()}")
+        kinds = self.mapping(re_["bits"], re_.where("bits"), "bits.reset_enable.bits")
+        reset_states = self.machines["reset"].states if "reset" in self.machines else ()
+        for kind, bit in kinds.items():
+            if kind not in reset_states:
+                raise kinds.where(kind).error(f"'{kind}' is not a state of machine reset", str(kind))
+            if isinstance(bit, bool) or not isinstance(bit, int) or not 0 <= bit < 32:
+                raise kinds.where(kind).error(f"bit of '{kind}' must be 0..31, got {bit!r}", str(bit))
+        if len(set(kinds.values())) != len(kinds):
+            raise re_.where("bits").error("bits.reset_enable.bits: two reset kinds share a bit")
+        fw = self.mapping(body["secured_ranges"], body.where("secured_ranges"), "bits.secured_ranges")
+        self.keys(fw, {"ranges", "assumption"}, "bits.secured_ranges", required=["ranges"])
+        self.note_assumption(fw)
+        ranges = self.mapping(fw["ranges"], fw.where("ranges"), "bits.secured_ranges.ranges")
+        secured = {}
+        for product, rows in ranges.items():
+            w = ranges.where(product)
+            self.value(product, self.constants["product"].type, w, "bits.secured_ranges key")
+            rows = self.seq(rows, w, f"secured ranges of {product}")
+            pairs = []
+            for row in rows:
+                ok = isinstance(row, list) and len(row) == 2 and all(
+                    isinstance(x, int) and not isinstance(x, bool) and x in word for x in row)
+                if not ok or row[0] > row[1] or row[0] % 4 or (row[1] + 1) % 4:
+                    raise w.error(f"secured range {row!r} of {product}: want [lo, hi], 32-bit, lo <= hi, "
+                                  "whole 4-byte registers", str(row))
+                pairs.append((row[0], row[1]))
+            pairs.sort()
+            for (_, hi), (lo2, _) in zip(pairs, pairs[1:]):
+                if lo2 <= hi:
+                    raise w.error(f"secured ranges of {product} overlap at 0x{lo2:08x}", f"0x{lo2:08x}")
+            secured[product] = tuple(pairs)
+        return {"reset_enable": {"variable": (fam, var), "masks": dict(masks), "bits": dict(kinds)},
+                "secured_ranges": secured}
 
     def load_solver_space(self):
         """configs.yaml `solver:`: the facts `gcu-model solve` varies and what else it runs with."""

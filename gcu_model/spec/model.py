@@ -193,6 +193,7 @@ class Spec:
     quantities: dict = field(default_factory=dict)   # (family, name) -> Quantity
     tables: dict = field(default_factory=dict)       # "products"/"parts" -> row key -> {constant: value}
     solver: "SolverSpace | None" = None
+    bits: dict | None = None   # constants.yaml `bits:` (gcu_model.prove.bitlevel)
 
     def derive_config(self, name: str, values: dict, initial: dict | None = None,
                       description: str = "", where: Where | None = None) -> Config:
