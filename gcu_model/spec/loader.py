@@ -210,6 +210,7 @@ class _Loader:
         self.resolve_config_initial()
         spec.solver = self.load_solver_space()
         spec.bits = self.load_bits()
+        spec.device = self.load_device()
         from .static_checks import run_static_checks
         run_static_checks(spec)
         return spec
@@ -232,9 +233,10 @@ class _Loader:
 
     def load_constants(self):
         data = self.mapping(self.file("constants.yaml"), Where("constants.yaml", 1), "constants.yaml")
-        self.keys(data, {"enums", "constants", "products", "parts", "bits"}, "constants.yaml",
+        self.keys(data, {"enums", "constants", "products", "parts", "bits", "device"}, "constants.yaml",
                   required=["enums", "constants"])
         self.bits_body = data.get("bits")
+        self.device_body = data.get("device")
         enums = self.mapping(data["enums"], data.where("enums"), "enums")
         for name, values in enums.items():
             w = enums.where(name)
@@ -342,6 +344,37 @@ class _Loader:
                 self.pending_initial.append((self.configs[name], body))
         if not self.configs:
             raise cfgs.where().error("no configurations defined")
+
+    def load_device(self):
+        """constants.yaml `device:`: identity and versions the reference host shows (VER-1..3, PROD-1)."""
+        if self.device_body is None:
+            return {}
+        body = self.mapping(self.device_body, self.device_body.where(), "device")
+        self.keys(body, {"pci_vendor", "pci_device", "vf_device", "kmd_version", "ioctl_version", "firmware",
+                         "assumption"}, "device", required=["pci_vendor", "pci_device", "kmd_version",
+                                                            "ioctl_version", "firmware"])
+        self.note_assumption(body)
+        out = {}
+        for key in ("pci_vendor",):
+            v = body[key]
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 0xFFFF:
+                raise body.where(key).error(f"device.{key} must be a 16-bit id, got {v!r}", str(v))
+            out[key] = v
+        for key in ("pci_device", "vf_device"):
+            rows = self.mapping(body.get(key, {}), body.where(key) if key in body else body.where(), f"device.{key}")
+            for product, v in rows.items():
+                self.value(product, self.constants["product"].type, rows.where(product), f"device.{key} key")
+                if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 0xFFFF:
+                    raise rows.where(product).error(f"device.{key}.{product} must be a 16-bit id, got {v!r}", str(v))
+            out[key] = dict(rows)
+        for key in ("kmd_version", "ioctl_version"):
+            v = body[key]
+            if not isinstance(v, str) or not re.fullmatch(r"\d+\.\d+\.\d+", v):
+                raise body.where(key).error(f"device.{key} must be MAJOR.MINOR.PATCH, got {v!r}", str(v))
+            out[key] = v
+        fw = self.mapping(body["firmware"], body.where("firmware"), "device.firmware")
+        out["firmware"] = {str(k): str(v) for k, v in fw.items()}
+        return out
 
     def load_bits(self):
         """constants.yaml `bits:`: the bit-level meaning of values the model keeps abstract."""

@@ -194,6 +194,7 @@ class Spec:
     tables: dict = field(default_factory=dict)       # "products"/"parts" -> row key -> {constant: value}
     solver: "SolverSpace | None" = None
     bits: dict | None = None   # constants.yaml `bits:` (gcu_model.prove.bitlevel)
+    device: dict = field(default_factory=dict)   # constants.yaml `device:` (the reference host)
 
     def derive_config(self, name: str, values: dict, initial: dict | None = None,
                       description: str = "", where: Where | None = None) -> Config:

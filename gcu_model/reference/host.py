@@ -1,0 +1,187 @@
+"""The reference host: the spec's machines, run through `transitions`, plus what a user of
+a real host sees around them (issue 5).
+
+Every decision (accepted or refused, with which errno) comes from the spec, through
+`gcu_model.runtime.Runtime`. The host adds what the spec leaves abstract: the kernel log,
+a millisecond clock for the runtime-PM idle timer, and the device model (`device.py`).
+The sysfs tree (`sysfs.py`) and the command lines (`shell.py`) are views onto it.
+
+A reference host runs one embedded configuration with every feature offered: the
+`explore_*` switches that keep explorations small are all on, the operator-choice sets
+(install modes, VF counts, vgcu_num values) are complete, and the exploration bound on
+holders of a device node is raised.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..core.outcome import Accepted, OutOfBounds, Refused
+from ..core.system import System
+from ..runtime.machines import Runtime
+from .device import DeviceModel
+
+HOLDERS = 8                     # processes and containers per device node the host keeps apart
+RPM_DEFAULT_DELAY_MS = 10000    # RPM-2
+
+
+class HostError(ValueError):
+    """Bad use of the host API: an unknown configuration or action."""
+
+
+def reference_config(spec, name: str):
+    if name not in spec.configs:
+        raise HostError(f"unknown configuration '{name}'; known: {', '.join(spec.configs)}")
+    base = spec.configs[name]
+    values = {k: v for k, v in base.values.items()}
+    for cname in spec.constants:
+        if cname.startswith("explore_"):
+            values[cname] = True
+    for cname in ("install_modes", "vf_num_options", "vgcu_nums"):
+        if cname in spec.constants and hasattr(spec.constants[cname], "default"):
+            values[cname] = spec.constants[cname].default
+    if "numvfs_writes" in values:
+        values["numvfs_writes"] = frozenset(range(values.get("vf_slots", 0) + 2))
+    if "max_opens" in values:
+        values["max_opens"] = max(values["max_opens"], HOLDERS)
+    return spec.derive_config(f"{name} (reference)", values, base.initial,
+                              description=base.description, where=base.where)
+
+
+@dataclass
+class Step:
+    """What one action did on the host."""
+    action: str
+    outcome: object                       # Accepted | Refused | OutOfBounds
+    log: list = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return isinstance(self.outcome, Accepted)
+
+
+class ReferenceHost:
+    """`initial` picks among the configuration's initial states, e.g. {"card0.fw": "on"};
+    without it the host starts in the first one."""
+
+    def __init__(self, spec, config: str, initial: dict | None = None):
+        self.spec = spec
+        self.config_name = config
+        self.initial = dict(initial or {})
+        self.system = System(spec, reference_config(spec, config))
+        self.runtime = Runtime(self.system, self._start(self.initial))
+        self.device = DeviceModel(self)
+        self.clock_ms = 0
+        self.kernel_log: list[str] = []
+        self.history: list[Step] = []
+        self._idle_since: dict[int, int] = {}
+
+    def _start(self, wanted):
+        for state in self.system.initial:
+            d = self.system.describe(state)
+            unknown = [k for k in wanted if k not in d]
+            if unknown:
+                raise HostError(f"no variable '{unknown[0]}' to start from")
+            if all(str(d[k]).lower() == str(v).lower() for k, v in wanted.items()):
+                return state
+        raise HostError(f"configuration {self.config_name} has no initial state with "
+                        + ", ".join(f"{k}={v}" for k, v in wanted.items()))
+
+    # ---- the model's state, read
+    @property
+    def state(self) -> tuple:
+        return self.runtime.state
+
+    def describe(self) -> dict:
+        return self.system.describe(self.state)
+
+    def quantities(self) -> dict:
+        return self.system.quantities(self.state)
+
+    def value(self, label: str):
+        """One variable or quantity by label: 'host.kmd', 'card0.numvfs', 'card0.vgcu_count'."""
+        d = self.describe()
+        if label in d:
+            return d[label]
+        q = self.quantities()
+        if label in q:
+            return q[label]
+        raise HostError(f"no variable or quantity '{label}'")
+
+    def offers(self, action: str) -> bool:
+        try:
+            self.system.action(action)
+            return True
+        except Exception:
+            return False
+
+    def check_invariants(self) -> list:
+        return self.system.check_invariants(self.state)
+
+    # ---- the model's state, changed
+    def apply(self, action: str) -> Step:
+        """Apply one action of the spec (its text, as the explorer writes it)."""
+        try:
+            ga = self.system.action(action)
+        except Exception as exc:
+            raise HostError(str(exc)) from None
+        before = self.state
+        outcome = self.runtime.apply(ga)
+        step = Step(str(ga.action), outcome)
+        if isinstance(outcome, Accepted):
+            self._log(list(outcome.observations), step)
+            self.device.after(ga, before, outcome)
+            self._track_idle()
+        self.history.append(step)
+        return step
+
+    def advance(self, ms: int) -> list:
+        """Let `ms` milliseconds pass: runtime-PM idle timers fire (RPM-2, RPM-3)."""
+        if ms < 0:
+            raise HostError("time only moves forward")
+        self.clock_ms += ms
+        fired = []
+        for card, since in sorted(self._idle_since.items()):
+            delay = self.device.cards[card].rpm_sleep_delay_ms
+            label = self.system.layout.instances["card"][card].label
+            if self.clock_ms - since >= delay:
+                action = f"rpm_idle_timeout(card={label})"
+                if self.offers(action):
+                    step = self.apply(action)
+                    if step.accepted:
+                        fired.append(step)
+        return fired
+
+    def reset(self) -> None:
+        self.__init__(self.spec, self.config_name, self.initial)
+
+    def _log(self, lines, step):
+        for line in lines:
+            entry = f"[{self.clock_ms / 1000:12.6f}] {line}"
+            self.kernel_log.append(entry)
+            step.log.append(line)
+
+    def _track_idle(self):
+        """A card's idle timer runs from the moment it is unused with RPM started."""
+        q = self.quantities()
+        d = self.describe()
+        for inst in self.system.layout.instances["card"]:
+            idle = (q.get(f"{inst.label}.usage_count", 0) == 0 and d.get(f"{inst.label}.rpm_power") == "active"
+                    and q.get(f"{inst.label}.rpm_enabled", False))
+            if idle:
+                self._idle_since.setdefault(inst.index, self.clock_ms)
+            else:
+                self._idle_since.pop(inst.index, None)
+                if d.get(f"{inst.label}.rpm_power") == "active" and q.get(f"{inst.label}.usage_count", 0) > 0:
+                    self.device.cards[inst.index].last_busy_ms = self.clock_ms
+
+
+def outcome_dict(outcome) -> dict:
+    """An outcome as the adapter protocol sends it."""
+    if isinstance(outcome, Accepted):
+        return {"accepted": True, "transition": outcome.transition, "output": list(outcome.observations)}
+    if isinstance(outcome, Refused):
+        return {"accepted": False, "errno": outcome.errno, "message": outcome.message, "reqs": list(outcome.reqs)}
+    if isinstance(outcome, OutOfBounds):
+        return {"accepted": False, "errno": "EUSERS", "message": f"the reference host keeps at most {HOLDERS} "
+                f"holders per node: {outcome.message}"}
+    raise TypeError(outcome)

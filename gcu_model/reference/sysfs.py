@@ -1,0 +1,345 @@
+"""The reference host's sysfs (and debugfs) files: read and write by path, with the text
+and errno Linux gives (issue 5).
+
+A write is parsed the way the kernel parses it (a bad number is EINVAL before anything
+else), then becomes one action of the spec; the spec's refusal is the write's errno. A
+read shows the model's state, its quantities and the device model. Files exist only
+while what provides them exists: the KMD's files while it drives the card, a VF's files
+while the VF exists. A missing file is ENOENT, a directory read or written EISDIR, a write
+to a read-only file EACCES, as for root on Linux.
+
+Texts the guide does not show are ASSUMPTIONs of this module: reset_enable reads
+`0xffffffff` or `0x0`; standby and rpm switches read `0`/`1` and `start`/`stop`;
+whitelists one name a line; rpm/status `active` or `suspended`.
+"""
+from __future__ import annotations
+
+import re
+
+from ..shell.commands import bdf as pf_bdf
+
+
+class SysfsError(Exception):
+    def __init__(self, errno: str, message: str):
+        super().__init__(f"{message} ({errno})")
+        self.errno = errno
+        self.message = message
+
+
+def vf_bdf(card_index: int, vf_position: int) -> str:
+    """VF j of card N: function j+1 of the PF's device (ASSUMPTION: the VF offset is 1)."""
+    return pf_bdf(card_index)[:-1] + str(vf_position + 1)
+
+
+_NUMBER = re.compile(r"^\s*(0[xX][0-9a-fA-F]+|\d+)\s*$")
+
+
+def _int(text: str) -> int:
+    m = _NUMBER.match(text)
+    if not m:
+        raise SysfsError("EINVAL", f"'{text.strip()}' is not a number")
+    return int(m.group(1), 0)
+
+
+class Sysfs:
+    def __init__(self, host):
+        self.host = host
+
+    # ---- names
+    def _cards(self):
+        return self.host.system.layout.instances["card"]
+
+    def _vfs(self):
+        return self.host.system.layout.instances.get("vf", [])
+
+    def _devices(self) -> dict:
+        """BDF -> ('card', inst) or ('vf', inst), for the functions on the bus now."""
+        d = self.host.describe()
+        out = {}
+        for c in self._cards():
+            if d[f"{c.label}.binding"] != "removed":
+                out[pf_bdf(c.index)] = ("card", c)
+        for v in self._vfs():
+            if d.get(f"{v.label}.binding", "absent") != "absent":
+                pos = v.index - v.parent * self.host.system.config.values.get("vf_slots", 0)
+                out[vf_bdf(v.parent, pos)] = ("vf", v)
+        return out
+
+    def _gcu_nodes(self) -> dict:
+        """gcuN -> card instance, for the cards the KMD drives (N: the logical device_id, VER-4)."""
+        q = self.host.quantities()
+        return {f"gcu{q[f'{c.label}.device_id']}": c for c in self._cards() if q[f"{c.label}.driven_by_kmd"]}
+
+    # ---- the tree
+    def read(self, path: str) -> str:
+        kind, node = self._resolve(path)
+        if kind == "dir":
+            raise SysfsError("EISDIR", f"{path}: Is a directory")
+        reader = node[0]
+        if reader is None:
+            raise SysfsError("EACCES", f"{path}: Permission denied")
+        return reader()
+
+    def write(self, path: str, text: str) -> None:
+        kind, node = self._resolve(path)
+        if kind == "dir":
+            raise SysfsError("EISDIR", f"{path}: Is a directory")
+        writer = node[1]
+        if writer is None:
+            raise SysfsError("EACCES", f"{path}: Permission denied")
+        writer(text)
+
+    def listdir(self, path: str) -> list:
+        kind, node = self._resolve(path)
+        if kind != "dir":
+            raise SysfsError("ENOTDIR", f"{path}: Not a directory")
+        return sorted(node)
+
+    def files(self) -> list:
+        """Every file path of the tree as it is now (one walk)."""
+        out = []
+
+        def walk(node, prefix):
+            for name, child in sorted(node.items()):
+                path = f"{prefix}/{name}"
+                if isinstance(child, dict):
+                    walk(child, path)
+                else:
+                    out.append(path)
+        walk(self._tree(), "")
+        return out
+
+    def exists(self, path: str) -> bool:
+        try:
+            self._resolve(path)
+            return True
+        except SysfsError:
+            return False
+
+    def is_dir(self, path: str) -> bool:
+        try:
+            return self._resolve(path)[0] == "dir"
+        except SysfsError:
+            return False
+
+    def _resolve(self, path: str):
+        parts = [p for p in path.split("/") if p]
+        tree = self._tree()
+        node = tree
+        for p in parts:
+            if not isinstance(node, dict) or p not in node:
+                raise SysfsError("ENOENT", f"{path}: No such file or directory")
+            node = node[p]
+        return ("dir", node) if isinstance(node, dict) else ("file", node)
+
+    def _tree(self) -> dict:
+        host = self.host
+        d = host.describe()
+        loaded = d["host.kmd"] == "loaded"
+        root: dict = {"sys": {"module": {}, "bus": {"pci": {"devices": {}, "drivers": {}}}, "class": {},
+                              "kernel": {"debug": {}}}}
+        sys_ = root["sys"]
+        pci = sys_["bus"]["pci"]
+        pci["rescan"] = (None, self._w_rescan)
+        pci["drivers"]["vfio-pci"] = {"bind": (None, self._w_vfio_bind), "unbind": (None, self._w_vfio_unbind)}
+        if loaded:
+            sys_["module"]["enflame"] = {
+                "version": (lambda: self._device_info("kmd_version") + "\n", None),
+                "parameters": {name: (self._param_reader(name), None)
+                               for name in ("reset_enable", "vgcu_num", "irq_poll_interval", "gcu_whitelist_str")},
+                "drivers": {"pci:enflame": {"gcu_ioctl_version": (lambda: self._device_info("ioctl_version") + "\n",
+                                                                  None)}},
+            }
+            pci["drivers"]["enflame"] = {"reset_enable": (self._r_reset_enable, self._w_reset_enable),
+                                         "bind": (None, self._w_enflame_bind),
+                                         "unbind": (None, self._w_enflame_unbind)}
+            sys_["class"]["enflame"] = {}
+            sys_["kernel"]["debug"]["enflame"] = {}
+        for addr, (kind, inst) in self._devices().items():
+            pci["devices"][addr] = self._device_dir(kind, inst, d)
+        if loaded:
+            for name, card in self._gcu_nodes().items():
+                sys_["class"]["enflame"][name] = {"device": self._class_device_dir(card, d)}
+                number = name[3:]
+                sys_["kernel"]["debug"]["enflame"][number] = {"dump": {"dump_reg_group": (
+                    lambda: self._r_dump_reg_group(), None)}}
+        return root
+
+    def _device_dir(self, kind, inst, d) -> dict:
+        label = inst.label
+        values = self.host.system.config.values
+        out = {
+            "vendor": (lambda: f"0x{self._device_info('pci_vendor'):04x}\n", None),
+            "device": (lambda: f"0x{self._pci_device(kind):04x}\n", None),
+            "reset": (None, lambda t: self._w_reset(kind, inst, t)),
+            "remove": (None, lambda t: self._w_remove(kind, inst, t)),
+            "driver_override": (lambda: "(null)\n", lambda t: None),
+        }
+        if kind == "card":
+            if values.get("supports_sriov"):
+                out["sriov_totalvfs"] = (lambda: f"{values.get('vf_slots', 0)}\n", None)
+                out["sriov_numvfs"] = (lambda: f"{d[f'{label}.numvfs']}\n",
+                                       lambda t: self._w_numvfs(inst, t))
+            if d[f"{label}.binding"] == "enflame" and d["host.kmd"] == "loaded":
+                q = self.host.quantities()
+                out["device_id"] = (lambda: f"{q[f'{label}.device_id']}\n", None)
+                out["gcu_reload"] = (None, lambda t: self._w_gcu_reload(inst, t))
+        return out
+
+    def _class_device_dir(self, card, d) -> dict:
+        label = card.label
+        q = self.host.quantities()
+        dev = self.host.device.cards[card.index]
+        rpm = {
+            "switch": (lambda: ("start" if d[f"{label}.rpm_on"] else "stop") + "\n",
+                       lambda t: self._w_rpm_switch(card, t)),
+            "rpm_sleep_delay": (lambda: f"{dev.rpm_sleep_delay_ms}\n", lambda t: self._w_rpm_delay(card, t)),
+            "status": (lambda: f"{d[f'{label}.rpm_power']}\n", None),
+            "usage_count": (lambda: f"{q[f'{label}.usage_count']}\n", None),
+            "whitelist": (lambda: "".join(f"{n}\n" for n in d[f"{label}.rpm_whitelist"]),
+                          lambda t: self._w_whitelist("write_rpm_whitelist", card, t)),
+            "wakeup_count": (lambda: ("1" if d.get(f"{label}.rpm_woken") else "0") + "\n", None),
+            "last_busy": (lambda: f"{self.host.clock_ms - dev.last_busy_ms}\n", None),
+        }
+        return {
+            "fw_informations": (lambda: self._r_fw(card), None),
+            "gcu_reload": (None, lambda t: self._w_gcu_reload(card, t)),
+            "standby": {
+                "disable_ioctl": (lambda: ("1" if d[f"{label}.ioctl_gate"] == "closed" else "0") + "\n",
+                                  lambda t: self._w_bool("write_disable_ioctl", card, t)),
+                "whitelist": (lambda: "".join(f"{n}\n" for n in d[f"{label}.standby_whitelist"]),
+                              lambda t: self._w_whitelist("write_standby_whitelist", card, t)),
+                "suspend_thread": (lambda: ("1" if d[f"{label}.threads_asleep"] else "0") + "\n",
+                                   lambda t: self._w_bool("write_suspend_thread", card, t)),
+            },
+            "power_stock": {"enable_power_stock": (lambda: ("1" if d[f"{label}.power_stock"] else "0") + "\n",
+                                                   lambda t: self._w_bool("write_power_stock", card, t))},
+            "rpm": rpm,
+        }
+
+    # ---- readers
+    def _device_info(self, key):
+        return self.host.spec.device[key]
+
+    def _pci_device(self, kind):
+        product = self.host.system.config.values["product"]
+        return self._device_info("vf_device" if kind == "vf" else "pci_device")[product]
+
+    def _param_reader(self, name):
+        def read():
+            d = self.host.describe()
+            if name == "reset_enable":
+                return ("0" if d["host.reset_enable"] == "zero" else "4294967295") + "\n"
+            if name == "vgcu_num":
+                return {"unset": "0", "two": "2", "four": "4"}[d["host.vgcu_num_loaded"]] + "\n"
+            if name == "irq_poll_interval":
+                return ("0" if d["host.irq_poll_zero_loaded"] else "10") + "\n"
+            card = d["host.whitelist_loaded"]
+            return (pf_bdf(self.host.system.layout.labels[card].index)[5:] if card else "") + "\n"
+        return read
+
+    def _r_reset_enable(self):
+        return ("0x0" if self.host.describe()["host.reset_enable"] == "zero" else "0xffffffff") + "\n"
+
+    def _r_fw(self, card):
+        dev = self.host.device.cards[card.index]
+        firmware = self._device_info("firmware") or {}
+        lines = [f"{name}: {version}" for name, version in sorted(firmware.items())]
+        return "\n".join(lines + [f"reloads: {dev.fw_reloads}"]) + "\n"
+
+    def _r_dump_reg_group(self):
+        ranges = self.host.device.secured
+        return "".join(f"secured 0x{lo:08x}-0x{hi:08x}\n" for lo, hi in ranges)
+
+    # ---- writers: parse as the kernel does, then one action of the spec
+    def _apply(self, action):
+        step = self.host.apply(action)
+        if not step.accepted:
+            raise SysfsError(step.outcome.errno or "EBUSY", getattr(step.outcome, "message", str(step.outcome)))
+
+    def _w_numvfs(self, card, text):
+        n = _int(text)
+        slots = self.host.system.config.values.get("vf_slots", 0)
+        self._apply(f"write_sriov_numvfs(card={card.label}, n={min(n, slots + 1)})")
+
+    def _w_reset_enable(self, text):
+        value = _int(text)
+        if value not in (0, 0xFFFFFFFF):
+            raise SysfsError("EINVAL", f"reset_enable: the reference driver takes 0 or 0xffffffff, not {text.strip()}")
+        self._apply(f"write_reset_enable(value={'zero' if value == 0 else 'allf'})")
+
+    def _w_rescan(self, text):
+        if _int(text) != 1:
+            return                         # Linux ignores anything but a true value
+        self._apply("pci_rescan()")
+
+    def _w_remove(self, kind, inst, text):
+        if _int(text) != 1:
+            return
+        if kind != "card":
+            raise SysfsError("EBUSY", "removing a single VF is not supported; write 0 to the PF's sriov_numvfs")
+        self._apply(f"pci_remove(card={inst.label})")
+
+    def _w_reset(self, kind, inst, text):
+        value = _int(text)
+        if value != 1:
+            raise SysfsError("EINVAL", "reset: write 1")
+        card = inst.label if kind == "card" else self.host.system.layout.instances["card"][inst.parent].label
+        if kind == "vf":
+            self._apply(f"efsmi_vf_flr(vf={inst.label})")
+        else:
+            self._apply(f"pci_flr(card={card})")
+
+    def _w_gcu_reload(self, card, text):
+        if _int(text) != 1:
+            raise SysfsError("EINVAL", "gcu_reload: write 1")
+        self._apply(f"efsmi_hot_reset(card={card.label})")
+
+    def _w_bool(self, action, card, text):
+        value = _int(text)
+        if value not in (0, 1):
+            raise SysfsError("EINVAL", f"write 0 or 1, not {text.strip()}")
+        self._apply(f"{action}(card={card.label}, value={'true' if value else 'false'})")
+
+    def _w_rpm_switch(self, card, text):
+        word = text.strip()
+        if word not in ("start", "stop"):
+            raise SysfsError("EINVAL", f"rpm/switch: write start or stop, not {word}")
+        self._apply(f"rpm_switch(card={card.label}, start={'true' if word == 'start' else 'false'})")
+
+    def _w_rpm_delay(self, card, text):
+        ms = _int(text)
+        self.host.device.pending_delay = ms
+        self._apply(f"write_rpm_sleep_delay(card={card.label}, custom={'false' if ms == 10000 else 'true'})")
+
+    def _w_whitelist(self, action, card, text):
+        m = re.fullmatch(r"\s*(add|delete):([A-Za-z0-9_.-]+)\s*", text)
+        if not m:
+            raise SysfsError("EINVAL", f"whitelist: write add:NAME or delete:NAME, not {text.strip()}")
+        names = self.host.spec.vars[("card", "rpm_whitelist")].type.elem.values
+        if m.group(2) not in names:
+            raise SysfsError("EINVAL", f"whitelist: the reference host knows the names {', '.join(names)}")
+        self._apply(f"{action}(card={card.label}, op={m.group(1)}, name={m.group(2)})")
+
+    def _w_vfio_bind(self, text):
+        kind, inst = self._bdf_arg(text)
+        self._apply(f"bind_pf_vfio(card={inst.label})" if kind == "card" else f"bind_vf_vfio(vf={inst.label})")
+
+    def _w_vfio_unbind(self, text):
+        kind, inst = self._bdf_arg(text)
+        self._apply(f"unbind_pf_vfio(card={inst.label})" if kind == "card" else f"unbind_vf_vfio(vf={inst.label})")
+
+    def _w_enflame_bind(self, text):
+        self._bdf_arg(text)
+        raise SysfsError("EBUSY", f"{text.strip()}: the KMD probes its cards when it loads")
+
+    def _w_enflame_unbind(self, text):
+        self._bdf_arg(text)
+        raise SysfsError("EBUSY", f"{text.strip()}: hand it to vfio-pci instead (driver_override, vfio-pci/bind)")
+
+    def _bdf_arg(self, text):
+        devices = self._devices()
+        key = text.strip()
+        if key not in devices:
+            raise SysfsError("ENODEV", f"{key}: No such device")
+        return devices[key]
