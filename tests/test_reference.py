@@ -201,3 +201,15 @@ def test_serve_stdio_protocol():
     assert not out[10]["ok"]
     assert out[11]["state"]["host.kmd"] == "loaded"
     assert out[12]["bye"]
+
+
+def test_protocol_run_op_types_a_command_line(spec):
+    from gcu_model.reference.protocol import Server
+    server = Server(spec, "t20-asic")
+    r = server.handle({"op": "run", "command": "sudo ./enflame-xxx.run && lsmod | grep enflame"})
+    assert r["ok"] and r["status"] == 0 and r["stdout"].splitlines()[-1].startswith("enflame")
+    r = server.handle({"op": "run", "command": "sudo rmmod enflame_peermem"})
+    assert r["ok"] and r["status"] == 1 and "not currently loaded" in r["stderr"]
+    assert server.handle({"op": "run"}) == {"ok": False, "error": "missing field 'command'"}
+    assert not server.handle({"op": "advance", "ms": -5})["ok"]
+    assert not server.handle({"op": "reset", "config": "t20-asic", "initial": {"card0.fw": "purple"}})["ok"]

@@ -21,7 +21,7 @@ from ..runtime.machines import Runtime
 from .device import DeviceModel
 
 HOLDERS = 8                     # processes and containers per device node the host keeps apart
-RPM_DEFAULT_DELAY_MS = 10000    # RPM-2
+RESET_MS = 200                  # how long a reset takes on the reference host (ASSUMPTION)
 
 
 class HostError(ValueError):
@@ -71,6 +71,7 @@ class ReferenceHost:
         self.runtime = Runtime(self.system, self._start(self.initial))
         self.device = DeviceModel(self)
         self.clock_ms = 0
+        self.failing_resets = 0         # fault injection: how many coming reset attempts fail
         self.kernel_log: list[str] = []
         self.history: list[Step] = []
         self._idle_since: dict[int, int] = {}
@@ -134,12 +135,34 @@ class ReferenceHost:
         self.history.append(step)
         return step
 
+    def finish_resets(self, card: int | None = None) -> list:
+        """Let every running reset (of one card, or all) run to its end: each attempt takes
+        RESET_MS and fails while `failing_resets` says so; a failed one escalates as the
+        spec says (RST-2, RST-3), until the card is idle again or dead."""
+        steps = []
+        for inst in self.system.layout.instances["card"]:
+            if card is not None and inst.index != card:
+                continue
+            for _ in range(8):                       # at most VF FLR -> PF FLR -> hot -> dead, with room
+                if self.value(f"{inst.label}.reset") in ("idle", "dead"):
+                    break
+                ok = self.failing_resets == 0
+                self.failing_resets = max(0, self.failing_resets - 1)
+                self.clock_ms += RESET_MS
+                steps.append(self.apply(f"reset_completes(card={inst.label}, ok={'true' if ok else 'false'})"))
+        return steps
+
     def advance(self, ms: int) -> list:
-        """Let `ms` milliseconds pass: runtime-PM idle timers fire (RPM-2, RPM-3)."""
+        """Let `ms` milliseconds pass: running resets end after RESET_MS, runtime-PM idle
+        timers fire (RPM-2, RPM-3)."""
         if ms < 0:
             raise HostError("time only moves forward")
-        self.clock_ms += ms
         fired = []
+        end = self.clock_ms + ms
+        for inst in self.system.layout.instances["card"]:
+            if self.value(f"{inst.label}.reset") not in ("idle", "dead") and ms >= RESET_MS:
+                fired += [s for s in self.finish_resets(inst.index) if s.accepted]
+        self.clock_ms = max(self.clock_ms, end)
         for card, since in sorted(self._idle_since.items()):
             delay = self.device.cards[card].rpm_sleep_delay_ms
             label = self.system.layout.instances["card"][card].label

@@ -15,7 +15,7 @@ from .host import HostError, ReferenceHost, outcome_dict
 from .sysfs import Sysfs, SysfsError
 
 PROTOCOL_VERSION = 1
-OPS = ("hello", "reset", "apply", "read", "write", "list", "observe", "advance", "bye")
+OPS = ("hello", "reset", "apply", "read", "write", "list", "run", "observe", "advance", "bye")
 
 
 class Server:
@@ -91,6 +91,11 @@ class Server:
             return {"result": {"accepted": True, "entries": self._fs().listdir(path)}}
         except SysfsError as exc:
             return {"result": {"accepted": False, "errno": exc.errno, "message": exc.message}}
+
+    def op_run(self, request):
+        from .shell import Shell
+        result = Shell(self._host(), self._fs()).run(_field(request, "command", str))
+        return {"status": result.status, "stdout": result.stdout, "stderr": result.stderr}
 
     def op_observe(self, request):
         host = self._host()

@@ -1,0 +1,336 @@
+"""Command lines on the reference host, with the output and exit status a user sees
+(issue 5): the run packages, modprobe/rmmod/lsmod, writing options files, cat and echo on
+sysfs, lspci, dmesg, efsmi and GcuSriovMgr (§9.4, with its help text).
+
+Every decision is the spec's: a command becomes one or more actions of the spec (or sysfs
+writes, which are actions too); a refusal prints the spec's message on stderr and exits
+1. Output formats the guide does not show are ASSUMPTIONs of this module.
+"""
+from __future__ import annotations
+
+import errno as errno_mod
+import os
+import re
+import shlex
+from dataclasses import dataclass
+
+from ..shell.commands import GCU_CONF, RESET_VALUES, TEST_CONF, VGCU_CONF, VGCU_VALUES, CommandError, bdf, parse
+from .sysfs import Sysfs, SysfsError
+
+GCU_SRIOV_MGR_HELP = """Version: 0.1
+Usage: sudo ./GcuSriovMgr.sh <--slot pci_slot[,pci_slot2]> [--vf-num vf_number] [--check] [--bind] [--unbind] [--query]
+--slot : pci_slot[,pci_slot2] is BDF number of the device you want to manage.
+--vf-num : create vf_number vfs, 0 means to destroy all vfs
+--check : check sriov configuration on system
+--bind : bind pcidev to vfio
+--unbind : unbind pcidev from vfio
+--query : query pcidev info
+Example1: ./GcuSriovMgr.sh --slot 01:00.0[,02:00.0] --vf-num 4, create 4 vfs for device 01:00.0 [and 02:00.0]
+Example2: ./GcuSriovMgr.sh --slot 01:00.0 --vf-num 0, delete all vfs from device 01:00.0
+Example3: ./GcuSriovMgr.sh --slot 01:00.0 --check, check sriov configuration on system
+Example4: ./GcuSriovMgr.sh --slot 01:00.0 --bind, bind pcidev to vfio
+Example5: ./GcuSriovMgr.sh --slot 01:00.0 --unbind, unbind pcidev from vfio
+Example6: ./GcuSriovMgr.sh --slot 01:00.0 --query, show pcidev info
+"""
+
+
+@dataclass
+class Result:
+    status: int
+    stdout: str = ""
+    stderr: str = ""
+
+
+def strerror(name: str) -> str:
+    return os.strerror(getattr(errno_mod, name, errno_mod.EINVAL))
+
+
+class Shell:
+    def __init__(self, host, fs: Sysfs | None = None):
+        self.host = host
+        self.fs = fs or Sysfs(host)
+
+    def run(self, line: str) -> Result:
+        """One command line: `cmd`, `cmd | grep WORD`, or several joined by ';' or '&&'."""
+        try:
+            tokens = shlex.split(line, comments=True)
+        except ValueError as exc:
+            return Result(2, stderr=f"bash: syntax error: {exc}\n")
+        if not tokens:
+            return Result(0)
+        out, err, status = [], [], 0
+        for joiner, part in _sequence(line):
+            if joiner == "&&" and status != 0:
+                break
+            r = self._pipeline(part)
+            out.append(r.stdout)
+            err.append(r.stderr)
+            status = r.status
+        return Result(status, "".join(out), "".join(err))
+
+    def _pipeline(self, text: str) -> Result:
+        stages = [s.strip() for s in _split_outside_quotes(text, "|")]
+        r = self._one(stages[0])
+        for stage in stages[1:]:
+            words = shlex.split(stage)
+            if not words or words[0] != "grep":
+                return Result(2, stderr=f"gcu-model shell: only '| grep' can follow a command, not '{stage}'\n")
+            patterns = [w for k, w in enumerate(words[1:], 1) if words[k - 1] == "-e"] or words[1:2]
+            if not patterns:
+                return Result(2, stderr="grep: no pattern\n")
+            kept = [ln for ln in r.stdout.splitlines() if any(p in ln for p in patterns)]
+            r = Result(0 if kept else 1, "".join(f"{ln}\n" for ln in kept), r.stderr)
+        return r
+
+    def _one(self, text: str) -> Result:
+        words = shlex.split(text)
+        while words and words[0] == "sudo":
+            words = words[1:]
+        if not words:
+            return Result(0)
+        head = words[0].rsplit("/", 1)[-1]
+        handler = {"cat": self._cat, "echo": self._echo, "lsmod": self._lsmod, "lspci": self._lspci,
+                   "dmesg": self._dmesg, "efsmi": self._efsmi, "GcuSriovMgr": self._sriov_mgr,
+                   "GcuSriovMgr.sh": self._sriov_mgr}.get(head)
+        if handler is not None:
+            return handler(words, text)
+        return self._model_command(text)
+
+    def _model_command(self, text):
+        try:
+            parsed = parse(text)
+        except CommandError as exc:
+            if str(exc).startswith("unknown command"):
+                return Result(127, stderr=f"bash: {shlex.split(text)[0]}: command not found\n")
+            return Result(2, stderr=f"{exc}\n")
+        return self._act(parsed.action)
+
+    def _act(self, action) -> Result:
+        step = self.host.apply(action)
+        if step.accepted:
+            return Result(0, "".join(f"{ln}\n" for ln in step.log))
+        outcome = step.outcome
+        return Result(1, stderr=f"{getattr(outcome, 'message', outcome)}\n")
+
+    # ---- files
+    def _cat(self, words, text):
+        out, err, status = [], [], 0
+        for path in words[1:]:
+            try:
+                out.append(self._read_file(path))
+            except SysfsError as exc:
+                err.append(f"cat: {path}: {strerror(exc.errno)}\n")
+                status = 1
+        return Result(status, "".join(out), "".join(err))
+
+    def _read_file(self, path):
+        if path.startswith("/sys/"):
+            return self.fs.read(path)
+        d = self.host.describe()
+        lines = []
+        if path == GCU_CONF:
+            if d["host.opt_gcu_conf"] != "unset":
+                lines.append(f'options enflame "reset_enable={RESET_VALUES[d["host.opt_gcu_conf"]]}"')
+            if d.get("host.whitelist_conf"):
+                lines.append(f'options enflame "gcu_whitelist_str='
+                             f'{bdf(self.host.system.layout.labels[d["host.whitelist_conf"]].index)[5:]}"')
+            if d.get("host.irq_poll_zero_conf"):
+                lines.append('options enflame "irq_poll_interval=0"')
+        elif path in (TEST_CONF, "gcu_test.conf"):
+            if d["host.opt_tmp_conf"] != "unset":
+                lines.append(f'options enflame "reset_enable={RESET_VALUES[d["host.opt_tmp_conf"]]}"')
+        elif path == VGCU_CONF:
+            if d["host.vgcu_num_conf"] != "unset":
+                lines.append(f'options enflame "vgcu_num={VGCU_VALUES[d["host.vgcu_num_conf"]]}"')
+        else:
+            raise SysfsError("ENOENT", f"{path}: No such file or directory")
+        return "".join(f"{ln}\n" for ln in lines)
+
+    def _echo(self, words, text):
+        if len(words) >= 3 and words[-2] in (">", ">>") and words[-1].startswith("/sys/"):
+            value = " ".join(words[1:-2])
+            try:
+                self.fs.write(words[-1], value + "\n")
+                return Result(0)
+            except SysfsError as exc:
+                return Result(1, stderr=f"bash: echo: write error: {strerror(exc.errno)}\n")
+        if ">" not in words and ">>" not in words:
+            return Result(0, " ".join(words[1:]) + "\n")
+        return self._model_command(text)
+
+    # ---- listings
+    def _lsmod(self, words, text):
+        d = self.host.describe()
+        rows = ["Module                  Size  Used by"]
+        if d["host.kmd"] == "loaded":
+            users = [m for m, on in (("enflame_peermem", d["host.peermem"] == "loaded"),
+                                     ("enflame_test", d.get("host.test_module", False))) if on]
+            holders = sum(q for k, q in self.host.quantities().items() if k.endswith(".usage_count"))
+            if d["host.peermem"] == "loaded":
+                rows.append(f"{'enflame_peermem':<20}{16384:>10}  0")
+            if d.get("host.test_module"):
+                rows.append(f"{'enflame_test':<20}{16384:>10}  0")
+            rows.append(f"{'enflame':<20}{4194304:>10}  {len(users) + holders} {','.join(users)}".rstrip())
+        return Result(0, "".join(f"{r}\n" for r in rows))
+
+    def _lspci(self, words, text):
+        if words[1:] not in ([], ["-nD"], ["-Dn"], ["-n", "-D"], ["-D", "-n"]):
+            return Result(1, stderr=f"lspci: the reference host knows 'lspci -nD', not: {' '.join(words[1:])}\n")
+        vendor = self.host.spec.device["pci_vendor"]
+        lines = []
+        for addr in sorted(self.fs._devices()):
+            kind, _ = self.fs._devices()[addr]
+            product = self.host.system.config.values["product"]
+            device = self.host.spec.device["vf_device" if kind == "vf" else "pci_device"][product]
+            lines.append(f"{addr} 1200: {vendor:04x}:{device:04x}")
+        return Result(0, "".join(f"{ln}\n" for ln in lines))
+
+    def _dmesg(self, words, text):
+        return Result(0, "".join(f"{ln}\n" for ln in self.host.kernel_log))
+
+    # ---- efsmi (§9.3, §11.2)
+    def _efsmi(self, words, text):
+        args = words[1:]
+        if "-r" not in args:
+            return Result(2, stderr="efsmi: the reference host knows the reset options: -r [hot|flr], -pf -r, "
+                                    "-F -r, each with -i ID\n")
+        ident = 0
+        if "-i" in args:
+            k = args.index("-i")
+            if k + 1 >= len(args) or not args[k + 1].isdigit():
+                return Result(2, stderr="efsmi: -i needs a device id\n")
+            ident = int(args[k + 1])
+        kind = "hot" if "hot" in args or "-F" in args else ("pf" if "-pf" in args else "flr")
+        target = self._gcu(ident)
+        if target is None:
+            return Result(1, stderr=f"efsmi: no GCU device with id {ident}\n")
+        family, inst = target
+        card = inst.label if family == "card" else self.host.system.layout.instances["card"][inst.parent].label
+        if kind == "hot":
+            action = f"efsmi_hot_reset(card={card})"
+        elif kind == "pf":
+            action = f"efsmi_pf_flr(card={card})"
+        elif family == "vf":
+            action = f"efsmi_vf_flr(vf={inst.label})"
+        else:
+            action = f"pci_flr(card={card})"
+        r = self._act(action)
+        if r.status != 0:
+            return r
+        for step in self.host.finish_resets(self.host.system.layout.labels[card].index):
+            r.stdout += "".join(f"{ln}\n" for ln in step.log)
+        state = self.host.value(f"{card}.reset")
+        r.stdout = f"Resetting GCU {ident} ...\n{r.stdout}" + ("done\n" if state == "idle" else "")
+        if state == "dead":
+            return Result(1, r.stdout, f"efsmi: GCU {ident} did not recover; it needs a reboot\n")
+        return r
+
+    def _gcu(self, ident):
+        """Device id -> ('card', inst) by the KMD's numbering, or ('vf', inst) after the cards."""
+        for name, card in self.fs._gcu_nodes().items():
+            if int(name[3:]) == ident:
+                return "card", card
+        cards = len(self.host.system.layout.instances["card"])
+        vfs = self.host.system.layout.instances.get("vf", [])
+        d = self.host.describe()
+        live = [v for v in vfs if d.get(f"{v.label}.binding", "absent") != "absent"]
+        k = ident - cards
+        return ("vf", live[k]) if 0 <= k < len(live) else None
+
+    # ---- GcuSriovMgr (§9.4)
+    def _sriov_mgr(self, words, text):
+        args = words[1:]
+        if not args or "--help" in args or "-h" in args:
+            return Result(0, GCU_SRIOV_MGR_HELP)
+        known = {"--slot", "--vf-num", "--check", "--bind", "--unbind", "--query"}
+        flags = [a for a in args if a.startswith("--")]
+        bad = [a for a in flags if a not in known]
+        if bad:
+            return Result(1, stderr=f"GcuSriovMgr: unknown option {bad[0]}\n" + GCU_SRIOV_MGR_HELP)
+        slots = []
+        if "--slot" in args:
+            k = args.index("--slot")
+            if k + 1 >= len(args):
+                return Result(1, stderr="GcuSriovMgr: --slot needs a pci_slot\n")
+            slots = [s if s.count(":") == 2 else f"0000:{s}" for s in args[k + 1].split(",")]
+        devices = self.fs._devices()
+        for s in slots:
+            if s not in devices:
+                return Result(1, stderr=f"GcuSriovMgr: {s}: no such GCU device\n")
+        out, err = [], []
+        if "--vf-num" in args:
+            k = args.index("--vf-num")
+            if k + 1 >= len(args) or not args[k + 1].isdigit():
+                return Result(1, stderr="GcuSriovMgr: --vf-num needs a number\n")
+            if not slots:
+                return Result(1, stderr="GcuSriovMgr: --vf-num needs --slot\n")
+            for s in slots:
+                try:
+                    self.fs.write(f"/sys/bus/pci/devices/{s}/sriov_numvfs", args[k + 1])
+                    out.append(f"{s}: {args[k + 1]} vf(s)\n")
+                except SysfsError as exc:
+                    err.append(f"{s}: {exc.message}\n")
+        for flag, path in (("--bind", "/sys/bus/pci/drivers/vfio-pci/bind"),
+                           ("--unbind", "/sys/bus/pci/drivers/vfio-pci/unbind")):
+            if flag in args:
+                targets = slots or [a for a, (kind, _) in sorted(devices.items()) if kind == "vf"]
+                for s in targets:
+                    try:
+                        self.fs.write(path, s)
+                        out.append(f"{s}: {'bound to' if flag == '--bind' else 'unbound from'} vfio-pci\n")
+                    except SysfsError as exc:
+                        err.append(f"{s}: {exc.message}\n")
+        if "--check" in args or "--query" in args:
+            d = self.host.describe()
+            for s in slots or sorted(devices):
+                kind, inst = self.fs._devices()[s]
+                binding = d[f"{inst.label}.binding"]
+                extra = f", {d[f'{inst.label}.numvfs']} vf(s)" if kind == "card" and "numvfs" in \
+                    " ".join(k for k in d if k.startswith(inst.label)) else ""
+                out.append(f"{s}: {'PF' if kind == 'card' else 'VF'}, driver {binding}{extra}\n")
+        return Result(1 if err else 0, "".join(out), "".join(err))
+
+
+def _split_outside_quotes(text, sep):
+    parts, buf, quote = [], [], None
+    for ch in text:
+        if quote:
+            buf.append(ch)
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+            buf.append(ch)
+        elif ch == sep:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf))
+    return parts
+
+
+def _sequence(line):
+    """'a && b ; c' -> [(None, 'a'), ('&&', 'b'), (';', 'c')] (quotes respected)."""
+    out, buf, quote, joiner = [], [], None, None
+    k = 0
+    while k < len(line):
+        ch = line[k]
+        if quote:
+            buf.append(ch)
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+            buf.append(ch)
+        elif line.startswith("&&", k) or ch == ";":
+            out.append((joiner, "".join(buf).strip()))
+            joiner = "&&" if ch == "&" else ";"
+            buf = []
+            k += 2 if ch == "&" else 1
+            continue
+        else:
+            buf.append(ch)
+        k += 1
+    out.append((joiner, "".join(buf).strip()))
+    return [(j, p) for j, p in out if p]

@@ -1,0 +1,94 @@
+"""Command lines on the reference host (issue 5): the guide's sequences typed as the
+guide types them, with the output and exit status a user sees."""
+from __future__ import annotations
+
+import pytest
+
+from gcu_model.reference.host import ReferenceHost
+from gcu_model.reference.shell import GCU_SRIOV_MGR_HELP, Shell
+
+
+def session(spec, config, **initial):
+    host = ReferenceHost(spec, config, initial or None)
+    return host, Shell(host)
+
+
+def ok(shell, line):
+    r = shell.run(line)
+    assert r.status == 0, (line, r)
+    return r.stdout
+
+
+@pytest.mark.reqs("UNLD-2", "PARAM-2", "PARAM-3")
+def test_guide_5_and_10_2_module_in_use_then_reload(spec):
+    host, sh = session(spec, "t20-asic")
+    ok(sh, "sudo ./enflame-xxx.run")
+    ok(sh, "sudo ./enflame_peer_mem-xxx.run && sudo modprobe enflame_peermem")
+    listed = ok(sh, "lsmod | grep enflame")
+    assert "enflame_peermem" in listed and listed.splitlines()[-1].split()[-1] == "enflame_peermem"
+    r = sh.run("sudo rmmod enflame")
+    assert r.status == 1 and "in use by: enflame_peermem" in r.stderr
+    ok(sh, "sudo rmmod enflame_peermem ; sudo rmmod enflame")
+    ok(sh, "cp -f /etc/modprobe.d/gcu.conf ./gcu_test.conf")
+    ok(sh, "echo 'options enflame \"reset_enable=0\"' >> gcu_test.conf")
+    assert ok(sh, "cat ./gcu_test.conf") == 'options enflame "reset_enable=0"\n'
+    ok(sh, "sudo modprobe enflame -C ./gcu_test.conf")
+    assert ok(sh, "cat /sys/module/enflame/parameters/reset_enable") == "0\n"
+    assert sh.run("lsmod | grep nvidia").status == 1                  # grep found nothing
+
+
+@pytest.mark.reqs("SRIOV-1", "SRIOV-7", "SRIOV-8")
+def test_guide_9_4_gcusriovmgr(spec):
+    host, sh = session(spec, "s60-sriov-4vf")
+    assert ok(sh, "GcuSriovMgr --help") == GCU_SRIOV_MGR_HELP
+    assert "Usage: sudo ./GcuSriovMgr.sh" in GCU_SRIOV_MGR_HELP
+    ok(sh, "sudo ./enflame-xxx.run --virt-host --vf-num 4")
+    r = sh.run("GcuSriovMgr --slot 01:00.0 --vf-num 2")
+    assert r.status == 1 and "write 0 first" in r.stderr              # 4 -> 2 needs 0 between
+    ok(sh, "GcuSriovMgr --slot 01:00.0 --vf-num 0")
+    ok(sh, "GcuSriovMgr --slot 01:00.0 --vf-num 2")
+    assert ok(sh, "lspci -nD | grep 1e36").count("\n") == 3           # the PF and two VFs
+    assert "bound to vfio-pci" in ok(sh, "GcuSriovMgr --bind")
+    assert host.value("card0.vf0.binding") == "vfio" and host.value("card0.vf1.binding") == "vfio"
+    assert "driver enflame, 2 vf(s)" in ok(sh, "GcuSriovMgr --slot 01:00.0 --query")
+    assert sh.run("GcuSriovMgr --slot 09:00.0 --query").status == 1
+    assert sh.run("GcuSriovMgr --frob").status == 1
+
+
+@pytest.mark.reqs("RST-1", "RST-2", "RST-3", "DBG-1")
+def test_guide_9_3_efsmi_resets_and_escalation(spec):
+    host, sh = session(spec, "s60-reset")
+    ok(sh, "sudo ./enflame-xxx.run --virt-host")
+    out = ok(sh, "efsmi -r -i 1")                                       # the first VF: a VF FLR
+    assert out.startswith("Resetting GCU 1") and out.endswith("done\n")
+    host.failing_resets = 1                                            # the VF FLR fails: PF FLR follows
+    ok(sh, "efsmi -r -i 1")
+    assert host.device.cards[0].fw_reloads == 1                        # the PF FLR reloaded the firmware
+    host.failing_resets = 3                                            # VF FLR, PF FLR, hot reset all fail
+    r = sh.run("efsmi -r -i 1")
+    assert r.status == 1 and "needs a reboot" in r.stderr and host.value("card0.reset") == "dead"
+    assert "hot reset failed" in ok(sh, "dmesg")
+
+
+@pytest.mark.reqs("RST-8", "RST-9")
+def test_guide_11_2_and_11_3_through_the_shell(spec):
+    host, sh = session(spec, "t20-reset")
+    ok(sh, "sudo ./enflame-xxx.run")
+    ok(sh, "echo 1 > /sys/class/enflame/gcu0/device/gcu_reload")
+    host.finish_resets()
+    saved = ok(sh, "cat /sys/bus/pci/drivers/enflame/reset_enable")
+    ok(sh, "echo 0 > /sys/bus/pci/drivers/enflame/reset_enable")
+    r = sh.run("echo 1 > /sys/class/enflame/gcu0/device/gcu_reload")
+    assert r.status == 1 and r.stderr == "bash: echo: write error: Operation not permitted\n"
+    ok(sh, f"echo {saved.strip()} > /sys/bus/pci/drivers/enflame/reset_enable")
+    assert ok(sh, "efsmi -F -r -i 0").endswith("done\n")
+
+
+def test_unknown_and_malformed_lines(spec):
+    host, sh = session(spec, "t20-asic")
+    assert sh.run("frobnicate --now").status == 127
+    assert sh.run("frobnicate --now").stderr == "bash: frobnicate: command not found\n"
+    assert sh.run("sudo ./enflame-xxx.run --bogus").status == 2
+    assert sh.run("echo 'unterminated").status == 2
+    assert sh.run("cat /sys/module/enflame/version").status == 1
+    assert sh.run("").status == 0 and sh.run("# a comment").status == 0
