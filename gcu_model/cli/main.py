@@ -17,6 +17,7 @@ from .docs_cmd import docs_cmd
 from .prove_cmd import print_proof_failures, prove_cmd, run_proofs
 from .requirements_cmd import requirements_cmd
 from .serve_cmd import serve_cmd
+from .serve_sysfs_cmd import serve_sysfs_cmd
 from .solve_cmd import solve_cmd
 
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem, load, specs_option
@@ -218,6 +219,7 @@ cli.add_command(docs_cmd)
 cli.add_command(prove_cmd)
 cli.add_command(solve_cmd)
 cli.add_command(serve_cmd)
+cli.add_command(serve_sysfs_cmd)
 cli.add_command(requirements_cmd)
 
 

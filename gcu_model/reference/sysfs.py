@@ -109,6 +109,13 @@ class Sysfs:
         walk(self._tree(), "")
         return out
 
+    def mode(self, path: str) -> tuple:
+        """('dir', True, False) or ('file', readable, writable); SysfsError when missing."""
+        kind, node = self._resolve(path)
+        if kind == "dir":
+            return ("dir", True, False)
+        return ("file", node[0] is not None, node[1] is not None)
+
     def exists(self, path: str) -> bool:
         try:
             self._resolve(path)

@@ -1,0 +1,153 @@
+"""The reference host as a live FUSE filesystem (issue 5): `gcu-model serve-sysfs MOUNT`.
+
+Under MOUNT the host's sysfs appears as on a real machine (MOUNT/sys/bus/pci/...): plain
+`cat` reads a file, `echo V > file` writes it, and a refused write fails with the errno
+the spec gives, through the kernel, as on a real host. One extra folder, MOUNT/gcu-model,
+is the side door for what is not a file: write a command line to `run` (the reference
+shell runs it; read `run` back for its exit status and output), an action text to
+`apply`, or milliseconds to `advance`.
+
+Needs /dev/fuse, libfuse 3 (Debian: fuse3) and mfusepy; `available()` says what is missing.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import threading
+import time
+
+from .host import HostError
+from .shell import Shell
+from .sysfs import Sysfs, SysfsError
+
+CONTROL = "gcu-model"
+CONTROL_FILES = ("run", "apply", "advance")
+
+
+def available() -> str | None:
+    """None when a mount can work here, else why not."""
+    if not os.path.exists("/dev/fuse"):
+        return "/dev/fuse does not exist on this machine"
+    try:
+        import mfusepy  # noqa: F401
+    except (ImportError, OSError) as exc:          # mfusepy raises OSError without libfuse
+        return f"the FUSE binding cannot load: {exc} (install the Debian package fuse3)"
+    return None
+
+
+def operations(host):
+    import mfusepy
+
+    class SysfsOperations(mfusepy.Operations):
+        use_ns = False
+
+        def __init__(self):
+            self.fs = Sysfs(host)
+            self.shell = Shell(host, self.fs)
+            self.mutex = threading.Lock()
+            self.last = {name: b"" for name in CONTROL_FILES}
+            self.started = time.time()
+
+        def _fail(self, exc: SysfsError):
+            raise mfusepy.FuseOSError(getattr(errno, exc.errno, errno.EIO))
+
+        def getattr(self, path, fh=None):
+            now = self.started
+            base = {"st_uid": os.getuid(), "st_gid": os.getgid(), "st_atime": now, "st_mtime": now,
+                    "st_ctime": now}
+            if path in ("/", f"/{CONTROL}"):
+                return base | {"st_mode": stat.S_IFDIR | 0o755, "st_nlink": 2}
+            if path.startswith(f"/{CONTROL}/") and path.rsplit("/", 1)[-1] in CONTROL_FILES:
+                return base | {"st_mode": stat.S_IFREG | 0o644, "st_nlink": 1, "st_size": 4096}
+            with self.mutex:
+                try:
+                    kind, readable, writable = self.fs.mode(path)
+                except SysfsError:
+                    raise mfusepy.FuseOSError(errno.ENOENT) from None
+            if kind == "dir":
+                return base | {"st_mode": stat.S_IFDIR | 0o755, "st_nlink": 2}
+            perms = (0o444 if readable else 0) | (0o200 if writable else 0)
+            return base | {"st_mode": stat.S_IFREG | perms, "st_nlink": 1, "st_size": 4096}
+
+        def readdir(self, path, fh):
+            if path == "/":
+                with self.mutex:
+                    return [".", "..", CONTROL] + self.fs.listdir("/")
+            if path == f"/{CONTROL}":
+                return [".", "..", *CONTROL_FILES]
+            with self.mutex:
+                try:
+                    return [".", ".."] + self.fs.listdir(path)
+                except SysfsError as exc:
+                    self._fail(exc)
+
+        def open(self, path, flags):
+            return 0
+
+        def truncate(self, path, length, fh=None):
+            return 0                                # sysfs files ignore O_TRUNC
+
+        def read(self, path, size, offset, fh):
+            name = path.rsplit("/", 1)[-1]
+            if path.startswith(f"/{CONTROL}/"):
+                data = self.last.get(name, b"")
+            else:
+                with self.mutex:
+                    try:
+                        data = self.fs.read(path).encode()
+                    except SysfsError as exc:
+                        self._fail(exc)
+            return data[offset:offset + size]
+
+        def write(self, path, data, offset, fh):
+            text = data.decode("utf-8", errors="replace")
+            with self.mutex:
+                if path.startswith(f"/{CONTROL}/"):
+                    self._control(path.rsplit("/", 1)[-1], text)
+                    return len(data)
+                try:
+                    self.fs.write(path, text)
+                except SysfsError as exc:
+                    self._fail(exc)
+            return len(data)
+
+        def _control(self, name, text):
+            if name == "run":
+                r = self.shell.run(text.strip())
+                self.last["run"] = f"{r.status}\n{r.stdout}{r.stderr}".encode()
+            elif name == "apply":
+                try:
+                    step = host.apply(text.strip())
+                except HostError as exc:
+                    self.last["apply"] = f"error: {exc}\n".encode()
+                    raise mfusepy.FuseOSError(errno.EINVAL) from None
+                outcome = step.outcome
+                self.last["apply"] = (b"accepted\n" if step.accepted else
+                                      f"refused {outcome.errno}: {getattr(outcome, 'message', '')}\n".encode())
+            elif name == "advance":
+                try:
+                    ms = int(text.strip())
+                except ValueError:
+                    raise mfusepy.FuseOSError(errno.EINVAL) from None
+                fired = host.advance(ms)
+                self.last["advance"] = "".join(f"{s.action}\n" for s in fired).encode()
+            else:
+                raise mfusepy.FuseOSError(errno.EACCES)
+
+        def create(self, path, mode, fi=None):
+            raise mfusepy.FuseOSError(errno.EACCES)
+
+        def mkdir(self, path, mode):
+            raise mfusepy.FuseOSError(errno.EACCES)
+
+        def unlink(self, path):
+            raise mfusepy.FuseOSError(errno.EACCES)
+
+    return SysfsOperations()
+
+
+def serve(host, mountpoint: str) -> None:
+    """Mount and serve until unmounted (fusermount3 -u MOUNT) or interrupted."""
+    import mfusepy
+    mfusepy.FUSE(operations(host), mountpoint, foreground=True, nothreads=True, direct_io=True)

@@ -1,0 +1,65 @@
+"""The reference host served over FUSE (issue 5): plain cat and echo on the mount, and a
+refused write fails with the spec's errno through the kernel, as on a real host."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gcu_model.reference.fuse_fs import available
+
+WHY_NOT = available() or (None if shutil.which("fusermount3") else "fusermount3 is not installed (Debian: fuse3)")
+pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"FUSE unavailable: {WHY_NOT}")
+
+
+@pytest.fixture
+def mount(tmp_path):
+    point = tmp_path / "host"
+    point.mkdir()
+    server = subprocess.Popen([sys.executable, "-m", "gcu_model", "serve-sysfs", str(point), "--config", "t20-reset"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while not os.path.ismount(point):
+        if server.poll() is not None or time.time() > deadline:
+            server.kill()
+            pytest.fail(f"the mount did not come up: {server.communicate()[1]}")
+        time.sleep(0.05)
+    try:
+        yield point
+    finally:
+        subprocess.run(["fusermount3", "-u", str(point)], check=False)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def sh(command):
+    # bash, not dash: dash's echo reports every write error as "I/O error"
+    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.reqs("PARAM-4", "RST-9", "RST-8")
+def test_cat_and_echo_on_the_mount(mount):
+    run = mount / "gcu-model" / "run"
+    assert sh(f"echo 'sudo ./enflame-xxx.run' > {run}").returncode == 0
+    assert sh(f"cat {run}").stdout.startswith("0\nenflame: driver installed")
+    driver = mount / "sys/bus/pci/drivers/enflame/reset_enable"
+    assert sh(f"cat {driver}").stdout == "0xffffffff\n"
+    assert sh(f"echo 0 > {driver}").returncode == 0
+    assert sh(f"cat {driver}").stdout == "0x0\n"
+    refused = sh(f"echo 1 > {mount}/sys/class/enflame/gcu0/device/gcu_reload")
+    assert refused.returncode != 0 and "Operation not permitted" in refused.stderr        # EPERM (RST-9)
+    bad = sh(f"echo 7 > {driver}")
+    assert bad.returncode != 0 and "Invalid argument" in bad.stderr                       # EINVAL
+    missing = sh(f"cat {mount}/sys/module/enflame/nothing")
+    assert missing.returncode != 0 and "No such file or directory" in missing.stderr
+    with pytest.raises(PermissionError):
+        (mount / "sys" / "new").mkdir()
+    assert sorted(os.listdir(mount / "sys/bus/pci/devices")) == ["0000:01:00.0"]
+    mode = os.stat(mount / "sys/bus/pci/devices/0000:01:00.0/vendor").st_mode
+    assert mode & 0o444 and not mode & 0o222                                              # read-only file
