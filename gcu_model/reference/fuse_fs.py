@@ -3,9 +3,9 @@
 Under MOUNT the host's sysfs appears as on a real machine (MOUNT/sys/bus/pci/...): plain
 `cat` reads a file, `echo V > file` writes it, and a refused write fails with the errno
 the spec gives, through the kernel, as on a real host. One extra folder, MOUNT/gcu-model,
-is the side door for what is not a file: write a command line to `run` (the reference
-shell runs it; read `run` back for its exit status and output), an action text to
-`apply`, or milliseconds to `advance`.
+is the side door for what is not a file: write a configuration name to `reset` (a fresh
+host), a command line to `run` (the reference shell runs it; read `run` back for its exit
+status and output), an action text to `apply`, or milliseconds to `advance`.
 
 Needs /dev/fuse, libfuse 3 (Debian: fuse3) and mfusepy; `available()` says what is missing.
 """
@@ -22,7 +22,7 @@ from .shell import Shell
 from .sysfs import Sysfs, SysfsError
 
 CONTROL = "gcu-model"
-CONTROL_FILES = ("run", "apply", "advance")
+CONTROL_FILES = ("reset", "run", "apply", "advance")
 
 
 def available() -> str | None:
@@ -36,18 +36,22 @@ def available() -> str | None:
     return None
 
 
-def operations(host):
+def operations(first_host):
     import mfusepy
 
     class SysfsOperations(mfusepy.Operations):
         use_ns = False
 
         def __init__(self):
-            self.fs = Sysfs(host)
-            self.shell = Shell(host, self.fs)
+            self._attach(first_host)
             self.mutex = threading.Lock()
             self.last = {name: b"" for name in CONTROL_FILES}
             self.started = time.time()
+
+        def _attach(self, host):
+            self.host = host
+            self.fs = Sysfs(host)
+            self.shell = Shell(host, self.fs)
 
         def _fail(self, exc: SysfsError):
             raise mfusepy.FuseOSError(getattr(errno, exc.errno, errno.EIO))
@@ -113,7 +117,16 @@ def operations(host):
             return len(data)
 
         def _control(self, name, text):
-            if name == "run":
+            host = self.host
+            if name == "reset":
+                from .host import ReferenceHost
+                try:
+                    self._attach(ReferenceHost(host.spec, text.strip()))
+                except HostError as exc:
+                    self.last["reset"] = f"error: {exc}\n".encode()
+                    raise mfusepy.FuseOSError(errno.EINVAL) from None
+                self.last["reset"] = f"{text.strip()}\n".encode()
+            elif name == "run":
                 r = self.shell.run(text.strip())
                 self.last["run"] = f"{r.status}\n{r.stdout}{r.stderr}".encode()
             elif name == "apply":

@@ -1,0 +1,1 @@
+"""Implementations under test, attached through one interface (issue 5): see targets.py."""
