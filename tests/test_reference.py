@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gcu_model.reference.host import ReferenceHost
+from gcu_model.reference.shell import Shell
 from gcu_model.reference.sysfs import Sysfs, SysfsError
 from gcu_model.shell.commands import parse
 
@@ -145,20 +146,32 @@ def test_paths_that_are_not_files(spec):
 TEXTS = ["0", "1", "2", "4", "8", "0x0", "0xffffffff", "start", "stop", "add:efvs", "delete:efvs", "add:app",
          "0000:01:00.0", "0000:01:00.1", "0000:02:00.0", "", "\n", "-1", "99999999999", "abc", "add:", "1 2"]
 CONFIGS = ["s60-reset", "i20-asic", "t20-rpm", "s60-rpm", "i20-firewall", "t20-2card"]
+COMMANDS = ["sudo ./enflame-xxx.run", "sudo ./enflame-xxx.run --virt-host", "sudo ./enflame-xxx.run --uninstall",
+            "sudo rmmod enflame", "sudo modprobe enflame", "lsmod | grep enflame", "lspci -nD", "dmesg",
+            "efsmi -r -i 0", "efsmi -r hot -i 0", "efsmi -pf -r", "GcuSriovMgr --bind", "GcuSriovMgr --unbind",
+            "GcuSriovMgr --slot 01:00.0 --vf-num 2", "docker run --name c --device /dev/gcu0 ubuntu",
+            "docker stop c", "qemu-system-x86_64 -device vfio-pci,host=0000:01:00.1", "[vm0] ./app &",
+            "[vm0] efsmi -r", "[vm0] poweroff", "cat /sys/bus/pci/drivers/enflame/reset_enable",
+            "echo 0 > /sys/bus/pci/drivers/enflame/reset_enable", "echo 1 > /sys/bus/pci/rescan", "sudo reboot"]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config=st.sampled_from(CONFIGS), data=st.data())
 def test_ten_thousand_arbitrary_writes_never_break_the_host(spec, config, data):
-    """200 examples x 50 steps: sysfs writes of chosen and random text, reads, spec actions
-    and time passing. Nothing raises but SysfsError; every invariant holds after each step."""
+    """200 examples x 50 steps: sysfs writes of chosen and random text, reads, command lines
+    (the guide's and random ones), spec actions and time passing. Nothing raises but
+    SysfsError; every invariant holds after each step."""
     host = ReferenceHost(spec, config)
     fs = Sysfs(host)
+    shell = Shell(host, fs)
     actions = [str(ga.action) for ga in host.system.actions]
     for _ in range(50):
-        kind = data.draw(st.sampled_from(["write", "write", "read", "action", "time"]))
+        kind = data.draw(st.sampled_from(["write", "write", "read", "action", "time", "command"]))
         if kind == "action":
             host.apply(data.draw(st.sampled_from(actions)))
+        elif kind == "command":
+            result = shell.run(data.draw(st.sampled_from(COMMANDS) | st.text(max_size=20)))
+            assert result.status in (0, 1, 2, 125, 127) and isinstance(result.stdout, str)
         elif kind == "time":
             host.advance(data.draw(st.integers(0, 20000)))
         else:

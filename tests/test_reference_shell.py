@@ -92,3 +92,46 @@ def test_unknown_and_malformed_lines(spec):
     assert sh.run("echo 'unterminated").status == 2
     assert sh.run("cat /sys/module/enflame/version").status == 1
     assert sh.run("").status == 0 and sh.run("# a comment").status == 0
+
+
+@pytest.mark.reqs("SRIOV-8", "SRIOV-6", "UNLD-4", "RST-4", "RST-5", "DOCK-1")
+def test_guide_9_5_host_docker_and_kvm_flows(spec):
+    host, sh = session(spec, "s60-sriov-4vf")
+    ok(sh, "sudo ./enflame-xxx.run --virt-host --vf-num 2")
+    # a VF used in a container
+    assert ok(sh, "sudo docker run -it --name gcu0_test --device /dev/gcu1:/dev/gcu1 "
+                  "--device=/dev/gcuctl:/dev/gcuctl -v /home:/home --network host ubuntu:20.04") == "gcu0_test\n"
+    r = sh.run("echo 0 > /sys/bus/pci/devices/0000:01:00.0/sriov_numvfs")
+    assert r.status == 1 and "Device or resource busy" in r.stderr     # no VF deleted under load (SRIOV-6)
+    assert sh.run("docker run --name gcu0_test --device /dev/gcu1 ubuntu").status == 125   # name in use
+    ok(sh, "docker stop gcu0_test")
+    # a VF passed through to a KVM guest
+    ok(sh, "GcuSriovMgr --slot 0000:01:00.2 --bind")
+    ok(sh, "qemu-system-x86_64 -M q35 -m 16G -smp 8 -enable-kvm -name guest1 "
+           "-device vfio-pci,bus=downstream1,host=0000:01:00.2")
+    ok(sh, "[vm0] sudo ./enflame-xxx.run")
+    ok(sh, "[vm0] ./app &")
+    r = sh.run("[vm0] efsmi -r hot")
+    assert r.status == 1 and "not supported" in r.stderr                # no hot reset of a VF in a VM (RST-4)
+    assert ok(sh, "[vm0] efsmi -r").endswith("done\n")                   # a VF FLR, never escalated
+    assert sh.run("sudo rmmod enflame").status == 1                      # the VM first (UNLD-4)
+    assert sh.run("GcuSriovMgr --slot 0000:01:00.2 --unbind").status == 1
+    ok(sh, "[vm0] kill %1")
+    ok(sh, "[vm0] poweroff")
+    ok(sh, "GcuSriovMgr --slot 0000:01:00.2 --unbind")
+    ok(sh, "sudo rmmod enflame")
+    assert host.check_invariants() == []
+
+
+def test_bad_docker_and_qemu_lines(spec):
+    host, sh = session(spec, "t20-asic")
+    ok(sh, "sudo ./enflame-xxx.run")
+    assert sh.run("docker run --device /dev/gcu9 ubuntu").status == 125
+    assert sh.run("docker stop nobody").status == 1
+    assert sh.run("docker pull ubuntu").status == 1
+    assert sh.run("qemu-system-x86_64 -m 4G").status == 1
+    assert sh.run("qemu-system-x86_64 -device vfio-pci,host=0000:07:00.0").status == 1
+    r = sh.run("qemu-system-x86_64 -device vfio-pci,host=0000:01:00.0")
+    assert r.status == 1 and "vfio" in r.stderr                          # still bound to enflame
+    assert sh.run("[vm7] poweroff").status == 1
+    assert sh.run("[vm0] frobnicate").status == 127

@@ -8,8 +8,8 @@ The sysfs tree (`sysfs.py`) and the command lines (`shell.py`) are views onto it
 
 A reference host runs one embedded configuration with every feature offered: the
 `explore_*` switches that keep explorations small are all on, the operator-choice sets
-(install modes, VF counts, vgcu_num values) are complete, and the exploration bound on
-holders of a device node is raised.
+(install modes, VF counts, vgcu_num values) are complete, the exploration bound on
+holders of a device node is raised, and there are container and VM slots to use.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ..runtime.machines import Runtime
 from .device import DeviceModel
 
 HOLDERS = 8                     # processes and containers per device node the host keeps apart
+CONTAINERS, VMS = 4, 2          # container and VM slots a reference host offers at least
 RESET_MS = 200                  # how long a reset takes on the reference host (ASSUMPTION)
 
 
@@ -43,6 +44,8 @@ def reference_config(spec, name: str):
         values["numvfs_writes"] = frozenset(range(values.get("vf_slots", 0) + 2))
     if "max_opens" in values:
         values["max_opens"] = max(values["max_opens"], HOLDERS)
+    values["containers"] = max(values.get("containers", 0), CONTAINERS)
+    values["vms"] = max(values.get("vms", 0), VMS)
     return spec.derive_config(f"{name} (reference)", values, base.initial,
                               description=base.description, where=base.where)
 

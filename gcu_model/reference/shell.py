@@ -1,6 +1,9 @@
 """Command lines on the reference host, with the output and exit status a user sees
 (issue 5): the run packages, modprobe/rmmod/lsmod, writing options files, cat and echo on
-sysfs, lspci, dmesg, efsmi and GcuSriovMgr (§9.4, with its help text).
+sysfs, lspci, dmesg, efsmi and GcuSriovMgr (§9.4, with its help text), `docker run
+--device ...` and `docker stop`, `qemu-system-x86_64 ... -device vfio-pci,host=BDF`, and
+lines typed inside a VM, written `[vm0] COMMAND` (efsmi -r [flr|hot], a workload started
+with `./app &` and ended with `kill %1`, `poweroff`).
 
 Every decision is the spec's: a command becomes one or more actions of the spec (or sysfs
 writes, which are actions too); a refusal prints the spec's message on stderr and exits
@@ -49,6 +52,7 @@ class Shell:
     def __init__(self, host, fs: Sysfs | None = None):
         self.host = host
         self.fs = fs or Sysfs(host)
+        self.names: dict[str, str] = {}      # docker --name / qemu -name -> ctr0, vm1 ...
 
     def run(self, line: str) -> Result:
         """One command line: `cmd`, `cmd | grep WORD`, or several joined by ';' or '&&'."""
@@ -83,6 +87,9 @@ class Shell:
         return r
 
     def _one(self, text: str) -> Result:
+        m = re.match(r"^\s*\[(vm\d+)\]\s*(.*)$", text)
+        if m:
+            return self._in_vm(m.group(1), m.group(2))
         words = shlex.split(text)
         while words and words[0] == "sudo":
             words = words[1:]
@@ -91,7 +98,8 @@ class Shell:
         head = words[0].rsplit("/", 1)[-1]
         handler = {"cat": self._cat, "echo": self._echo, "lsmod": self._lsmod, "lspci": self._lspci,
                    "dmesg": self._dmesg, "efsmi": self._efsmi, "GcuSriovMgr": self._sriov_mgr,
-                   "GcuSriovMgr.sh": self._sriov_mgr}.get(head)
+                   "GcuSriovMgr.sh": self._sriov_mgr, "docker": self._docker,
+                   "qemu-system-x86_64": self._qemu}.get(head)
         if handler is not None:
             return handler(words, text)
         return self._model_command(text)
@@ -236,6 +244,160 @@ class Shell:
         live = [v for v in vfs if d.get(f"{v.label}.binding", "absent") != "absent"]
         k = ident - cards
         return ("vf", live[k]) if 0 <= k < len(live) else None
+
+    # ---- device nodes
+    def _node(self, dev):
+        """/dev/gcuN -> ('card', inst) or ('vf', inst); /dev/vgcuN -> ('vgcu', card inst, N)."""
+        m = re.fullmatch(r"/dev/(v?gcu)(\d+)", dev)
+        if not m:
+            return None
+        if m.group(1) == "gcu":
+            return self._gcu(int(m.group(2)))
+        n, per = int(m.group(2)), 4
+        cards = self.host.system.layout.instances["card"]
+        return ("vgcu", cards[n // per], n) if n // per < len(cards) else None
+
+    def _free(self, family, state_var, free_value, name):
+        """The instance a new container or VM takes: by its --name, else the first free one."""
+        d = self.host.describe()
+        if name and name in self.names:
+            return self.names[name]
+        for inst in self.host.system.layout.instances.get(family, []):
+            if d[f"{inst.label}.{state_var}"] == free_value and inst.label not in self.names.values():
+                if name:
+                    self.names[name] = inst.label
+                return inst.label
+        return None
+
+    # ---- docker (§9.5, DOCK-1)
+    def _docker(self, words, text):
+        if len(words) < 2 or words[1] not in ("run", "stop", "rm"):
+            return Result(1, stderr=f"docker: the reference host knows run and stop, not: {' '.join(words[1:])}\n")
+        if words[1] in ("stop", "rm"):
+            if len(words) != 3 or words[2] not in self.names:
+                return Result(1, stderr=f"Error response from daemon: No such container: {' '.join(words[2:])}\n")
+            r = self._act(f"docker_stop(ctr={self.names[words[2]]})")
+            if r.status == 0 and words[1] == "rm":
+                self.names.pop(words[2])
+            return Result(r.status, f"{words[2]}\n" if r.status == 0 else "", r.stderr)
+        devices, name, k = [], None, 2
+        while k < len(words):
+            w = words[k]
+            if w.startswith("--device="):
+                devices.append(w.split("=", 1)[1].split(":")[0])
+            elif w == "--device" and k + 1 < len(words):
+                devices.append(words[k + 1].split(":")[0])
+                k += 1
+            elif w.startswith("--name="):
+                name = w.split("=", 1)[1]
+            elif w == "--name" and k + 1 < len(words):
+                name = words[k + 1]
+                k += 1
+            k += 1
+        nodes = [self._node(d) for d in devices if d != "/dev/gcuctl"]
+        if any(n is None for n in nodes) or not nodes:
+            missing = [d for d, n in zip([d for d in devices if d != "/dev/gcuctl"], nodes) if n is None]
+            return Result(125, stderr=f"docker: Error response from daemon: error gathering device information "
+                                      f"while adding custom device \"{(missing or ['/dev/gcu?'])[0]}\": "
+                                      "no such file or directory.\n")
+        if name in self.names:
+            return Result(125, stderr=f"docker: Error response from daemon: Conflict. The container name \"/{name}\" "
+                                      "is already in use.\n")
+        ctr = self._free("ctr", "run", "stopped", name)
+        if ctr is None:
+            return Result(125, stderr="docker: the reference host has no free container slot\n")
+        if nodes[0][0] == "vgcu":
+            cards = {n[1].label for n in nodes}
+            if len(cards) != 1 or any(n[0] != "vgcu" for n in nodes):
+                return Result(125, stderr="docker: vgcu nodes of one card at a time, in the reference host\n")
+            action = f"docker_run_vgcu(ctr={ctr}, card={cards.pop()}, nodes={len(nodes)})"
+        elif len(nodes) > 1:
+            return Result(125, stderr="docker: one /dev/gcuN per container, in the reference host\n")
+        elif nodes[0][0] == "vf":
+            action = f"docker_run_vf(ctr={ctr}, vf={nodes[0][1].label})"
+        else:
+            action = f"docker_run_gcu(ctr={ctr}, card={nodes[0][1].label})"
+        r = self._act(action)
+        if r.status != 0:
+            if name:
+                self.names.pop(name, None)
+            return Result(125, stderr=f"docker: {r.stderr}")
+        if name is None:
+            self.names[ctr] = ctr
+        return Result(0, f"{name or ctr}\n")
+
+    # ---- qemu (§7, §9.5)
+    def _qemu(self, words, text):
+        name, hosts = None, []
+        for k, w in enumerate(words):
+            if w == "-name" and k + 1 < len(words):
+                name = words[k + 1].split(",")[0]
+            if w == "-device" and k + 1 < len(words) and words[k + 1].startswith("vfio-pci"):
+                opts = dict(o.split("=", 1) for o in words[k + 1].split(",")[1:] if "=" in o)
+                hosts.append(opts.get("host") or opts.get("sysfsdev"))
+        if len(hosts) != 1 or hosts[0] is None:
+            return Result(1, stderr="qemu-system-x86_64: the reference host passes one device through: "
+                                    "-device vfio-pci,host=BDF (or sysfsdev=/sys/bus/mdev/devices/UUID)\n")
+        vm = self._free("vm", "power", "off", name)
+        if vm is None:
+            return Result(1, stderr="qemu-system-x86_64: the reference host has no free VM slot\n")
+        target = hosts[0]
+        if target.startswith("/sys/bus/mdev/devices/"):
+            uuid = target.rsplit("/", 1)[-1]
+            cards = self.host.system.layout.instances["card"]
+            index = int(uuid[:8], 16) if re.fullmatch(r"[0-9a-f]{8}-.*", uuid) else -1
+            if not 0 <= index < len(cards):
+                return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,sysfsdev={target}: "
+                                        "no such mdev device\n")
+            action = f"start_vm_mdev(vm={vm}, card={cards[index].label})"
+        else:
+            address = target if target.count(":") == 2 else f"0000:{target}"
+            found = self.fs._devices().get(address)
+            if found is None:
+                return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,host={target}: "
+                                        "No such file or directory\n")
+            kind, inst = found
+            action = f"start_vm_vf(vm={vm}, vf={inst.label})" if kind == "vf" else \
+                f"start_vm_pf(vm={vm}, card={inst.label})"
+        r = self._act(action)
+        if r.status != 0:
+            if name:
+                self.names.pop(name, None)
+            return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,host={target}: {r.stderr}")
+        self.names.setdefault(name or vm, vm)
+        return Result(0, f"{name or vm}: running\n")
+
+    # ---- inside a VM (§9.3: what a VM's KMD does)
+    def _in_vm(self, vm, text):
+        if vm not in {i.label for i in self.host.system.layout.instances.get("vm", [])}:
+            return Result(1, stderr=f"no VM {vm} on this host\n")
+        words = shlex.split(text)
+        while words and words[0] == "sudo":
+            words = words[1:]
+        if words[:2] == ["efsmi", "-r"]:
+            kind = "hot" if words[2:3] == ["hot"] else "flr"
+            r = self._act(f"vm_efsmi_reset(vm={vm}, kind={kind})")
+            if r.status == 0:
+                vf = self.host.value(f"{vm}.vf_dev")
+                card = self.host.system.layout.labels[vf].parent if vf else None
+                if card is not None:
+                    self.host.finish_resets(card)
+                r.stdout = "Resetting GCU 0 ...\ndone\n" + r.stdout
+            return r
+        if words and re.fullmatch(r"(\./)?enflame-[^/\s]+\.run", words[0]):
+            return Result(0, "enflame: driver installed and loaded in the guest\n")
+        if words[-1:] == ["&"]:
+            r = self._act(f"start_vm_job(vm={vm})")
+            return Result(r.status, "[1] 4242\n" if r.status == 0 else "", r.stderr)
+        if words[:1] == ["kill"]:
+            return self._act(f"stop_vm_job(vm={vm})")
+        if words[:1] in (["poweroff"], ["shutdown"]):
+            r = self._act(f"stop_vm(vm={vm})")
+            if r.status == 0:
+                for key in [k for k, v in self.names.items() if v == vm]:
+                    self.names.pop(key)
+            return r
+        return Result(127, stderr=f"{words[0] if words else ''}: command not found (in {vm})\n")
 
     # ---- GcuSriovMgr (§9.4)
     def _sriov_mgr(self, words, text):
