@@ -135,3 +135,18 @@ def test_bad_docker_and_qemu_lines(spec):
     assert r.status == 1 and "vfio" in r.stderr                          # still bound to enflame
     assert sh.run("[vm7] poweroff").status == 1
     assert sh.run("[vm0] frobnicate").status == 127
+
+
+@pytest.mark.reqs("UNLD-1", "INST-1", "RPM-2")
+def test_guide_6_unload_and_uninstall(spec):
+    host, sh = session(spec, "t20-rpm")
+    ok(sh, "sudo ./enflame-xxx.run")
+    ok(sh, "echo 500 > /sys/class/enflame/gcu0/device/rpm/rpm_sleep_delay")
+    assert ok(sh, "cat /sys/class/enflame/gcu0/device/rpm/rpm_sleep_delay") == "500\n"
+    ok(sh, "lsmod | grep enflame ; sudo rmmod enflame")              # §6: for now
+    assert sh.run("lsmod | grep enflame").status == 1
+    ok(sh, "sudo modprobe enflame")
+    assert ok(sh, "cat /sys/class/enflame/gcu0/device/rpm/rpm_sleep_delay") == "10000\n"   # a fresh load
+    ok(sh, "sudo ./enflame-xxx.run --uninstall")                     # §6: for good
+    assert host.value("host.kmd") == "absent"
+    assert sh.run("sudo modprobe enflame").status == 1

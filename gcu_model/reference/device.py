@@ -33,6 +33,12 @@ class DeviceModel:
         self.cards = [CardDevice(inst.index, bdf_of(inst.index), l3={"pf": 0})
                       for inst in host.system.layout.instances["card"]]
 
+    def sleep_delay_ms(self, card: int) -> int:
+        """rpm_sleep_delay: the value written, while the model says a custom one is set (RPM-2)."""
+        label = self.host.system.layout.instances["card"][card].label
+        custom = self.host.describe().get(f"{label}.rpm_delay_custom", False)
+        return self.cards[card].rpm_sleep_delay_ms if custom else 10000
+
     def is_secured(self, offset: int) -> bool:
         return any(lo <= offset <= hi for lo, hi in self.secured)
 
@@ -45,15 +51,10 @@ class DeviceModel:
             self._reset_contents(card, kind, before)
         elif name in ("start_vm_job", "open_pf", "open_vf", "tool_open") and card is not None:
             self._dirty(card, ga, before)
-        elif name == "write_rpm_sleep_delay" and card is not None:
-            custom = dict(ga.action.params)["custom"] == "true"
-            self.cards[card].rpm_sleep_delay_ms = self.pending_delay if custom else 10000
         elif name == "reboot":
             for c in self.cards:
                 c.registers.clear()
                 c.l2, c.l3 = 0, {"pf": 0}
-
-    pending_delay = 10000                              # set by the sysfs write before it applies the action
 
     def _card_of(self, ga):
         params = dict(ga.action.params)

@@ -167,7 +167,7 @@ class ReferenceHost:
                 fired += [s for s in self.finish_resets(inst.index) if s.accepted]
         self.clock_ms = max(self.clock_ms, end)
         for card, since in sorted(self._idle_since.items()):
-            delay = self.device.cards[card].rpm_sleep_delay_ms
+            delay = self.device.sleep_delay_ms(card)
             label = self.system.layout.instances["card"][card].label
             if self.clock_ms - since >= delay:
                 action = f"rpm_idle_timeout(card={label})"

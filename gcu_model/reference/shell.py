@@ -186,8 +186,8 @@ class Shell:
             return Result(1, stderr=f"lspci: the reference host knows 'lspci -nD', not: {' '.join(words[1:])}\n")
         vendor = self.host.spec.device["pci_vendor"]
         lines = []
-        for addr in sorted(self.fs._devices()):
-            kind, _ = self.fs._devices()[addr]
+        for addr in sorted(self.fs.devices()):
+            kind, _ = self.fs.devices()[addr]
             product = self.host.system.config.values["product"]
             device = self.host.spec.device["vf_device" if kind == "vf" else "pci_device"][product]
             lines.append(f"{addr} 1200: {vendor:04x}:{device:04x}")
@@ -235,7 +235,7 @@ class Shell:
 
     def _gcu(self, ident):
         """Device id -> ('card', inst) by the KMD's numbering, or ('vf', inst) after the cards."""
-        for name, card in self.fs._gcu_nodes().items():
+        for name, card in self.fs.gcu_nodes().items():
             if int(name[3:]) == ident:
                 return "card", card
         cards = len(self.host.system.layout.instances["card"])
@@ -352,7 +352,7 @@ class Shell:
             action = f"start_vm_mdev(vm={vm}, card={cards[index].label})"
         else:
             address = target if target.count(":") == 2 else f"0000:{target}"
-            found = self.fs._devices().get(address)
+            found = self.fs.devices().get(address)
             if found is None:
                 return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,host={target}: "
                                         "No such file or directory\n")
@@ -415,7 +415,7 @@ class Shell:
             if k + 1 >= len(args):
                 return Result(1, stderr="GcuSriovMgr: --slot needs a pci_slot\n")
             slots = [s if s.count(":") == 2 else f"0000:{s}" for s in args[k + 1].split(",")]
-        devices = self.fs._devices()
+        devices = self.fs.devices()
         for s in slots:
             if s not in devices:
                 return Result(1, stderr=f"GcuSriovMgr: {s}: no such GCU device\n")
@@ -445,7 +445,7 @@ class Shell:
         if "--check" in args or "--query" in args:
             d = self.host.describe()
             for s in slots or sorted(devices):
-                kind, inst = self.fs._devices()[s]
+                kind, inst = self.fs.devices()[s]
                 binding = d[f"{inst.label}.binding"]
                 extra = f", {d[f'{inst.label}.numvfs']} vf(s)" if kind == "card" and "numvfs" in \
                     " ".join(k for k in d if k.startswith(inst.label)) else ""

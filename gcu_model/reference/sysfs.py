@@ -52,7 +52,7 @@ class Sysfs:
     def _vfs(self):
         return self.host.system.layout.instances.get("vf", [])
 
-    def _devices(self) -> dict:
+    def devices(self) -> dict:
         """BDF -> ('card', inst) or ('vf', inst), for the functions on the bus now."""
         d = self.host.describe()
         out = {}
@@ -65,7 +65,7 @@ class Sysfs:
                 out[vf_bdf(v.parent, pos)] = ("vf", v)
         return out
 
-    def _gcu_nodes(self) -> dict:
+    def gcu_nodes(self) -> dict:
         """gcuN -> card instance, for the cards the KMD drives (N: the logical device_id, VER-4)."""
         q = self.host.quantities()
         return {f"gcu{q[f'{c.label}.device_id']}": c for c in self._cards() if q[f"{c.label}.driven_by_kmd"]}
@@ -162,10 +162,10 @@ class Sysfs:
                                          "unbind": (None, self._w_enflame_unbind)}
             sys_["class"]["enflame"] = {}
             sys_["kernel"]["debug"]["enflame"] = {}
-        for addr, (kind, inst) in self._devices().items():
+        for addr, (kind, inst) in self.devices().items():
             pci["devices"][addr] = self._device_dir(kind, inst, d)
         if loaded:
-            for name, card in self._gcu_nodes().items():
+            for name, card in self.gcu_nodes().items():
                 sys_["class"]["enflame"][name] = {"device": self._class_device_dir(card, d)}
                 number = name[3:]
                 sys_["kernel"]["debug"]["enflame"][number] = {"dump": {"dump_reg_group": (
@@ -200,7 +200,8 @@ class Sysfs:
         rpm = {
             "switch": (lambda: ("start" if d[f"{label}.rpm_on"] else "stop") + "\n",
                        lambda t: self._w_rpm_switch(card, t)),
-            "rpm_sleep_delay": (lambda: f"{dev.rpm_sleep_delay_ms}\n", lambda t: self._w_rpm_delay(card, t)),
+            "rpm_sleep_delay": (lambda: f"{self.host.device.sleep_delay_ms(card.index)}\n",
+                                lambda t: self._w_rpm_delay(card, t)),
             "status": (lambda: f"{d[f'{label}.rpm_power']}\n", None),
             "usage_count": (lambda: f"{q[f'{label}.usage_count']}\n", None),
             "whitelist": (lambda: "".join(f"{n}\n" for n in d[f"{label}.rpm_whitelist"]),
@@ -316,8 +317,8 @@ class Sysfs:
 
     def _w_rpm_delay(self, card, text):
         ms = _int(text)
-        self.host.device.pending_delay = ms
         self._apply(f"write_rpm_sleep_delay(card={card.label}, custom={'false' if ms == 10000 else 'true'})")
+        self.host.device.cards[card.index].rpm_sleep_delay_ms = ms    # the model knows only default or not
 
     def _w_whitelist(self, action, card, text):
         m = re.fullmatch(r"\s*(add|delete):([A-Za-z0-9_.-]+)\s*", text)
@@ -345,7 +346,7 @@ class Sysfs:
         raise SysfsError("EBUSY", f"{text.strip()}: hand it to vfio-pci instead (driver_override, vfio-pci/bind)")
 
     def _bdf_arg(self, text):
-        devices = self._devices()
+        devices = self.devices()
         key = text.strip()
         if key not in devices:
             raise SysfsError("ENODEV", f"{key}: No such device")
