@@ -139,6 +139,9 @@ CASES = {
     "bits-mask-wider-than-a-word": Case(
         "constants.yaml", "zero: 0x0}", "zero: 0x100000000}",
         "4294967296", "must be a 32-bit value"),
+    "device-ip-block-in-two-classes": Case(
+        "constants.yaml", "pf_only: [PCIe, SSM, AASP, NoC]", "pf_only: [PCIe, SSM, AASP, NoC, MIH]",
+        "MIH", "is both pf_only and vf_shared", at="vf_shared: [VMsys"),
     "goal-when-reads-state": Case(
         "machines/pf.yaml", "when: 4 in vf_modes and", "when: host.kmd == 'loaded' and 4 in vf_modes and",
         "kmd", "state variables are not allowed here; only config constants"),

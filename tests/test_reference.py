@@ -226,3 +226,27 @@ def test_protocol_run_op_types_a_command_line(spec):
     assert server.handle({"op": "run"}) == {"ok": False, "error": "missing field 'command'"}
     assert not server.handle({"op": "advance", "ms": -5})["ok"]
     assert not server.handle({"op": "reset", "config": "t20-asic", "initial": {"card0.fw": "purple"}})["ok"]
+
+
+@pytest.mark.reqs("SRIOV-4", "RST-5", "RST-6")
+def test_ras_by_named_ip_block(spec):
+    host, fs = boot(spec, "s60-reset", "sudo ./enflame-xxx.run --virt-host")
+    step = host.ras("SDTE", "card0.vf0")                      # VF-only: that VF's FLR alone
+    assert step.action == "ras_vf_only(vf=card0.vf0)" and host.value("card0.reset") == "vf_flr"
+    host.finish_resets()
+    assert host.device.cards[0].fw_reloads == 0
+    step = host.ras("MIH", "card0.vf1")                        # VF-shared: reported to the PF, PF FLR
+    assert step.action == "ras_card(card=card0, ip=vf_shared)" and "SP paused" in step.log[0]
+    host.finish_resets()
+    assert host.value("card0.reset") == "idle" and host.device.cards[0].fw_reloads == 1
+    assert host.ras("NoC", "card0").action == "ras_card(card=card0, ip=pf_only)"
+    for ip, device in [("SIP", "card0"), ("Flux", "card0"), ("MIH", "card9")]:
+        with pytest.raises(Exception) as info:
+            host.ras(ip, device)
+        assert type(info.value).__name__ == "HostError"
+    from gcu_model.reference.protocol import Server
+    server = Server(spec, "s60-reset")
+    server.handle({"op": "run", "command": "sudo ./enflame-xxx.run --virt-host"})
+    reply = server.handle({"op": "ras", "ip": "L3", "device": "card0.vf1"})
+    assert reply["ok"] and reply["outcome"]["accepted"]
+    assert not server.handle({"op": "ras", "ip": "Flux", "device": "card0"})["ok"]

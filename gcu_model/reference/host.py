@@ -177,6 +177,23 @@ class ReferenceHost:
                         fired.append(step)
         return fired
 
+    def ras(self, ip: str, device: str) -> Step:
+        """A RAS error in IP block `ip` (SRIOV-4) of `device` (a card or VF label): a
+        VF-only block reports to its VF, any other block to the PF (RST-5, RST-6)."""
+        classes = self.spec.device.get("ip_blocks", {})
+        if ip not in classes:
+            raise HostError(f"unknown IP block '{ip}'; the blocks are: {', '.join(classes)}")
+        layout = self.system.layout
+        if device not in layout.labels:
+            raise HostError(f"no device '{device}' on this host")
+        inst = layout.labels[device]
+        card = layout.instances["card"][inst.parent].label if inst.family == "vf" else inst.label
+        if classes[ip] == "vf_only":
+            if inst.family != "vf":
+                raise HostError(f"{ip} is a VF-only block: name the VF it belongs to (card0.vf1 ...)")
+            return self.apply(f"ras_vf_only(vf={device})")
+        return self.apply(f"ras_card(card={card}, ip={classes[ip]})")
+
     def reset(self) -> None:
         self.__init__(self.spec, self.config_name, self.initial)
 

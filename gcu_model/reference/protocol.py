@@ -15,7 +15,7 @@ from .host import HostError, ReferenceHost, outcome_dict
 from .sysfs import Sysfs, SysfsError
 
 PROTOCOL_VERSION = 1
-OPS = ("hello", "reset", "apply", "read", "write", "list", "run", "observe", "advance", "bye")
+OPS = ("hello", "reset", "apply", "read", "write", "list", "run", "ras", "observe", "advance", "bye")
 
 
 class Server:
@@ -96,6 +96,10 @@ class Server:
         from .shell import Shell
         result = Shell(self._host(), self._fs()).run(_field(request, "command", str))
         return {"status": result.status, "stdout": result.stdout, "stderr": result.stderr}
+
+    def op_ras(self, request):
+        step = self._host().ras(_field(request, "ip", str), _field(request, "device", str))
+        return {"action": step.action, "outcome": outcome_dict(step.outcome), "log": step.log}
 
     def op_observe(self, request):
         host = self._host()

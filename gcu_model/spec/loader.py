@@ -351,7 +351,7 @@ class _Loader:
             return {}
         body = self.mapping(self.device_body, self.device_body.where(), "device")
         self.keys(body, {"pci_vendor", "pci_device", "vf_device", "kmd_version", "ioctl_version", "firmware",
-                         "assumption"}, "device", required=["pci_vendor", "pci_device", "kmd_version",
+                         "ip_blocks", "assumption"}, "device", required=["pci_vendor", "pci_device", "kmd_version",
                                                             "ioctl_version", "firmware"])
         self.note_assumption(body)
         out = {}
@@ -374,6 +374,19 @@ class _Loader:
             out[key] = v
         fw = self.mapping(body["firmware"], body.where("firmware"), "device.firmware")
         out["firmware"] = {str(k): str(v) for k, v in fw.items()}
+        out["ip_blocks"] = {}
+        if "ip_blocks" in body:
+            blocks = self.mapping(body["ip_blocks"], body.where("ip_blocks"), "device.ip_blocks")
+            classes = self.enums.get("ip_class")
+            seen = {}
+            for cls, names in blocks.items():
+                if classes is None or cls not in classes.values:
+                    raise blocks.where(cls).error(f"device.ip_blocks: '{cls}' is not a value of enum ip_class", str(cls))
+                for name in self.seq(names, blocks.where(cls), f"device.ip_blocks.{cls}"):
+                    if name in seen:
+                        raise blocks.where(cls).error(f"IP block '{name}' is both {seen[name]} and {cls}", str(name))
+                    seen[name] = cls
+            out["ip_blocks"] = seen                       # IP block -> its class
         return out
 
     def load_bits(self):
