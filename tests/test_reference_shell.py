@@ -90,6 +90,7 @@ def test_unknown_and_malformed_lines(spec):
     assert sh.run("frobnicate --now").stderr == "bash: frobnicate: command not found\n"
     assert sh.run("sudo ./enflame-xxx.run --bogus").status == 2
     assert sh.run("echo 'unterminated").status == 2
+    assert sh.run("a\\'|'b").status == 2          # found by the property test: a quote the split cut apart
     assert sh.run("cat /sys/module/enflame/version").status == 1
     assert sh.run("").status == 0 and sh.run("# a comment").status == 0
 

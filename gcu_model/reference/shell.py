@@ -66,7 +66,10 @@ class Shell:
         for joiner, part in _sequence(line):
             if joiner == "&&" and status != 0:
                 break
-            r = self._pipeline(part)
+            try:
+                r = self._pipeline(part)
+            except ValueError as exc:             # shlex: a quote or escape the splitting cut apart
+                r = Result(2, stderr=f"bash: syntax error: {exc}\n")
             out.append(r.stdout)
             err.append(r.stderr)
             status = r.status
