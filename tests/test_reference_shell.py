@@ -151,3 +151,33 @@ def test_guide_6_unload_and_uninstall(spec):
     ok(sh, "sudo ./enflame-xxx.run --uninstall")                     # §6: for good
     assert host.value("host.kmd") == "absent"
     assert sh.run("sudo modprobe enflame").status == 1
+
+
+@pytest.mark.reqs("UNLD-3", "RPM-4", "RPM-5")
+def test_host_processes_hold_their_node(spec):
+    host, sh = session(spec, "t20-rpm")
+    ok(sh, "sudo ./enflame-xxx.run")
+    assert ok(sh, "./train.py --device /dev/gcu0 &") == "[1] 4243\n"
+    assert ok(sh, "efvs -i /dev/gcu0 &") == "[2] 4244\n"
+    assert ok(sh, "cat /sys/class/enflame/gcu0/device/rpm/usage_count") == "2\n"
+    ok(sh, "echo add:efvs > /sys/class/enflame/gcu0/device/rpm/whitelist")
+    assert ok(sh, "cat /sys/class/enflame/gcu0/device/rpm/usage_count") == "1\n"   # efvs is left out (RPM-5)
+    assert ok(sh, "lsmod | grep enflame").split()[2] == "2"                      # both still hold it
+    r = sh.run("sudo rmmod enflame")
+    assert r.status == 1 and "in use" in r.stderr                                # UNLD-3
+    assert "train.py" in ok(sh, "jobs")
+    ok(sh, "kill %1")
+    ok(sh, "kill 4244")
+    assert sh.run("kill %1").status == 1
+    ok(sh, "sudo rmmod enflame")
+    assert sh.run("./x /dev/gcu3 &").status == 1
+
+
+def test_messages_name_devices_by_pci_address(spec):
+    host, sh = session(spec, "s60-sriov-4vf")
+    ok(sh, "sudo ./enflame-xxx.run --virt-host --vf-num 4")
+    r = sh.run("sudo ./enflame-xxx.run")
+    assert r.status == 1
+    ok(sh, "echo 0 > /sys/bus/pci/devices/0000:01:00.0/sriov_numvfs")
+    assert "enflame 0000:01:00.0: disabled SR-IOV" in ok(sh, "dmesg | grep 0000:01:00.0")
+    assert "card0" not in ok(sh, "dmesg")

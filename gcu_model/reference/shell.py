@@ -3,7 +3,10 @@
 sysfs, lspci, dmesg, efsmi and GcuSriovMgr (§9.4, with its help text), `docker run
 --device ...` and `docker stop`, `qemu-system-x86_64 ... -device vfio-pci,host=BDF`, and
 lines typed inside a VM, written `[vm0] COMMAND` (efsmi -r [flr|hot], a workload started
-with `./app &` and ended with `kill %1`, `poweroff`).
+with `./app &` and ended with `kill %1`, `poweroff`), and processes on the host: a
+program given a device node and sent to the background (`./app /dev/gcu0 &`; a tool named
+`efvs` counts as the whitelisted tool of RPM-5) holds the node until `kill %N` or `kill PID`.
+Output and messages name devices as the kernel does, by PCI address.
 
 Every decision is the spec's: a command becomes one or more actions of the spec (or sysfs
 writes, which are actions too); a refusal prints the spec's message on stderr and exits
@@ -18,7 +21,7 @@ import shlex
 from dataclasses import dataclass
 
 from ..shell.commands import GCU_CONF, RESET_VALUES, TEST_CONF, VGCU_CONF, VGCU_VALUES, CommandError, bdf, parse
-from .sysfs import Sysfs, SysfsError
+from .sysfs import Sysfs, SysfsError, vf_bdf
 
 GCU_SRIOV_MGR_HELP = """Version: 0.1
 Usage: sudo ./GcuSriovMgr.sh <--slot pci_slot[,pci_slot2]> [--vf-num vf_number] [--check] [--bind] [--unbind] [--query]
@@ -53,6 +56,8 @@ class Shell:
         self.host = host
         self.fs = fs or Sysfs(host)
         self.names: dict[str, str] = {}      # docker --name / qemu -name -> ctr0, vm1 ...
+        self.jobs: dict[int, tuple] = {}     # job number -> (pid, the action that ends it, command)
+        self.next_pid = 4242
 
     def run(self, line: str) -> Result:
         """One command line: `cmd`, `cmd | grep WORD`, or several joined by ';' or '&&'."""
@@ -62,6 +67,10 @@ class Shell:
             return Result(2, stderr=f"bash: syntax error: {exc}\n")
         if not tokens:
             return Result(0)
+        result = self._run(line)
+        return Result(result.status, present(result.stdout), present(result.stderr))
+
+    def _run(self, line: str) -> Result:
         out, err, status = [], [], 0
         for joiner, part in _sequence(line):
             if joiner == "&&" and status != 0:
@@ -99,7 +108,10 @@ class Shell:
         if not words:
             return Result(0)
         head = words[0].rsplit("/", 1)[-1]
-        handler = {"cat": self._cat, "echo": self._echo, "lsmod": self._lsmod, "lspci": self._lspci,
+        if words[-1] == "&" and any(re.fullmatch(r"/dev/gcu\d+", w) for w in words):
+            return self._background(words)
+        handler = {"kill": self._kill, "jobs": self._jobs,
+                   "cat": self._cat, "echo": self._echo, "lsmod": self._lsmod, "lspci": self._lspci,
                    "dmesg": self._dmesg, "efsmi": self._efsmi, "GcuSriovMgr": self._sriov_mgr,
                    "GcuSriovMgr.sh": self._sriov_mgr, "docker": self._docker,
                    "qemu-system-x86_64": self._qemu}.get(head)
@@ -119,9 +131,9 @@ class Shell:
     def _act(self, action) -> Result:
         step = self.host.apply(action)
         if step.accepted:
-            return Result(0, "".join(f"{ln}\n" for ln in step.log))
+            return Result(0, present("".join(f"{ln}\n" for ln in step.log)))
         outcome = step.outcome
-        return Result(1, stderr=f"{getattr(outcome, 'message', outcome)}\n")
+        return Result(1, stderr=present(f"{getattr(outcome, 'message', outcome)}\n"))
 
     # ---- files
     def _cat(self, words, text):
@@ -176,7 +188,7 @@ class Shell:
         if d["host.kmd"] == "loaded":
             users = [m for m, on in (("enflame_peermem", d["host.peermem"] == "loaded"),
                                      ("enflame_test", d.get("host.test_module", False))) if on]
-            holders = sum(q for k, q in self.host.quantities().items() if k.endswith(".usage_count"))
+            holders = sum(v for k, v in d.items() if k.endswith(".opens"))        # processes and containers
             if d["host.peermem"] == "loaded":
                 rows.append(f"{'enflame_peermem':<20}{16384:>10}  0")
             if d.get("host.test_module"):
@@ -197,7 +209,7 @@ class Shell:
         return Result(0, "".join(f"{ln}\n" for ln in lines))
 
     def _dmesg(self, words, text):
-        return Result(0, "".join(f"{ln}\n" for ln in self.host.kernel_log))
+        return Result(0, present("".join(f"{ln}\n" for ln in self.host.kernel_log)))
 
     # ---- efsmi (§9.3, §11.2)
     def _efsmi(self, words, text):
@@ -247,6 +259,48 @@ class Shell:
         live = [v for v in vfs if d.get(f"{v.label}.binding", "absent") != "absent"]
         k = ident - cards
         return ("vf", live[k]) if 0 <= k < len(live) else None
+
+    # ---- processes on the host (UNLD-3, RPM-4, RPM-5)
+    def _background(self, words):
+        nodes = [w for w in words if re.fullmatch(r"/dev/gcu\d+", w)]
+        if len(nodes) != 1:
+            return Result(2, stderr="the reference host runs a program on one /dev/gcuN at a time\n")
+        target = self._node(nodes[0])
+        if target is None:
+            return Result(1, stderr=f"{words[0]}: {nodes[0]}: No such file or directory\n")
+        kind, inst = target[0], target[1]
+        program = words[0].rsplit("/", 1)[-1]
+        if kind == "vf":
+            opened, closed = f"open_vf(vf={inst.label})", f"close_vf(vf={inst.label})"
+        elif program == "efvs":
+            opened, closed = f"tool_open(card={inst.label})", f"tool_close(card={inst.label})"
+        else:
+            opened, closed = f"open_pf(card={inst.label})", f"close_pf(card={inst.label})"
+        r = self._act(opened)
+        if r.status != 0:
+            return Result(1, stderr=f"{program}: {nodes[0]}: {r.stderr}")
+        number = max(self.jobs, default=0) + 1
+        self.next_pid += 1
+        self.jobs[number] = (self.next_pid, closed, " ".join(words[:-1]))
+        return Result(0, f"[{number}] {self.next_pid}\n")
+
+    def _kill(self, words, text):
+        if len(words) != 2:
+            return Result(2, stderr="kill: usage: kill %JOB | PID\n")
+        arg = words[1]
+        number = None
+        if arg.startswith("%") and arg[1:].isdigit():
+            number = int(arg[1:])
+        elif arg.isdigit():
+            number = next((n for n, (pid, _, _) in self.jobs.items() if pid == int(arg)), None)
+        if number not in self.jobs:
+            return Result(1, stderr=f"bash: kill: {arg}: no such job\n")
+        pid, closed, _ = self.jobs.pop(number)
+        r = self._act(closed)
+        return Result(r.status, r.stdout, r.stderr)
+
+    def _jobs(self, words, text):
+        return Result(0, "".join(f"[{n}]  Running                 {cmd} &\n" for n, (_, _, cmd) in sorted(self.jobs.items())))
 
     # ---- device nodes
     def _node(self, dev):
@@ -454,6 +508,12 @@ class Shell:
                     " ".join(k for k in d if k.startswith(inst.label)) else ""
                 out.append(f"{s}: {'PF' if kind == 'card' else 'VF'}, driver {binding}{extra}\n")
         return Result(1 if err else 0, "".join(out), "".join(err))
+
+
+def present(text: str) -> str:
+    """Model labels as the kernel names devices: card0 -> 0000:01:00.0, card0.vf1 -> 0000:01:00.2."""
+    text = re.sub(r"\bcard(\d+)\.vf(\d+)\b", lambda m: vf_bdf(int(m.group(1)), int(m.group(2))), text)
+    return re.sub(r"\bcard(\d+)\b", lambda m: bdf(int(m.group(1))), text)
 
 
 def _split_outside_quotes(text, sep):
