@@ -250,3 +250,20 @@ def test_ras_by_named_ip_block(spec):
     reply = server.handle({"op": "ras", "ip": "L3", "device": "card0.vf1"})
     assert reply["ok"] and reply["outcome"]["accepted"]
     assert not server.handle({"op": "ras", "ip": "Flux", "device": "card0"})["ok"]
+
+
+@pytest.mark.reqs("RPM-1")
+def test_every_vf_has_its_own_rpm_switch(spec):
+    host, fs = boot(spec, "s60-rpm", "sudo ./enflame-xxx.run --virt-host")
+    assert fs.listdir("/sys/class/enflame") == ["gcu0", "gcu1", "gcu2"]
+    fs.write("/sys/class/enflame/gcu0/device/rpm/switch", "start")
+    fs.write("/sys/class/enflame/gcu1/device/rpm/switch", "start")
+    host.advance(20000)
+    assert fs.read("/sys/class/enflame/gcu0/device/rpm/status") == "active\n"     # gcu2's switch is still stop
+    fs.write("/sys/class/enflame/gcu2/device/rpm/switch", "start")
+    assert fs.read("/sys/class/enflame/gcu2/device/rpm/switch") == "start\n"
+    host.advance(10000)
+    assert fs.read("/sys/class/enflame/gcu0/device/rpm/status") == "suspended\n"
+    refused(fs, "/sys/class/enflame/gcu2/device/rpm/switch", "on", "EINVAL")
+    fs.write("/sys/bus/pci/drivers/vfio-pci/bind", "0000:01:00.1")                 # handed to vfio: no node
+    assert fs.listdir("/sys/class/enflame") == ["gcu0", "gcu2"]

@@ -70,6 +70,15 @@ class Sysfs:
         q = self.host.quantities()
         return {f"gcu{q[f'{c.label}.device_id']}": c for c in self._cards() if q[f"{c.label}.driven_by_kmd"]}
 
+    def vf_nodes(self) -> dict:
+        """gcuX -> VF instance, for the VFs on the host KMD. VFs are numbered after the cards,
+        in bus order, among the VFs that exist; one handed to vfio-pci keeps its number but
+        has no node (ASSUMPTION: the guide says only that each VF gets a /dev/gcuX)."""
+        d = self.host.describe()
+        live = [v for v in self._vfs() if d.get(f"{v.label}.binding", "absent") != "absent"]
+        return {f"gcu{len(self._cards()) + k}": v for k, v in enumerate(live)
+                if d[f"{v.label}.binding"] == "enflame"}
+
     # ---- the tree
     def read(self, path: str) -> str:
         kind, node = self._resolve(path)
@@ -167,6 +176,10 @@ class Sysfs:
         if loaded:
             for name, card in self.gcu_nodes().items():
                 sys_["class"]["enflame"][name] = {"device": self._class_device_dir(card, d)}
+            for name, vf in self.vf_nodes().items():            # RPM-1: every VF has its own switch
+                sys_["class"]["enflame"][name] = {"device": {"rpm": {"switch": (
+                    lambda v=vf: ("start" if d[f"{v.label}.rpm_vf_on"] else "stop") + "\n",
+                    lambda t, v=vf: self._w_rpm_switch_vf(v, t))}}}
                 number = name[3:]
                 sys_["kernel"]["debug"]["enflame"][number] = {"dump": {"dump_reg_group": (
                     lambda: self._r_dump_reg_group(), None)}}
@@ -314,6 +327,12 @@ class Sysfs:
         if word not in ("start", "stop"):
             raise SysfsError("EINVAL", f"rpm/switch: write start or stop, not {word}")
         self._apply(f"rpm_switch(card={card.label}, start={'true' if word == 'start' else 'false'})")
+
+    def _w_rpm_switch_vf(self, vf, text):
+        word = text.strip()
+        if word not in ("start", "stop"):
+            raise SysfsError("EINVAL", f"rpm/switch: write start or stop, not {word}")
+        self._apply(f"rpm_switch_vf(vf={vf.label}, start={'true' if word == 'start' else 'false'})")
 
     def _w_rpm_delay(self, card, text):
         ms = _int(text)
