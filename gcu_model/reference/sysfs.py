@@ -176,13 +176,12 @@ class Sysfs:
         if loaded:
             for name, card in self.gcu_nodes().items():
                 sys_["class"]["enflame"][name] = {"device": self._class_device_dir(card, d)}
+                sys_["kernel"]["debug"]["enflame"][name[3:]] = {"dump": {"dump_reg_group": (
+                    lambda: self._r_dump_reg_group(), None)}}
             for name, vf in self.vf_nodes().items():            # RPM-1: every VF has its own switch
                 sys_["class"]["enflame"][name] = {"device": {"rpm": {"switch": (
                     lambda v=vf: ("start" if d[f"{v.label}.rpm_vf_on"] else "stop") + "\n",
                     lambda t, v=vf: self._w_rpm_switch_vf(v, t))}}}
-                number = name[3:]
-                sys_["kernel"]["debug"]["enflame"][number] = {"dump": {"dump_reg_group": (
-                    lambda: self._r_dump_reg_group(), None)}}
         return root
 
     def _device_dir(self, kind, inst, d) -> dict:
