@@ -1,7 +1,12 @@
 """Shared fixtures: the embedded spec is loaded once per session."""
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,3 +45,51 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"expected exactly one {old!r} in {path}"
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def run_actions(system, actions, state=None):
+    """Step through `actions`, each of which must be accepted; returns the final state."""
+    from gcu_model.core.outcome import Accepted
+    state = system.initial[0] if state is None else state
+    for a in actions:
+        outcome = system.step(state, a)
+        assert isinstance(outcome, Accepted), f"{a}: {outcome.summary()}"
+        state = outcome.state
+    return state
+
+
+def refused_with(system, state, action, errno):
+    """`action` is refused in `state` with `errno` and leaves the state as it was."""
+    from gcu_model.core.outcome import Refused
+    outcome = system.step(state, action)
+    assert isinstance(outcome, Refused), f"{action} was not refused: {outcome}"
+    assert outcome.errno == errno, outcome.summary()
+    assert outcome.state == state
+    return outcome
+
+
+@contextlib.contextmanager
+def fuse_mount(point, *args):
+    """`gcu-model serve-sysfs POINT ARGS...` for the duration of the block; skips with the
+    reason when FUSE cannot work on this machine."""
+    from gcu_model.reference.fuse_fs import available
+    why = available() or (None if shutil.which("fusermount3") else "fusermount3 is not installed (Debian: fuse3)")
+    if why:
+        pytest.skip(f"FUSE unavailable: {why}")
+    point.mkdir(exist_ok=True)
+    server = subprocess.Popen([sys.executable, "-m", "gcu_model", "serve-sysfs", str(point), *args],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while not os.path.ismount(point):
+        if server.poll() is not None or time.time() > deadline:
+            server.kill()
+            pytest.fail(f"the mount did not come up: {server.communicate()[1]}")
+        time.sleep(0.05)
+    try:
+        yield point
+    finally:
+        subprocess.run(["fusermount3", "-u", str(point)], check=False)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -13,6 +13,8 @@ from __future__ import annotations
 import pytest
 import z3
 
+from conftest import refused_with, run_actions
+
 from gcu_model.core import closures, codegen
 from gcu_model.core.outcome import Accepted, OutOfBounds, Refused
 from gcu_model.core.system import System
@@ -38,22 +40,8 @@ def system(spec):
     return System(spec, CONFIG)
 
 
-def run(system, actions, state=None):
-    """Step through `actions`, each of which must be accepted; returns the final state."""
-    state = system.initial[0] if state is None else state
-    for a in actions:
-        outcome = system.step(state, a)
-        assert isinstance(outcome, Accepted), f"{a}: {outcome.summary()}"
-        state = outcome.state
-    return state
-
-
-def refused(system, state, action, errno):
-    outcome = system.step(state, action)
-    assert isinstance(outcome, Refused), f"{action} was not refused: {outcome}"
-    assert outcome.errno == errno, outcome.summary()
-    assert outcome.state == state
-    return outcome
+run = run_actions
+refused = refused_with
 
 
 # ------------------------------------------------------------------ System.step

@@ -3,39 +3,17 @@ refused write fails with the spec's errno through the kernel, as on a real host.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
-import time
 
 import pytest
 
-from gcu_model.reference.fuse_fs import available
-
-WHY_NOT = available() or (None if shutil.which("fusermount3") else "fusermount3 is not installed (Debian: fuse3)")
-pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"FUSE unavailable: {WHY_NOT}")
+from conftest import fuse_mount
 
 
 @pytest.fixture
 def mount(tmp_path):
-    point = tmp_path / "host"
-    point.mkdir()
-    server = subprocess.Popen([sys.executable, "-m", "gcu_model", "serve-sysfs", str(point), "--config", "t20-reset"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 20
-    while not os.path.ismount(point):
-        if server.poll() is not None or time.time() > deadline:
-            server.kill()
-            pytest.fail(f"the mount did not come up: {server.communicate()[1]}")
-        time.sleep(0.05)
-    try:
+    with fuse_mount(tmp_path / "host", "--config", "t20-reset") as point:
         yield point
-    finally:
-        subprocess.run(["fusermount3", "-u", str(point)], check=False)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def sh(command):

@@ -208,7 +208,7 @@ def test_serve_stdio_protocol():
     assert not out[4]["ok"] and "missing field 'config'" in out[4]["error"]
     assert out[5] == {"id": 7, "ok": True, "config": "t20-asic"}
     assert out[6]["outcome"]["accepted"]
-    assert out[7]["result"] == {"accepted": True} or out[7]["result"]["accepted"]
+    assert out[7]["result"] == {"accepted": True}
     assert out[8]["result"]["text"] == "0\n"
     assert out[9]["result"]["errno"] == "EACCES"
     assert not out[10]["ok"]
@@ -267,3 +267,14 @@ def test_every_vf_has_its_own_rpm_switch(spec):
     refused(fs, "/sys/class/enflame/gcu2/device/rpm/switch", "on", "EINVAL")
     fs.write("/sys/bus/pci/drivers/vfio-pci/bind", "0000:01:00.1")                 # handed to vfio: no node
     assert fs.listdir("/sys/class/enflame") == ["gcu0", "gcu2"]
+
+
+def test_driver_override_records_the_name(spec):
+    host, fs = boot(spec, "t20-asic", "sudo ./enflame-xxx.run")
+    assert fs.read(f"{PF}/driver_override") == "(null)\n"
+    fs.write(f"{PF}/driver_override", "vfio-pci\n")
+    assert fs.read(f"{PF}/driver_override") == "vfio-pci\n"
+    assert host.value("card0.binding") == "enflame"          # only the bind that follows decides
+    refused(fs, f"{PF}/driver_override", "vfio pci", "EINVAL")
+    fs.write(f"{PF}/driver_override", "\n")
+    assert fs.read(f"{PF}/driver_override") == "(null)\n"

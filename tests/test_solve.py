@@ -199,3 +199,14 @@ def test_solve_cli(tmp_path):
                           (["--check", "@/nonexistent/setup"], "cannot read")]:
         result = _run(*args)
         assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
+
+
+def test_setup_text_is_split_as_a_shell_splits_it(spec):
+    text = ("# reset disabled from the first load\n"
+            "echo 'options enflame \"reset_enable=0\"' >> /etc/modprobe.d/gcu.conf ; sudo ./enflame-x.run  # then go\n")
+    (answer,) = queries.check(spec, text, {"product": "T20"})
+    assert answer.valid and [s["action"] for s in answer.steps] == [
+        "write_option(file=gcu_conf, value=zero)", "install_base(opt_mode=asic, opt_vf_num=0, opt_auto_load=true)"]
+    for bad, message in [("lsmod | grep enflame", "no pipes"), ("echo 'open", "line 1")]:
+        with pytest.raises(queries.QueryError, match=message):
+            queries.check(spec, bad, {"product": "T20"})

@@ -3,16 +3,13 @@ python:, exec: and sysfs: (on the FUSE mount); a target that crashes, hangs or a
 garbage is a clear failure, not an exception of ours."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 import time
 
 import pytest
 
+from conftest import fuse_mount
 from gcu_model.adapters.targets import TargetError, UsageError, open_target
-from gcu_model.reference.fuse_fs import available
 
 SCENARIO = [
     {"op": "reset", "config": "t20-reset"},
@@ -47,22 +44,8 @@ def observe(target):
 
 @pytest.fixture
 def fuse_root(tmp_path):
-    why = available() or (None if shutil.which("fusermount3") else "fusermount3 is not installed")
-    if why:
-        pytest.skip(f"FUSE unavailable: {why}")
-    point = tmp_path / "host"
-    point.mkdir()
-    server = subprocess.Popen([sys.executable, "-m", "gcu_model", "serve-sysfs", str(point)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 20
-    while not os.path.ismount(point):
-        if server.poll() is not None or time.time() > deadline:
-            server.kill()
-            pytest.fail(f"the mount did not come up: {server.communicate()[1]}")
-        time.sleep(0.05)
-    yield point
-    subprocess.run(["fusermount3", "-u", str(point)], check=False)
-    server.wait(timeout=20)
+    with fuse_mount(tmp_path / "host") as point:
+        yield point
 
 
 def test_one_scenario_same_observations_through_every_target(spec, fuse_root):

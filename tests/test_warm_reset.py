@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from gcu_model.core.outcome import Accepted, Refused
+from conftest import refused_with, run_actions
 
 CONFIG = "t20-reset"
 INSTALL = "install_base(opt_mode=asic, opt_vf_num=0, opt_auto_load=true)"
 
 
-def run(system, actions, state=None):
-    state = system.initial[0] if state is None else state
-    for a in actions:
-        outcome = system.step(state, a)
-        assert isinstance(outcome, Accepted), f"{a}: {outcome.summary()}"
-        state = outcome.state
-    return state
-
-
-def refused(system, state, action, errno):
-    outcome = system.step(state, action)
-    assert isinstance(outcome, Refused), f"{action} was not refused: {outcome}"
-    assert outcome.errno == errno, outcome.summary()
-    return outcome
+run = run_actions
+refused = refused_with
 
 
 @pytest.fixture(scope="module")

@@ -89,7 +89,6 @@ def prove(spec, config: str, only: list | None = None, timeout_ms: int = 20000) 
     chosen = [k for k, p in enumerate(system.invariants) if only is None or p.name in only]
     inv_z3 = {k: enc.term(t) for k, t in enumerate(system.invariant_terms)}
     reads = {k: slots_read(t) for k, t in enumerate(system.invariant_terms)}
-    inv_z3_extra = inv_z3
     proofs = {k: InvariantProof(system.invariants[k].name, system.invariants[k].reqs, "proven") for k in chosen}
     domain_proof = InvariantProof(DOMAIN, (), "proven")
     result = ConfigProof(config, [proofs[k] for k in chosen], domain_proof)
@@ -98,7 +97,7 @@ def prove(spec, config: str, only: list | None = None, timeout_ms: int = 20000) 
     for i, fact in enumerate(extras):
         key = ("bits", i)
         chosen.append(key)
-        inv_z3_extra[key] = fact.term
+        inv_z3[key] = fact.term
         proofs[key] = InvariantProof(fact.name, fact.reqs, "proven")
         result.bit_facts.append(proofs[key])
         for state in system.initial:

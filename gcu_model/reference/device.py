@@ -32,6 +32,7 @@ class DeviceModel:
         self.secured = tuple((spec.bits or {}).get("secured_ranges", {}).get(host.system.config.values["product"], ()))
         self.cards = [CardDevice(inst.index, bdf_of(inst.index), l3={"pf": 0})
                       for inst in host.system.layout.instances["card"]]
+        self.driver_override: dict = {}                # PF or VF label -> the name written, or None
 
     def sleep_delay_ms(self, card: int) -> int:
         """rpm_sleep_delay: the value written, while the model says a custom one is set (RPM-2)."""

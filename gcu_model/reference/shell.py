@@ -20,7 +20,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from ..shell.commands import GCU_CONF, RESET_VALUES, TEST_CONF, VGCU_CONF, VGCU_VALUES, CommandError, bdf, parse
+from ..shell.commands import (GCU_CONF, RESET_VALUES, TEST_CONF, VGCU_CONF, VGCU_VALUES, CommandError, bdf, parse,
+                              split_line)
 from .sysfs import Sysfs, SysfsError, vf_bdf
 
 GCU_SRIOV_MGR_HELP = """Version: 0.1
@@ -62,35 +63,32 @@ class Shell:
     def run(self, line: str) -> Result:
         """One command line: `cmd`, `cmd | grep WORD`, or several joined by ';' or '&&'."""
         try:
-            tokens = shlex.split(line, comments=True)
+            parts = split_line(line)
         except ValueError as exc:
             return Result(2, stderr=f"bash: syntax error: {exc}\n")
-        if not tokens:
-            return Result(0)
-        result = self._run(line)
-        return Result(result.status, present(result.stdout), present(result.stderr))
-
-    def _run(self, line: str) -> Result:
+        # a pipeline is a command followed by its '|' stages; ';' and '&&' join pipelines
+        pipelines = []
+        for joiner, words in parts:
+            if joiner == "|" and pipelines:
+                pipelines[-1][1].append(words)
+            else:
+                pipelines.append((joiner, [words]))
         out, err, status = [], [], 0
-        for joiner, part in _sequence(line):
+        for joiner, stages in pipelines:
             if joiner == "&&" and status != 0:
                 break
-            try:
-                r = self._pipeline(part)
-            except ValueError as exc:             # shlex: a quote or escape the splitting cut apart
-                r = Result(2, stderr=f"bash: syntax error: {exc}\n")
+            r = self._pipeline(stages)
             out.append(r.stdout)
             err.append(r.stderr)
             status = r.status
-        return Result(status, "".join(out), "".join(err))
+        return Result(status, present("".join(out)), present("".join(err)))
 
-    def _pipeline(self, text: str) -> Result:
-        stages = [s.strip() for s in _split_outside_quotes(text, "|")]
+    def _pipeline(self, stages: list) -> Result:
         r = self._one(stages[0])
-        for stage in stages[1:]:
-            words = shlex.split(stage)
-            if not words or words[0] != "grep":
-                return Result(2, stderr=f"gcu-model shell: only '| grep' can follow a command, not '{stage}'\n")
+        for words in stages[1:]:
+            if words[0] != "grep":
+                return Result(2, stderr=f"gcu-model shell: only '| grep' can follow a command, not "
+                                        f"'{shlex.join(words)}'\n")
             patterns = [w for k, w in enumerate(words[1:], 1) if words[k - 1] == "-e"] or words[1:2]
             if not patterns:
                 return Result(2, stderr="grep: no pattern\n")
@@ -98,11 +96,11 @@ class Shell:
             r = Result(0 if kept else 1, "".join(f"{ln}\n" for ln in kept), r.stderr)
         return r
 
-    def _one(self, text: str) -> Result:
-        m = re.match(r"^\s*\[(vm\d+)\]\s*(.*)$", text)
+    def _one(self, words: list) -> Result:
+        m = re.fullmatch(r"\[(vm\d+)\]", words[0])
         if m:
-            return self._in_vm(m.group(1), m.group(2))
-        words = shlex.split(text)
+            return self._in_vm(m.group(1), words[1:])
+        text = shlex.join(words)
         while words and words[0] == "sudo":
             words = words[1:]
         if not words:
@@ -425,10 +423,9 @@ class Shell:
         return Result(0, f"{name or vm}: running\n")
 
     # ---- inside a VM (§9.3: what a VM's KMD does)
-    def _in_vm(self, vm, text):
+    def _in_vm(self, vm, words):
         if vm not in {i.label for i in self.host.system.layout.instances.get("vm", [])}:
             return Result(1, stderr=f"no VM {vm} on this host\n")
-        words = shlex.split(text)
         while words and words[0] == "sudo":
             words = words[1:]
         if words[:2] == ["efsmi", "-r"]:
@@ -504,8 +501,7 @@ class Shell:
             for s in slots or sorted(devices):
                 kind, inst = self.fs.devices()[s]
                 binding = d[f"{inst.label}.binding"]
-                extra = f", {d[f'{inst.label}.numvfs']} vf(s)" if kind == "card" and "numvfs" in \
-                    " ".join(k for k in d if k.startswith(inst.label)) else ""
+                extra = f", {d[f'{inst.label}.numvfs']} vf(s)" if f"{inst.label}.numvfs" in d else ""
                 out.append(f"{s}: {'PF' if kind == 'card' else 'VF'}, driver {binding}{extra}\n")
         return Result(1 if err else 0, "".join(out), "".join(err))
 
@@ -514,48 +510,3 @@ def present(text: str) -> str:
     """Model labels as the kernel names devices: card0 -> 0000:01:00.0, card0.vf1 -> 0000:01:00.2."""
     text = re.sub(r"\bcard(\d+)\.vf(\d+)\b", lambda m: vf_bdf(int(m.group(1)), int(m.group(2))), text)
     return re.sub(r"\bcard(\d+)\b", lambda m: bdf(int(m.group(1))), text)
-
-
-def _split_outside_quotes(text, sep):
-    parts, buf, quote = [], [], None
-    for ch in text:
-        if quote:
-            buf.append(ch)
-            if ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-            buf.append(ch)
-        elif ch == sep:
-            parts.append("".join(buf))
-            buf = []
-        else:
-            buf.append(ch)
-    parts.append("".join(buf))
-    return parts
-
-
-def _sequence(line):
-    """'a && b ; c' -> [(None, 'a'), ('&&', 'b'), (';', 'c')] (quotes respected)."""
-    out, buf, quote, joiner = [], [], None, None
-    k = 0
-    while k < len(line):
-        ch = line[k]
-        if quote:
-            buf.append(ch)
-            if ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-            buf.append(ch)
-        elif line.startswith("&&", k) or ch == ";":
-            out.append((joiner, "".join(buf).strip()))
-            joiner = "&&" if ch == "&" else ";"
-            buf = []
-            k += 2 if ch == "&" else 1
-            continue
-        else:
-            buf.append(ch)
-        k += 1
-    out.append((joiner, "".join(buf).strip()))
-    return [(j, p) for j, p in out if p]

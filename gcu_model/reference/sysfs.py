@@ -8,15 +8,21 @@ while what provides them exists: the KMD's files while it drives the card, a VF'
 while the VF exists. A missing file is ENOENT, a directory read or written EISDIR, a write
 to a read-only file EACCES, as for root on Linux.
 
-Texts the guide does not show are ASSUMPTIONs of this module: reset_enable reads
-`0xffffffff` or `0x0`; standby and rpm switches read `0`/`1` and `start`/`stop`;
-whitelists one name a line; rpm/status `active` or `suspended`.
+Texts the guide does not show are ASSUMPTIONs of this module: reset_enable reads its
+word (constants.yaml `bits:`) in hex, the module parameter in decimal; standby and rpm
+switches read `0`/`1` and `start`/`stop`; whitelists one name a line; rpm/status `active`
+or `suspended`. So are the refusals the spec has no action for: writing a BDF to
+enflame/bind or enflame/unbind is EBUSY (the KMD probes its cards when it loads or on a
+rescan, and a card leaves it through vfio-pci), and removing a single VF is EBUSY (write
+0 to the PF's sriov_numvfs).
 """
 from __future__ import annotations
 
 import re
 
+from ..shell.commands import VGCU_VALUES
 from ..shell.commands import bdf as pf_bdf
+from .host import outcome_dict
 
 
 class SysfsError(Exception):
@@ -192,7 +198,8 @@ class Sysfs:
             "device": (lambda: f"0x{self._pci_device(kind):04x}\n", None),
             "reset": (None, lambda t: self._w_reset(kind, inst, t)),
             "remove": (None, lambda t: self._w_remove(kind, inst, t)),
-            "driver_override": (lambda: "(null)\n", lambda t: None),
+            "driver_override": (lambda: f"{self.host.device.driver_override.get(inst.label) or '(null)'}\n",
+                                lambda t: self._w_driver_override(inst, t)),
         }
         if kind == "card":
             if values.get("supports_sriov"):
@@ -248,18 +255,22 @@ class Sysfs:
     def _param_reader(self, name):
         def read():
             d = self.host.describe()
-            if name == "reset_enable":
-                return ("0" if d["host.reset_enable"] == "zero" else "4294967295") + "\n"
+            if name == "reset_enable":                    # a module parameter reads in decimal
+                return f"{self._reset_words()[d['host.reset_enable']]}\n"
             if name == "vgcu_num":
-                return {"unset": "0", "two": "2", "four": "4"}[d["host.vgcu_num_loaded"]] + "\n"
+                return VGCU_VALUES.get(d["host.vgcu_num_loaded"], "0") + "\n"
             if name == "irq_poll_interval":
                 return ("0" if d["host.irq_poll_zero_loaded"] else "10") + "\n"
             card = d["host.whitelist_loaded"]
             return (pf_bdf(self.host.system.layout.labels[card].index)[5:] if card else "") + "\n"
         return read
 
+    def _reset_words(self) -> dict:
+        """reset_enable value -> its 32-bit word (constants.yaml `bits: reset_enable: masks`)."""
+        return self.host.spec.bits["reset_enable"]["masks"]
+
     def _r_reset_enable(self):
-        return ("0x0" if self.host.describe()["host.reset_enable"] == "zero" else "0xffffffff") + "\n"
+        return f"{self._reset_words()[self.host.describe()['host.reset_enable']]:#x}\n"
 
     def _r_fw(self, card):
         dev = self.host.device.cards[card.index]
@@ -275,7 +286,8 @@ class Sysfs:
     def _apply(self, action):
         step = self.host.apply(action)
         if not step.accepted:
-            raise SysfsError(step.outcome.errno or "EBUSY", getattr(step.outcome, "message", str(step.outcome)))
+            refusal = outcome_dict(step.outcome)
+            raise SysfsError(refusal["errno"], refusal["message"])
 
     def _w_numvfs(self, card, text):
         n = _int(text)
@@ -284,9 +296,19 @@ class Sysfs:
 
     def _w_reset_enable(self, text):
         value = _int(text)
-        if value not in (0, 0xFFFFFFFF):
-            raise SysfsError("EINVAL", f"reset_enable: the reference driver takes 0 or 0xffffffff, not {text.strip()}")
-        self._apply(f"write_reset_enable(value={'zero' if value == 0 else 'allf'})")
+        words = self._reset_words()
+        named = [name for name, word in words.items() if word == value]
+        if not named:
+            raise SysfsError("EINVAL", "reset_enable: the reference driver takes "
+                             + " or ".join(f"{w:#x}" for w in words.values()) + f", not {text.strip()}")
+        self._apply(f"write_reset_enable(value={named[0]})")
+
+    def _w_driver_override(self, inst, text):
+        """Linux only records the name (empty clears it); the bind that follows decides."""
+        name = text.strip()
+        if len(name) > 255 or any(c.isspace() for c in name):
+            raise SysfsError("EINVAL", f"driver_override: '{name}' is not a driver name")
+        self.host.device.driver_override[inst.label] = name or None
 
     def _w_rescan(self, text):
         if _int(text) != 1:

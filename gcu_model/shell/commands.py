@@ -107,6 +107,22 @@ def _run_package(words, line):
     return _action("install_base", opt_mode=mode, opt_vf_num=vf_num, opt_auto_load=auto_load)
 
 
+def split_line(line: str) -> list:
+    """A command line cut at `;`, `&&` and `|` outside quotes and escapes, comments dropped:
+    [(joiner, words)] with joiner None, ';', '&&' or '|'. An unclosed quote is ValueError."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
+    lexer.whitespace_split = True
+    out, words, joiner = [], [], None
+    for token in lexer:
+        if token in (";", "&&", "|"):
+            out.append((joiner, words))
+            joiner, words = token, []
+        else:
+            words.append(token)
+    out.append((joiner, words))
+    return [(j, w) for j, w in out if w]
+
+
 def parse(line: str) -> Parsed:
     """One command line of a set-up -> the model's action text."""
     text = line.strip()

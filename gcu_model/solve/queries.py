@@ -13,12 +13,13 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from dataclasses import dataclass, field
 
 import z3
 
 from ..core.outcome import Accepted
-from ..shell.commands import CommandError, parse, render
+from ..shell.commands import CommandError, parse, render, split_line
 from ..spec.errors import InvalidSpec, Where
 from ..spec.expr import ConstRef, QuantityRef, Scope, VarRef, check_expr
 from .space import combinations, describe_facts, system_for
@@ -71,14 +72,16 @@ def parse_setup(text: str) -> list:
     """Lines (or ';' / '&&' separated commands), comments and blank lines skipped."""
     out = []
     for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip() if not raw.strip().startswith("echo") else raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        for part in [p.strip() for chunk in line.split("&&") for p in chunk.split(";")]:
-            if not part:
-                continue
+        try:
+            parts = split_line(raw)
+        except ValueError as exc:
+            raise QueryError(f"line {n}: {exc}") from None
+        piped = [words for joiner, words in parts if joiner == "|"]
+        if piped:
+            raise QueryError(f"line {n}: a set-up has no pipes ('| {shlex.join(piped[0])}')")
+        for _, words in parts:
             try:
-                out.append(parse(part))
+                out.append(parse(shlex.join(words)))
             except CommandError as exc:
                 raise QueryError(f"line {n}: {exc}") from None
     if not out:
