@@ -37,6 +37,39 @@ def test_guide_5_and_10_2_module_in_use_then_reload(spec):
     assert sh.run("lsmod | grep nvidia").status == 1                  # grep found nothing
 
 
+@pytest.mark.reqs("PARAM-1", "PARAM-2", "PARAM-3")
+def test_guide_5_every_option_line(spec):
+    """§5's option lines, the two-key one included: the model takes reset_enable, the host
+    keeps enable_ssm_rt_fw and enable_sip_timeout_interval_ms and the loaded module shows
+    them; -C applies once, the next plain load reads gcu.conf again."""
+    host, sh = session(spec, "t20-asic")
+    ok(sh, "sudo ./enflame-xxx.run")
+    params = "/sys/module/enflame/parameters"
+    assert ok(sh, f"cat {params}/enable_ssm_rt_fw {params}/enable_sip_timeout_interval_ms") == "1\n3000\n"
+    ok(sh, "sudo rmmod enflame")
+    ok(sh, "cp -f /etc/modprobe.d/gcu.conf ./gcu_test.conf")
+    ok(sh, "echo 'options enflame \"enable_ssm_rt_fw=0\"' >> gcu_test.conf")
+    ok(sh, "echo 'options enflame \"enable_sip_timeout_interval_ms=0\"' >> gcu_test.conf")
+    ok(sh, "echo 'options enflame \"enable_ssm_rt_fw=0,reset_enable=0\"' >> gcu_test.conf")
+    assert host.value("host.opt_tmp_conf") == "zero"
+    assert sorted(ok(sh, "cat gcu_test.conf").splitlines()) == sorted([
+        'options enflame "reset_enable=0"', 'options enflame "enable_ssm_rt_fw=0"',
+        'options enflame "enable_sip_timeout_interval_ms=0"'])
+    ok(sh, "sudo modprobe enflame -C ./gcu_test.conf")
+    assert ok(sh, f"cat {params}/enable_ssm_rt_fw {params}/enable_sip_timeout_interval_ms "
+                  f"{params}/reset_enable") == "0\n0\n0\n"
+    ok(sh, "sudo rmmod enflame && sudo modprobe enflame")              # gcu.conf: defaults again
+    assert ok(sh, f"cat {params}/enable_ssm_rt_fw {params}/reset_enable") == "1\n4294967295\n"
+    ok(sh, "echo 'options enflame \"no_such_knob=1\"' >> /etc/modprobe.d/gcu.conf")
+    ok(sh, "sudo rmmod enflame && sudo modprobe enflame")
+    assert "enflame: unknown parameter 'no_such_knob' ignored" in ok(sh, "dmesg")
+    # a refused model key leaves the line's other keys unwritten
+    r = sh.run("echo 'options enflame \"enable_ssm_rt_fw=0,reset_enable=7\"' >> gcu_test.conf")
+    assert r.status == 2 and "reset_enable=7" in r.stderr
+    r = sh.run("echo 'options enflame \"enable_ssm_rt_fw=0\"' >> /tmp/elsewhere.conf")
+    assert r.status == 2 and "/tmp/elsewhere.conf" in r.stderr
+
+
 @pytest.mark.reqs("SRIOV-1", "SRIOV-7", "SRIOV-8")
 def test_guide_9_4_gcusriovmgr(spec):
     host, sh = session(spec, "s60-sriov-4vf")

@@ -19,6 +19,7 @@ from ..core.outcome import Accepted, OutOfBounds, Refused
 from ..core.system import System
 from ..runtime.machines import Runtime
 from .device import DeviceModel
+from .options import ModuleOptions
 
 HOLDERS = 8                     # processes and containers per device node the host keeps apart
 CONTAINERS, VMS = 4, 2          # container and VM slots a reference host offers at least
@@ -73,6 +74,7 @@ class ReferenceHost:
         self.system = System(spec, reference_config(spec, config))
         self.runtime = Runtime(self.system, self._start(self.initial))
         self.device = DeviceModel(self)
+        self.options = ModuleOptions(self)
         self.clock_ms = 0
         self.failing_resets = 0         # fault injection: how many coming reset attempts fail
         self.kernel_log: list[str] = []
@@ -134,6 +136,7 @@ class ReferenceHost:
         if isinstance(outcome, Accepted):
             self._log(list(outcome.observations), step)
             self.device.after(ga, before, outcome)
+            self._log(self.options.after(ga, before), step)
             self._track_idle()
         self.history.append(step)
         return step

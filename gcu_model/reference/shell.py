@@ -124,7 +124,14 @@ class Shell:
             if str(exc).startswith("unknown command"):
                 return Result(127, stderr=f"bash: {shlex.split(text)[0]}: command not found\n")
             return Result(2, stderr=f"{exc}\n")
-        return self._act(parsed.action)
+        out = []
+        for action in parsed.actions:
+            r = self._act(action)
+            if r.status != 0:
+                return Result(r.status, "".join(out) + r.stdout, r.stderr)
+            out.append(r.stdout)
+        self.host.options.write(parsed)
+        return Result(0, "".join(out))
 
     def _act(self, action) -> Result:
         step = self.host.apply(action)
@@ -165,7 +172,7 @@ class Shell:
                 lines.append(f'options enflame "vgcu_num={VGCU_VALUES[d["host.vgcu_num_conf"]]}"')
         else:
             raise SysfsError("ENOENT", f"{path}: No such file or directory")
-        return "".join(f"{ln}\n" for ln in lines)
+        return "".join(f"{ln}\n" for ln in lines + self.host.options.lines(path))
 
     def _echo(self, words, text):
         if len(words) >= 3 and words[-2] in (">", ">>") and words[-1].startswith("/sys/"):

@@ -167,8 +167,10 @@ class Sysfs:
         if loaded:
             sys_["module"]["enflame"] = {
                 "version": (lambda: self._device_info("kmd_version") + "\n", None),
-                "parameters": {name: (self._param_reader(name), None)
-                               for name in ("reset_enable", "vgcu_num", "irq_poll_interval", "gcu_whitelist_str")},
+                "parameters": {**{name: (self._param_reader(name), None)
+                                  for name in ("reset_enable", "vgcu_num", "irq_poll_interval", "gcu_whitelist_str")},
+                               **{name: (lambda n=name: f"{host.options.value(n)}\n", None)
+                                  for name in host.options.defaults}},
                 "drivers": {"pci:enflame": {"gcu_ioctl_version": (lambda: self._device_info("ioctl_version") + "\n",
                                                                   None)}},
             }

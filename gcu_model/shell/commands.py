@@ -23,6 +23,10 @@ VGCU_VALUES = {"two": "2", "four": "4"}
 MODE_FLAGS = {"vgcu": "--with-vgcu", "mdev_host": "--mdev-host", "virt_host": "--virt-host"}
 # accepted by the run package and not modelled: how the module is rebuilt on kernel updates
 IGNORED_FLAGS = {"--with-dkms", "--no-dkms"}
+# the module options whose lines the model turns into actions; any other key is kept by the
+# host as text (PARAM-1: enable_ssm_rt_fw, enable_sip_timeout_interval_ms, ...)
+MODELLED_OPTIONS = {"vgcu_num", "reset_enable", "gcu_whitelist_str", "irq_poll_interval"}
+OPTION_FILES = {GCU_CONF, TEST_CONF, "gcu_test.conf", VGCU_CONF}
 
 
 class CommandError(ValueError):
@@ -31,8 +35,25 @@ class CommandError(ValueError):
 
 @dataclass(frozen=True)
 class Parsed:
-    action: str          # the model's action text
+    """One command line: the model's actions it stands for, in order, and the module options
+    it writes that the model leaves alone (PARAM-1: enable_ssm_rt_fw, ...), for the host
+    to keep. A line such as `echo 'options enflame "enable_ssm_rt_fw=0,reset_enable=0"' >>
+    gcu_test.conf` has both."""
+    actions: tuple       # the model's action texts
     line: str            # the line as given
+    options: tuple = ()  # (key, value) pairs the model does not decide on, written to `file`
+    file: str | None = None
+    append: bool = True
+
+    @property
+    def action(self) -> str:
+        if len(self.actions) != 1:
+            raise CommandError(f"'{self.line}' stands for {len(self.actions)} actions of the model, not one")
+        return self.actions[0]
+
+    def singles(self) -> list:
+        """One Parsed per model action of the line."""
+        return [Parsed((a,), self.line) for a in self.actions]
 
 
 def bdf(card_index: int) -> str:
@@ -56,13 +77,45 @@ def _action(name, **params) -> str:
 
 
 def _echo_options(words, line):
-    """echo 'options enflame "k=v"' >|>> FILE -> (key, value, file, append)."""
+    """echo 'options enflame "k=v[,k2=v2]"' >|>> FILE -> ([(key, value)], file, append) (PARAM-3)."""
     if len(words) != 4 or words[2] not in (">", ">>"):
         raise CommandError(f"expected: echo 'options enflame \"key=value\"' > FILE, got: {line}")
-    m = re.fullmatch(r'options enflame "?([a-z_]+)=([^"]*)"?', words[1])
-    if not m:
-        raise CommandError(f"expected options enflame \"key=value\", got: {words[1]}")
-    return m.group(1), m.group(2), words[3], words[2] == ">>"
+    m = re.fullmatch(r'options enflame "?([^"]*)"?', words[1])
+    pairs = [p.strip().split("=", 1) for p in m.group(1).split(",")] if m else []
+    if not pairs or any(len(p) != 2 or not re.fullmatch(r"[a-z_]+", p[0]) for p in pairs):
+        raise CommandError(f"expected options enflame \"key=value[,key2=value2]\", got: {words[1]}")
+    return [tuple(p) for p in pairs], words[3], words[2] == ">>"
+
+
+def _option_action(key, value, target):
+    """One key=value of an options line -> the model's action, or None for a key the model
+    leaves alone."""
+    conf = {GCU_CONF: "gcu_conf", TEST_CONF: "tmp_conf", "gcu_test.conf": "tmp_conf"}.get(target)
+    if key == "vgcu_num":
+        if target != VGCU_CONF:
+            raise CommandError(f"vgcu_num goes to {VGCU_CONF} (§3), not {target}")
+        inverse = {v: k for k, v in VGCU_VALUES.items()}
+        if value not in inverse:
+            raise CommandError(f"vgcu_num={value}: the guide's values are 2 and 4")
+        return _action("write_vgcu_num", value=inverse[value])
+    if key == "reset_enable":
+        if conf is None:
+            raise CommandError(f"reset_enable goes to {GCU_CONF} or {TEST_CONF}, not {target}")
+        number = int(value, 0) if re.fullmatch(r"0x[0-9a-fA-F]+|\d+", value) else None
+        if number not in (0, 0xFFFFFFFF):
+            raise CommandError(f"reset_enable={value}: the model knows 0 and the all-f default")
+        return _action("write_option", file=conf, value="zero" if number == 0 else "allf")
+    if key == "gcu_whitelist_str" and target == GCU_CONF:
+        return _action("write_gcu_whitelist", card=card_of(value))
+    if key == "irq_poll_interval" and target == GCU_CONF:
+        if not value.isdigit():
+            raise CommandError(f"irq_poll_interval={value}: expected a number of ms")
+        return _action("write_irq_poll_interval", zero=value == "0")
+    if key in MODELLED_OPTIONS:
+        raise CommandError(f"the model does not know the option line '{key}={value}' in {target}")
+    if target not in OPTION_FILES:
+        raise CommandError(f"options go to {', '.join(sorted(OPTION_FILES))}, not {target}")
+    return None
 
 
 def _run_package(words, line):
@@ -136,58 +189,44 @@ def parse(line: str) -> Parsed:
         raise CommandError("empty command")
     head = words[0]
     if re.fullmatch(r"(\./|/\S*/)?enflame[\w.\-]*\.run", head):
-        return Parsed(_run_package(words, text), line)
+        return Parsed((_run_package(words, text),), line)
     if head == "modprobe":
         rest = words[1:]
         if rest == ["enflame"]:
-            return Parsed("modprobe(conf=gcu_conf)", line)
+            return Parsed(("modprobe(conf=gcu_conf)",), line)
         if rest in (["enflame", "-C", TEST_CONF], ["-C", TEST_CONF, "enflame"],
                     ["enflame", "-C", "gcu_test.conf"], ["-C", "gcu_test.conf", "enflame"]):
-            return Parsed("modprobe(conf=tmp_conf)", line)
+            return Parsed(("modprobe(conf=tmp_conf)",), line)
         if rest == ["enflame_peermem"]:
-            return Parsed("modprobe_peermem()", line)
+            return Parsed(("modprobe_peermem()",), line)
         raise CommandError(f"modprobe: the model knows 'modprobe enflame [-C {TEST_CONF}]' and "
                            f"'modprobe enflame_peermem', not: {' '.join(rest)}")
     if head == "rmmod":
         names = {"enflame": "rmmod()", "enflame_peermem": "rmmod_peermem()", "enflame_test": "rmmod_test()"}
         if len(words) == 2 and words[1] in names:
-            return Parsed(names[words[1]], line)
+            return Parsed((names[words[1]],), line)
         raise CommandError(f"rmmod: unknown module(s) {' '.join(words[1:])}")
     if head == "sed" and words[1:] == ["-i", "/gcu_whitelist_str/d", GCU_CONF]:
-        return Parsed("clear_gcu_whitelist()", line)
+        return Parsed(("clear_gcu_whitelist()",), line)
     if head == "reboot":
-        return Parsed("reboot()", line)
+        return Parsed(("reboot()",), line)
     if head == "cp" and words[1:] in (["-f", GCU_CONF, TEST_CONF], ["-f", GCU_CONF, "gcu_test.conf"]):
-        return Parsed("copy_gcu_conf()", line)
+        return Parsed(("copy_gcu_conf()",), line)
     if head == "echo":
         if len(words) == 4 and words[3].endswith("/sriov_numvfs") and words[2] == ">":
             m = re.fullmatch(r"/sys/bus/pci/devices/([^/]+)/sriov_numvfs", words[3])
             if not m or not words[1].isdigit():
                 raise CommandError(f"expected: echo N > /sys/bus/pci/devices/BDF/sriov_numvfs, got: {text}")
-            return Parsed(_action("write_sriov_numvfs", card=card_of(m.group(1)), n=int(words[1])), line)
-        key, value, target, append = _echo_options(words, text)
-        conf = {GCU_CONF: "gcu_conf", TEST_CONF: "tmp_conf", "gcu_test.conf": "tmp_conf"}.get(target)
-        if key == "vgcu_num":
-            if target != VGCU_CONF:
-                raise CommandError(f"vgcu_num goes to {VGCU_CONF} (§3), not {target}")
-            inverse = {v: k for k, v in VGCU_VALUES.items()}
-            if value not in inverse:
-                raise CommandError(f"vgcu_num={value}: the guide's values are 2 and 4")
-            return Parsed(_action("write_vgcu_num", value=inverse[value]), line)
-        if key == "reset_enable":
-            if conf is None:
-                raise CommandError(f"reset_enable goes to {GCU_CONF} or {TEST_CONF}, not {target}")
-            number = int(value, 0) if re.fullmatch(r"0x[0-9a-fA-F]+|\d+", value) else None
-            if number not in (0, 0xFFFFFFFF):
-                raise CommandError(f"reset_enable={value}: the model knows 0 and the all-f default")
-            return Parsed(_action("write_option", file=conf, value="zero" if number == 0 else "allf"), line)
-        if key == "gcu_whitelist_str" and target == GCU_CONF:
-            return Parsed(_action("write_gcu_whitelist", card=card_of(value)), line)
-        if key == "irq_poll_interval" and target == GCU_CONF:
-            if not value.isdigit():
-                raise CommandError(f"irq_poll_interval={value}: expected a number of ms")
-            return Parsed(_action("write_irq_poll_interval", zero=value == "0"), line)
-        raise CommandError(f"the model does not know the option line '{key}={value}' in {target}")
+            return Parsed((_action("write_sriov_numvfs", card=card_of(m.group(1)), n=int(words[1])),), line)
+        pairs, target, append = _echo_options(words, text)
+        actions, options = [], []
+        for key, value in pairs:
+            action = _option_action(key, value, target)
+            if action is None:
+                options.append((key, value))
+            else:
+                actions.append(action)
+        return Parsed(tuple(actions), line, tuple(options), target, append)
     raise CommandError(f"unknown command: {text}")
 
 

@@ -81,7 +81,7 @@ def parse_setup(text: str) -> list:
             raise QueryError(f"line {n}: a set-up has no pipes ('| {shlex.join(piped[0])}')")
         for _, words in parts:
             try:
-                out.append(parse(shlex.join(words)))
+                out.extend(parse(shlex.join(words)).singles())   # options the model leaves alone drop out
             except CommandError as exc:
                 raise QueryError(f"line {n}: {exc}") from None
     if not out:

@@ -351,7 +351,7 @@ class _Loader:
             return {}
         body = self.mapping(self.device_body, self.device_body.where(), "device")
         self.keys(body, {"pci_vendor", "pci_device", "vf_device", "kmd_version", "ioctl_version", "firmware",
-                         "ip_blocks", "assumption"}, "device", required=["pci_vendor", "pci_device", "kmd_version",
+                         "ip_blocks", "module_parameters", "assumption"}, "device", required=["pci_vendor", "pci_device", "kmd_version",
                                                             "ioctl_version", "firmware"])
         self.note_assumption(body)
         out = {}
@@ -374,6 +374,17 @@ class _Loader:
             out[key] = v
         fw = self.mapping(body["firmware"], body.where("firmware"), "device.firmware")
         out["firmware"] = {str(k): str(v) for k, v in fw.items()}
+        out["module_parameters"] = {}
+        if "module_parameters" in body:              # PARAM-1: options the model leaves alone
+            params = self.mapping(body["module_parameters"], body.where("module_parameters"),
+                                  "device.module_parameters")
+            for name, default in params.items():
+                if not re.fullmatch(r"[a-z_]+", str(name)) or isinstance(default, (dict, list, bool)) \
+                        or default is None:
+                    raise params.where(name).error(
+                        f"device.module_parameters: '{name}: {default}' must be a parameter name and its "
+                        "default value", str(name))
+            out["module_parameters"] = {str(k): str(v) for k, v in params.items()}
         out["ip_blocks"] = {}
         if "ip_blocks" in body:
             blocks = self.mapping(body["ip_blocks"], body.where("ip_blocks"), "device.ip_blocks")
