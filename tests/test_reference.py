@@ -145,14 +145,27 @@ def test_paths_that_are_not_files(spec):
 # ---------------------------------------------------------------- arbitrary input never breaks it
 TEXTS = ["0", "1", "2", "4", "8", "0x0", "0xffffffff", "start", "stop", "add:efvs", "delete:efvs", "add:app",
          "0000:01:00.0", "0000:01:00.1", "0000:02:00.0", "", "\n", "-1", "99999999999", "abc", "add:", "1 2"]
-CONFIGS = ["s60-reset", "i20-asic", "t20-rpm", "s60-rpm", "i20-firewall", "t20-2card"]
+CONFIGS = ["s60-reset", "i20-asic", "t20-rpm", "s60-rpm", "i20-firewall", "t20-2card", "i20-mdev", "t20-reset"]
 COMMANDS = ["sudo ./enflame-xxx.run", "sudo ./enflame-xxx.run --virt-host", "sudo ./enflame-xxx.run --uninstall",
             "sudo rmmod enflame", "sudo modprobe enflame", "lsmod | grep enflame", "lspci -nD", "dmesg",
             "efsmi -r -i 0", "efsmi -r hot -i 0", "efsmi -pf -r", "GcuSriovMgr --bind", "GcuSriovMgr --unbind",
             "GcuSriovMgr --slot 01:00.0 --vf-num 2", "docker run --name c --device /dev/gcu0 ubuntu",
             "docker stop c", "qemu-system-x86_64 -device vfio-pci,host=0000:01:00.1", "[vm0] ./app &",
             "[vm0] efsmi -r", "[vm0] poweroff", "cat /sys/bus/pci/drivers/enflame/reset_enable",
-            "echo 0 > /sys/bus/pci/drivers/enflame/reset_enable", "echo 1 > /sys/bus/pci/rescan", "sudo reboot"]
+            "echo 0 > /sys/bus/pci/drivers/enflame/reset_enable", "echo 1 > /sys/bus/pci/rescan", "sudo reboot",
+            "sudo ./enflame-xxx.run --mdev-host", "sudo ./enflame_virt-xxx.run",
+            "qemu-system-x86_64 -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/00000000-0000-4000-8000-000000000001",
+            "pcimem /sys/bus/pci/devices/0000:01:00.0/resource0 0x1000 w 0x5",
+            "pcimem /sys/bus/pci/devices/0000:01:00.0/resource0 0x2000",
+            "echo 0000:01:00.0 > /sys/bus/pci/drivers/enflame/unbind",
+            "echo 0000:01:00.0 > /sys/bus/pci/drivers/enflame/bind",
+            "echo 0000:01:00.0 > /sys/bus/pci/drivers/vfio-pci/bind",
+            "qemu-system-x86_64 -device vfio-pci,host=0000:01:00.0", "[vm0] efsmi -r hot",
+            "[vm0] pcimem /sys/bus/pci/devices/0000:00:05.0/resource0 0x10 w 1",
+            "cp caps/qemu/qirk-config-sample.conf /etc/qemu-quirks/enflame/0000:01:00.0.conf",
+            "sed -i 's/logging = 0/logging = 1/' /etc/qemu-quirks/enflame/0000:01:00.0.conf",
+            "echo 'options enflame \"enable_ssm_rt_fw=0,reset_enable=0\"' >> /etc/modprobe.d/gcu.conf",
+            "grep enable /sys/module/enflame/parameters/enable_ssm_rt_fw"]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

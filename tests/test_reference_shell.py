@@ -214,3 +214,88 @@ def test_messages_name_devices_by_pci_address(spec):
     ok(sh, "echo 0 > /sys/bus/pci/devices/0000:01:00.0/sriov_numvfs")
     assert "enflame 0000:01:00.0: disabled SR-IOV" in ok(sh, "dmesg | grep 0000:01:00.0")
     assert "card0" not in ok(sh, "dmesg")
+
+
+@pytest.mark.reqs("PROD-8", "INST-4", "VIRT-3")
+def test_mdev_devices_by_uuid(spec):
+    """§3: in mdev_host mode with the virt package, each I20 card offers two mdev devices,
+    listed under /sys/bus/mdev/devices; QEMU takes one by its UUID, each at most once."""
+    host, sh = session(spec, "i20-mdev")
+    mdevs = "/sys/bus/mdev/devices"
+    ok(sh, "sudo ./enflame-xxx.run --mdev-host")
+    assert not host.value("card0.mdev_count")
+    r = sh.run(f"cat {mdevs}/00000000-0000-4000-8000-000000000000/parent")
+    assert r.status == 1 and "No such file" in r.stderr                # no mdevs without the virt package
+    ok(sh, "sudo ./enflame_virt-xxx.run")
+    uuids = sorted(sh.fs.listdir(mdevs))
+    assert len(uuids) == 2
+    assert ok(sh, f"cat {mdevs}/{uuids[0]}/parent {mdevs}/{uuids[0]}/mdev_type/device_api") == "0000:01:00.0\nvfio-pci\n"
+    ok(sh, f"qemu-system-x86_64 -name a -device vfio-pci,sysfsdev={mdevs}/{uuids[0]}")
+    r = sh.run(f"qemu-system-x86_64 -name b -device vfio-pci,sysfsdev={mdevs}/{uuids[0]}")
+    assert r.status == 1 and "already in use by vm0" in r.stderr
+    r = sh.run(f"qemu-system-x86_64 -device vfio-pci,sysfsdev={mdevs}/12345678-0000-4000-8000-000000000000")
+    assert r.status == 1 and "no such mdev device" in r.stderr
+    ok(sh, f"qemu-system-x86_64 -name b -device vfio-pci,sysfsdev={mdevs}/{uuids[1]}")
+    assert host.value("card0.mdev_used") == 2
+    ok(sh, "[vm0] poweroff")
+    ok(sh, f"qemu-system-x86_64 -name c -device vfio-pci,sysfsdev={mdevs}/{uuids[0]}")   # free again
+
+
+@pytest.mark.reqs("FW-2", "FW-3")
+@pytest.mark.parametrize("config, fw", [("i20-firewall", "on"), ("i20-asic", "off")])
+def test_registers_through_bar0_and_the_firewall(spec, config, fw):
+    """§8.6 with pcimem on resource0: behind an enabled firewall a secured register reads
+    0xFFFFFFFF and ignores writes; a plain one holds what is written. With the firewall
+    off (and firmware to match) the secured range is plain memory."""
+    host, sh = session(spec, config, **{"card0.fw": fw})
+    bar0 = "/sys/bus/pci/devices/0000:01:00.0/resource0"
+    r = sh.run(f"pcimem {bar0} 0x2000")
+    assert r.status == 1 and "not initialised" in r.stderr             # no KMD: no access
+    ok(sh, "sudo ./enflame-xxx.run")
+    lo = int(ok(sh, "cat /sys/kernel/debug/enflame/0/dump/dump_reg_group").split()[1].split("-")[0], 16)
+    assert ok(sh, f"pcimem {bar0} 0x2000 w 0xCAFE0001") == "Written 0xCAFE0001; readback 0xCAFE0001\n"
+    assert ok(sh, f"pcimem {bar0} 0x2000") == "0x00002000: 0xCAFE0001\n"
+    out = ok(sh, f"pcimem {bar0} {lo:#x} w 0x12345678")
+    if fw == "on":
+        assert out == "Written 0x12345678; readback 0xFFFFFFFF\n"
+        assert host.device.cards[0].registers.get(lo) is None            # ignored, not hidden
+    else:
+        assert out == "Written 0x12345678; readback 0x12345678\n"
+    assert host.check_invariants() == []
+    for bad in (f"pcimem {bar0} 0x2002", f"pcimem {bar0} 0x10 w 0x1FFFFFFFF", f"pcimem {bar0} zz",
+                "pcimem /sys/bus/pci/devices/0000:01:00.0/resource1 0x10", f"pcimem {bar0} 0x10 b"):
+        assert sh.run(bad).status == 1, bad
+
+
+@pytest.mark.reqs("QEMU-1", "QEMU-3", "QEMU-4")
+def test_quirk_access_control_file_and_logging(spec):
+    """§7.4-7.6: the sample access-control file makes BAR0 read-only for the guest and
+    leaves BAR1 alone; `logging = 1` makes a passed-through hot reset print the quirk's
+    line. The card is handed to vfio-pci in the usual two steps (unbind, bind)."""
+    host, sh = session(spec, "t20-reset")
+    card, conf = "0000:01:00.0", "/etc/qemu-quirks/enflame/0000:01:00.0.conf"
+    ok(sh, "sudo ./enflame-xxx.run")
+    assert sh.run(f"cat {conf}").status == 1
+    ok(sh, "sudo mkdir -p /etc/qemu-quirks/enflame")
+    ok(sh, f"sudo cp caps/qemu/qirk-config-sample.conf {conf}")
+    assert ok(sh, f"grep logging {conf}") == "logging = 0\n"
+    ok(sh, f"echo vfio-pci > /sys/bus/pci/devices/{card}/driver_override")
+    ok(sh, f"echo {card} > /sys/bus/pci/drivers/enflame/unbind")
+    r = sh.run(f"qemu-system-x86_64 -device vfio-pci,host={card}")
+    assert r.status == 1 and "bind it to vfio-pci first" in r.stderr    # driverless between the steps
+    ok(sh, f"echo {card} > /sys/bus/pci/drivers/vfio-pci/bind")
+    ok(sh, f"qemu-system-x86_64 -name guest -device vfio-pci,host={card}")
+    guest_bar = "/sys/bus/pci/devices/0000:00:05.0/resource"
+    assert ok(sh, f"[vm0] pcimem {guest_bar}0 0x40 w 0x1") == "Written 0x00000001; readback 0x00000000\n"
+    assert ok(sh, f"[vm0] pcimem {guest_bar}1 0x40 w 0x1") == "Written 0x00000001; readback 0x00000001\n"
+    assert "GCU Qemu Quirk" not in ok(sh, "[vm0] efsmi -r hot")
+    assert host.device.cards[0].bar1 == {}                               # the hot reset cleared it
+    ok(sh, f"sudo sed -i 's/logging = 0/logging = 1/' {conf}")
+    assert "GCU Qemu Quirk Reset Passthrough" in ok(sh, "[vm0] efsmi -r hot")
+    assert "GCU Qemu Quirk" not in ok(sh, "dmesg")                      # QEMU's log, not the kernel's
+    ok(sh, "[vm0] poweroff")
+    ok(sh, f"sudo rm -f {conf}")                                        # the next start has no file
+    ok(sh, f"qemu-system-x86_64 -name guest -device vfio-pci,host={card}")
+    assert ok(sh, f"[vm0] pcimem {guest_bar}0 0x40 w 0x2") == "Written 0x00000002; readback 0x00000002\n"
+    r = sh.run(f"sudo sed -i 's/logging = 0/logging = 1/' {conf}")
+    assert r.status == 2 and "can't read" in r.stderr

@@ -18,6 +18,8 @@ class CardDevice:
     index: int
     bdf: str
     registers: dict = field(default_factory=dict)      # BAR0 offset -> 32-bit value
+    bar1: dict = field(default_factory=dict)           # BAR1 offset -> 32-bit value (no secured ranges)
+    quirk_logging: bool = False                        # `logging = 1` in its QEMU access-control file (QEMU-4)
     l2: int = 0                                         # fill byte of the L2 cache
     l3: dict = field(default_factory=dict)              # "pf" or VF index -> fill byte of its slice
     fw_reloads: int = 0
@@ -33,6 +35,8 @@ class DeviceModel:
         self.cards = [CardDevice(inst.index, bdf_of(inst.index), l3={"pf": 0})
                       for inst in host.system.layout.instances["card"]]
         self.driver_override: dict = {}                # PF or VF label -> the name written, or None
+        self.detached: set = set()                     # left enflame through its unbind file, no driver yet
+        self.mdev_holders: dict = {}                   # mdev UUID -> the VM that holds it
 
     def sleep_delay_ms(self, card: int) -> int:
         """rpm_sleep_delay: the value written, while the model says a custom one is set (RPM-2)."""
@@ -43,18 +47,48 @@ class DeviceModel:
     def is_secured(self, offset: int) -> bool:
         return any(lo <= offset <= hi for lo, hi in self.secured)
 
+    def reaches(self, before: tuple, action: str, family: str, index: int, flags: tuple) -> bool:
+        """Did the access reach the register? As the bit-level proof reads the spec
+        (prove/bitlevel.py): the step sets one of the sticky `flags` of the instance from
+        false (FW-3: secured_reg_written / plain_reg_written; QEMU-3: bar0_written)."""
+        system = self.host.system
+        state = list(before)
+        slots = [system.layout.slot_of.get((family, index, f)) for f in flags]
+        for slot in slots:
+            if slot is not None:
+                state[slot] = False
+        outcome = system.step(tuple(state), action)
+        post = getattr(outcome, "state", None)
+        return getattr(outcome, "accepted", False) and any(slot is not None and post[slot] for slot in slots)
+
+    def read_register(self, card: int, offset: int, blocked: bool) -> int:
+        """FW-3: a read the firewall blocks gives 0xFFFFFFFF."""
+        return 0xFFFFFFFF if blocked else self.cards[card].registers.get(offset, 0)
+
+    def write_register(self, card: int, offset: int, value: int, reached: bool, bar: int = 0) -> None:
+        if reached:
+            (self.cards[card].registers if bar == 0 else self.cards[card].bar1)[offset] = value & 0xFFFFFFFF
+
     # ---- following the model
     def after(self, ga, before: tuple, outcome) -> None:
         name = ga.decl.name
+        d = self.host.describe()
+        self.detached = {label for label in self.detached if d.get(f"{label}.binding") == "vfio"}
+        self.mdev_holders = {u: vm for u, vm in self.mdev_holders.items() if d.get(f"{vm}.mdev_card")}
         card = self._card_of(ga)
         if name == "reset_completes" and dict(ga.action.params).get("ok") == "true" and card is not None:
             kind = self.host.system.describe(before)[f"card{card}.reset"]
             self._reset_contents(card, kind, before)
         elif name in ("start_vm_job", "open_pf", "open_vf", "tool_open") and card is not None:
             self._dirty(card, ga, before)
+        elif name == "vm_efsmi_reset" and card is not None and self.host.describe().get(f"{dict(ga.action.params)['vm']}.pf_dev"):
+            # QEMU-1, QEMU-5: a reset passed through to a whole card resets it as on the host
+            self._reset_contents(card, "hot" if dict(ga.action.params)["kind"] == "hot" else "pf_flr", before)
         elif name == "reboot":
+            self.detached.clear()
             for c in self.cards:
                 c.registers.clear()
+                c.bar1.clear()
                 c.l2, c.l3 = 0, {"pf": 0}
 
     def _card_of(self, ga):
@@ -98,6 +132,7 @@ class DeviceModel:
         c.fw_reloads += 1
         if kind == "hot":
             c.registers.clear()
+            c.bar1.clear()
 
 
 def bdf_of(index: int) -> str:

@@ -20,8 +20,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from ..shell.commands import (GCU_CONF, RESET_VALUES, TEST_CONF, VGCU_CONF, VGCU_VALUES, CommandError, bdf, parse,
-                              split_line)
+from ..shell.commands import (GCU_CONF, QUIRK_DIR, RESET_VALUES, TEST_CONF, VGCU_CONF, VGCU_VALUES, CommandError,
+                              bdf, card_of, parse, split_line)
 from .sysfs import Sysfs, SysfsError, vf_bdf
 
 GCU_SRIOV_MGR_HELP = """Version: 0.1
@@ -38,6 +38,15 @@ Example3: ./GcuSriovMgr.sh --slot 01:00.0 --check, check sriov configuration on 
 Example4: ./GcuSriovMgr.sh --slot 01:00.0 --bind, bind pcidev to vfio
 Example5: ./GcuSriovMgr.sh --slot 01:00.0 --unbind, unbind pcidev from vfio
 Example6: ./GcuSriovMgr.sh --slot 01:00.0 --query, show pcidev info
+"""
+
+
+# QEMU-3: the sample access-control file (§7.5: BAR0 read-only, BAR1 unrestricted). The
+# guide shows its rules but not its syntax; this text is an ASSUMPTION of the reference host.
+QUIRK_SAMPLE_TEXT = """# GCU Qemu quirk: access control of the passed-through device's registers
+logging = {logging}
+bar0 = ro        # every BAR0 register read-only
+bar1 = rw        # BAR1 unrestricted
 """
 
 
@@ -89,12 +98,26 @@ class Shell:
             if words[0] != "grep":
                 return Result(2, stderr=f"gcu-model shell: only '| grep' can follow a command, not "
                                         f"'{shlex.join(words)}'\n")
-            patterns = [w for k, w in enumerate(words[1:], 1) if words[k - 1] == "-e"] or words[1:2]
-            if not patterns:
-                return Result(2, stderr="grep: no pattern\n")
-            kept = [ln for ln in r.stdout.splitlines() if any(p in ln for p in patterns)]
-            r = Result(0 if kept else 1, "".join(f"{ln}\n" for ln in kept), r.stderr)
+            patterns, files = _grep_args(words)
+            if not patterns or files:
+                return Result(2, stderr="grep: after '|', give patterns only: grep WORD or grep -e A -e B\n")
+            r = _grep(patterns, r.stdout, r.stderr)
         return r
+
+    def _grep(self, words, text):
+        """grep PATTERN FILE... (fixed strings, as the guide uses it)."""
+        patterns, files = _grep_args(words)
+        if not patterns or not files:
+            return Result(2, stderr="Usage: grep [-e PATTERN]... PATTERN [FILE]...\n")
+        out, err, missing = [], [], False
+        for path in files:
+            try:
+                out.append(self._read_file(path))
+            except SysfsError as exc:
+                err.append(f"grep: {path}: {strerror(exc.errno)}\n")
+                missing = True
+        r = _grep(patterns, "".join(out), "".join(err))
+        return Result(2 if missing else r.status, r.stdout, r.stderr)
 
     def _one(self, words: list) -> Result:
         m = re.fullmatch(r"\[(vm\d+)\]", words[0])
@@ -112,7 +135,8 @@ class Shell:
                    "cat": self._cat, "echo": self._echo, "lsmod": self._lsmod, "lspci": self._lspci,
                    "dmesg": self._dmesg, "efsmi": self._efsmi, "GcuSriovMgr": self._sriov_mgr,
                    "GcuSriovMgr.sh": self._sriov_mgr, "docker": self._docker,
-                   "qemu-system-x86_64": self._qemu}.get(head)
+                   "qemu-system-x86_64": self._qemu, "pcimem": self._pcimem, "mkdir": self._mkdir,
+                   "sed": self._sed, "grep": self._grep}.get(head)
         if handler is not None:
             return handler(words, text)
         return self._model_command(text)
@@ -167,6 +191,8 @@ class Shell:
         elif path in (TEST_CONF, "gcu_test.conf"):
             if d["host.opt_tmp_conf"] != "unset":
                 lines.append(f'options enflame "reset_enable={RESET_VALUES[d["host.opt_tmp_conf"]]}"')
+        elif path.startswith(QUIRK_DIR + "/"):
+            return self._quirk_file(path)
         elif path == VGCU_CONF:
             if d["host.vgcu_num_conf"] != "unset":
                 lines.append(f'options enflame "vgcu_num={VGCU_VALUES[d["host.vgcu_num_conf"]]}"')
@@ -185,6 +211,105 @@ class Shell:
         if ">" not in words and ">>" not in words:
             return Result(0, " ".join(words[1:]) + "\n")
         return self._model_command(text)
+
+    # ---- the QEMU access-control file (QEMU-3, QEMU-4)
+    def _quirk_card(self, path):
+        m = re.fullmatch(re.escape(QUIRK_DIR) + r"/([0-9a-fA-F:.]+)\.conf", path)
+        try:
+            card = self.host.system.layout.labels[card_of(m.group(1))] if m else None
+        except (CommandError, KeyError):
+            card = None
+        if card is None or not self.host.value(f"{card.label}.qemu_acl"):
+            raise SysfsError("ENOENT", f"{path}: No such file or directory")
+        return card
+
+    def _quirk_file(self, path):
+        logging = self.host.device.cards[self._quirk_card(path).index].quirk_logging
+        return QUIRK_SAMPLE_TEXT.format(logging=int(logging))
+
+    def _mkdir(self, words, text):
+        if words[1:] in (["-p", QUIRK_DIR], ["-p", QUIRK_DIR + "/"]):
+            return Result(0)
+        return Result(1, stderr=f"mkdir: the reference host makes only {QUIRK_DIR} (mkdir -p)\n")
+
+    def _sed(self, words, text):
+        """`sed -i 's/logging = 0/logging = 1/' FILE` switches the quirk patch's log (QEMU-4)."""
+        if len(words) == 4 and words[1] == "-i" and words[3].startswith(QUIRK_DIR + "/"):
+            m = re.fullmatch(r"s/logging\s*=\s*([01])/logging\s*=\s*([01])/g?", words[2].replace(" ", ""))
+            try:
+                card = self._quirk_card(words[3])
+            except SysfsError:
+                return Result(2, stderr=f"sed: can't read {words[3]}: No such file or directory\n")
+            if not m:
+                return Result(1, stderr=f"sed: the reference host edits only the logging line of {words[3]} "
+                                        "(s/logging = 0/logging = 1/)\n")
+            dev = self.host.device.cards[card.index]
+            if int(dev.quirk_logging) == int(m.group(1)):
+                dev.quirk_logging = m.group(2) == "1"
+            return Result(0)
+        return self._model_command(text)
+
+    # ---- registers through BAR0 (FW-3); `pcimem FILE OFFSET [w [DATA]]` as the pcimem tool
+    def _pcimem(self, words, text, vm=None):
+        if len(words) < 3 or (len(words) > 3 and words[3] != "w") or len(words) > 5:
+            return Result(1, stderr="Usage: pcimem { sysfile } { offset } [ w [ data ] ]\n"
+                                    "\tsys file: sysfs file for the pci resource to act on\n"
+                                    "\toffset  : offset into pci memory region to act upon\n"
+                                    "\tw       : access a 32-bit word (the only width the reference host has)\n"
+                                    "\tdata    : data to be written\n")
+        m = re.fullmatch(r"/sys/bus/pci/devices/([0-9a-fA-F:.]+)/resource([01])", words[1])
+        try:
+            offset = int(words[2], 0)
+            data = int(words[4], 0) if len(words) == 5 else None
+        except ValueError:
+            return Result(1, stderr=f"pcimem: bad number in '{' '.join(words[2:])}'\n")
+        if not m or offset < 0 or offset % 4 or (data is not None and not 0 <= data <= 0xFFFFFFFF):
+            return Result(1, stderr=f"pcimem: {words[1]} at {words[2]}: expected "
+                                    "/sys/bus/pci/devices/BDF/resource0|1, a 4-byte aligned offset and a 32-bit word\n")
+        bar = int(m.group(2))
+        if vm is not None:
+            return self._pcimem_vm(vm, bar, offset, data)
+        found = self.fs.devices().get(m.group(1) if m.group(1).count(":") == 2 else f"0000:{m.group(1)}")
+        if found is None:
+            return Result(1, stderr=f"Error at line 0, file pcimem.c (2) [No such file or directory]\n")
+        kind, inst = found
+        if kind != "card" or bar != 0:
+            return Result(1, stderr=f"pcimem: the reference host maps BAR0 (resource0) of a card; not {words[1]}\n")
+        secured = "true" if self.host.device.is_secured(offset) else "false"
+        dev = self.host.device
+        if data is not None:
+            action = f"write_register(card={inst.label}, secured={secured})"
+            before = self.host.state
+            r = self._act(action)
+            if r.status != 0:
+                return r
+            dev.write_register(inst.index, offset, data, dev.reaches(
+                before, action, "card", inst.index, ("secured_reg_written", "plain_reg_written")))
+        r = self._act(f"read_register(card={inst.label}, secured={secured})")      # pcimem reads back
+        if r.status == 0:
+            value = dev.read_register(inst.index, offset, self.host.value(f"{inst.label}.last_read_blocked"))
+            r.stdout = (f"Written 0x{data:08X}; readback 0x{value:08X}\n" if data is not None
+                        else f"0x{offset:08X}: 0x{value:08X}\n")
+        return r
+
+    def _pcimem_vm(self, vm, bar, offset, data):
+        """Inside a VM, BAR0 and BAR1 of the card it holds whole; the access-control file
+        drops BAR0 writes (QEMU-3)."""
+        card_label = self.host.value(f"{vm}.pf_dev")
+        if self.host.value(f"{vm}.power") != "running" or card_label is None:
+            return Result(1, stderr="Error at line 0, file pcimem.c (2) [No such file or directory]\n")
+        card = self.host.system.layout.labels[card_label].index
+        regs = self.host.device.cards[card].registers if bar == 0 else self.host.device.cards[card].bar1
+        if data is None:
+            return Result(0, f"0x{offset:08X}: 0x{regs.get(offset, 0):08X}\n")
+        action = f"write_bar(vm={vm}, bar={bar})"
+        before = self.host.state
+        r = self._act(action)
+        if r.status == 0:
+            reached = bar == 1 or self.host.device.reaches(before, action, "vm", int(vm[2:]), ("bar0_written",))
+            self.host.device.write_register(card, offset, data, reached, bar)
+            r.stdout = f"Written 0x{data:08X}; readback 0x{regs.get(offset, 0):08X}\n"
+        return r
 
     # ---- listings
     def _lsmod(self, words, text):
@@ -400,18 +525,17 @@ class Shell:
         if len(hosts) != 1 or hosts[0] is None:
             return Result(1, stderr="qemu-system-x86_64: the reference host passes one device through: "
                                     "-device vfio-pci,host=BDF (or sysfsdev=/sys/bus/mdev/devices/UUID)\n")
-        vm = self._free("vm", "power", "off", name)
-        if vm is None:
-            return Result(1, stderr="qemu-system-x86_64: the reference host has no free VM slot\n")
         target = hosts[0]
         if target.startswith("/sys/bus/mdev/devices/"):
             uuid = target.rsplit("/", 1)[-1]
-            cards = self.host.system.layout.instances["card"]
-            index = int(uuid[:8], 16) if re.fullmatch(r"[0-9a-f]{8}-.*", uuid) else -1
-            if not 0 <= index < len(cards):
+            card = self.fs.mdevs().get(uuid)
+            if card is None:
                 return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,sysfsdev={target}: "
                                         "no such mdev device\n")
-            action = f"start_vm_mdev(vm={vm}, card={cards[index].label})"
+            if uuid in self.host.device.mdev_holders:
+                return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,sysfsdev={target}: "
+                                        f"device is already in use by {self.host.device.mdev_holders[uuid]}\n")
+            action = f"start_vm_mdev(vm={{vm}}, card={card.label})"
         else:
             address = target if target.count(":") == 2 else f"0000:{target}"
             found = self.fs.devices().get(address)
@@ -419,14 +543,22 @@ class Shell:
                 return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,host={target}: "
                                         "No such file or directory\n")
             kind, inst = found
-            action = f"start_vm_vf(vm={vm}, vf={inst.label})" if kind == "vf" else \
-                f"start_vm_pf(vm={vm}, card={inst.label})"
-        r = self._act(action)
+            if inst.label in self.host.device.detached:
+                return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,host={target}: vfio {address}: "
+                                        "no driver: bind it to vfio-pci first\n")
+            action = f"start_vm_vf(vm={{vm}}, vf={inst.label})" if kind == "vf" else \
+                f"start_vm_pf(vm={{vm}}, card={inst.label})"
+        vm = self._free("vm", "power", "off", name)
+        if vm is None:
+            return Result(1, stderr="qemu-system-x86_64: the reference host has no free VM slot\n")
+        r = self._act(action.format(vm=vm))
         if r.status != 0:
             if name:
                 self.names.pop(name, None)
             return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,host={target}: {r.stderr}")
         self.names.setdefault(name or vm, vm)
+        if target.startswith("/sys/bus/mdev/devices/"):
+            self.host.device.mdev_holders[target.rsplit("/", 1)[-1]] = vm
         return Result(0, f"{name or vm}: running\n")
 
     # ---- inside a VM (§9.3: what a VM's KMD does)
@@ -435,9 +567,18 @@ class Shell:
             return Result(1, stderr=f"no VM {vm} on this host\n")
         while words and words[0] == "sudo":
             words = words[1:]
+        if words[:1] == ["pcimem"]:
+            return self._pcimem(words, None, vm=vm)
         if words[:2] == ["efsmi", "-r"]:
             kind = "hot" if words[2:3] == ["hot"] else "flr"
+            held = self.host.value(f"{vm}.pf_dev")
             r = self._act(f"vm_efsmi_reset(vm={vm}, kind={kind})")
+            if r.status == 0 and held:
+                # QEMU-4: the quirk's reset line is QEMU's output, not the kernel's, and only with `logging = 1`
+                log = self.host.kernel_log
+                log[:] = [e for e in log if "GCU Qemu Quirk" not in e]
+                if not self.host.device.cards[self.host.system.layout.labels[held].index].quirk_logging:
+                    r.stdout = "".join(ln for ln in r.stdout.splitlines(True) if "GCU Qemu Quirk" not in ln)
             if r.status == 0:
                 vf = self.host.value(f"{vm}.vf_dev")
                 card = self.host.system.layout.labels[vf].parent if vf else None
@@ -511,6 +652,26 @@ class Shell:
                 extra = f", {d[f'{inst.label}.numvfs']} vf(s)" if f"{inst.label}.numvfs" in d else ""
                 out.append(f"{s}: {'PF' if kind == 'card' else 'VF'}, driver {binding}{extra}\n")
         return Result(1 if err else 0, "".join(out), "".join(err))
+
+
+def _grep_args(words):
+    """grep's words -> (patterns, files): -e P ... or a first word as the pattern."""
+    patterns, rest, k = [], [], 1
+    while k < len(words):
+        if words[k] == "-e" and k + 1 < len(words):
+            patterns.append(words[k + 1])
+            k += 2
+        else:
+            rest.append(words[k])
+            k += 1
+    if not patterns and rest:
+        patterns, rest = rest[:1], rest[1:]
+    return patterns, rest
+
+
+def _grep(patterns, text, err=""):
+    kept = [ln for ln in text.splitlines() if any(p in ln for p in patterns)]
+    return Result(0 if kept else 1, "".join(f"{ln}\n" for ln in kept), err)
 
 
 def present(text: str) -> str:

@@ -11,10 +11,13 @@ to a read-only file EACCES, as for root on Linux.
 Texts the guide does not show are ASSUMPTIONs of this module: reset_enable reads its
 word (constants.yaml `bits:`) in hex, the module parameter in decimal; standby and rpm
 switches read `0`/`1` and `start`/`stop`; whitelists one name a line; rpm/status `active`
-or `suspended`. So are the refusals the spec has no action for: writing a BDF to
-enflame/bind or enflame/unbind is EBUSY (the KMD probes its cards when it loads or on a
-rescan, and a card leaves it through vfio-pci), and removing a single VF is EBUSY (write
-0 to the PF's sriov_numvfs).
+or `suspended`. So is how the two-step hand-over to vfio-pci maps onto the spec's one
+step (bind_pf_vfio / bind_vf_vfio, which leaves the KMD and binds vfio-pci): a BDF
+written to enflame/unbind takes that step at once and leaves the device driverless (no
+VM can take it) until it is written to vfio-pci/bind, or back to enflame/bind, which
+takes the spec's unbind_*_vfio step. Writing to enflame/bind a device that did not leave
+it so is EBUSY (the KMD probes its cards when it loads or on a rescan), and so is removing
+a single VF (write 0 to the PF's sriov_numvfs).
 """
 from __future__ import annotations
 
@@ -23,6 +26,10 @@ import re
 from ..shell.commands import VGCU_VALUES
 from ..shell.commands import bdf as pf_bdf
 from .host import outcome_dict
+
+
+def mdev_uuid(card: int, k: int) -> str:
+    return f"{card:08x}-0000-4000-8000-{k:012x}"
 
 
 class SysfsError(Exception):
@@ -70,6 +77,13 @@ class Sysfs:
                 pos = v.index - v.parent * self.host.system.config.values.get("vf_slots", 0)
                 out[vf_bdf(v.parent, pos)] = ("vf", v)
         return out
+
+    def mdevs(self) -> dict:
+        """UUID -> card instance, for the mdev devices the cards offer now (PROD-8, INST-4).
+        The UUID carries the card's index and the mdev's number (ASSUMPTION: the virt package
+        names them; the guide shows none)."""
+        q = self.host.quantities()
+        return {mdev_uuid(c.index, k): c for c in self._cards() for k in range(q.get(f"{c.label}.mdev_count", 0))}
 
     def gcu_nodes(self) -> dict:
         """gcuN -> card instance, for the cards the KMD drives (N: the logical device_id, VER-4)."""
@@ -181,6 +195,12 @@ class Sysfs:
             sys_["kernel"]["debug"]["enflame"] = {}
         for addr, (kind, inst) in self.devices().items():
             pci["devices"][addr] = self._device_dir(kind, inst, d)
+        mdevs = self.mdevs()
+        if mdevs:
+            sys_["bus"]["mdev"] = {"devices": {uuid: {
+                "mdev_type": {"name": (lambda: "enflame-1-cluster\n", None),
+                              "device_api": (lambda: "vfio-pci\n", None)},
+                "parent": (lambda c=card: f"{pf_bdf(c.index)}\n", None)} for uuid, card in mdevs.items()}}
         if loaded:
             for name, card in self.gcu_nodes().items():
                 sys_["class"]["enflame"][name] = {"device": self._class_device_dir(card, d)}
@@ -373,19 +393,31 @@ class Sysfs:
 
     def _w_vfio_bind(self, text):
         kind, inst = self._bdf_arg(text)
+        detached = self.host.device.detached
+        if inst.label in detached:                    # the second half of the hand-over
+            detached.discard(inst.label)
+            return
         self._apply(f"bind_pf_vfio(card={inst.label})" if kind == "card" else f"bind_vf_vfio(vf={inst.label})")
 
     def _w_vfio_unbind(self, text):
         kind, inst = self._bdf_arg(text)
+        if inst.label in self.host.device.detached:
+            raise SysfsError("ENODEV", f"{text.strip()}: not bound to vfio-pci")
         self._apply(f"unbind_pf_vfio(card={inst.label})" if kind == "card" else f"unbind_vf_vfio(vf={inst.label})")
 
     def _w_enflame_bind(self, text):
-        self._bdf_arg(text)
-        raise SysfsError("EBUSY", f"{text.strip()}: the KMD probes its cards when it loads")
+        kind, inst = self._bdf_arg(text)
+        if inst.label not in self.host.device.detached:
+            raise SysfsError("EBUSY", f"{text.strip()}: the KMD probes its cards when it loads")
+        self._apply(f"unbind_pf_vfio(card={inst.label})" if kind == "card" else f"unbind_vf_vfio(vf={inst.label})")
+        self.host.device.detached.discard(inst.label)
 
     def _w_enflame_unbind(self, text):
-        self._bdf_arg(text)
-        raise SysfsError("EBUSY", f"{text.strip()}: hand it to vfio-pci instead (driver_override, vfio-pci/bind)")
+        kind, inst = self._bdf_arg(text)
+        if inst.label in self.host.device.detached:
+            raise SysfsError("ENODEV", f"{text.strip()}: not bound to enflame")
+        self._apply(f"bind_pf_vfio(card={inst.label})" if kind == "card" else f"bind_vf_vfio(vf={inst.label})")
+        self.host.device.detached.add(inst.label)
 
     def _bdf_arg(self, text):
         devices = self.devices()

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 GCU_CONF = "/etc/modprobe.d/gcu.conf"
 TEST_CONF = "./gcu_test.conf"
 VGCU_CONF = "/etc/modprobe.d/gcu_test.conf"
+QUIRK_DIR = "/etc/qemu-quirks/enflame"                 # QEMU-3: one access-control file per card
+QUIRK_SAMPLE = "caps/qemu/qirk-config-sample.conf"     # the sample's name as the guide spells it (§7.2)
 RESET_VALUES = {"zero": "0", "allf": "0xffffffff"}
 VGCU_VALUES = {"two": "2", "four": "4"}
 MODE_FLAGS = {"vgcu": "--with-vgcu", "mdev_host": "--mdev-host", "virt_host": "--virt-host"}
@@ -212,6 +214,11 @@ def parse(line: str) -> Parsed:
         return Parsed(("reboot()",), line)
     if head == "cp" and words[1:] in (["-f", GCU_CONF, TEST_CONF], ["-f", GCU_CONF, "gcu_test.conf"]):
         return Parsed(("copy_gcu_conf()",), line)
+    quirk = re.fullmatch(re.escape(QUIRK_DIR) + r"/([0-9a-fA-F:.]+)\.conf", words[-1])
+    if quirk and head == "cp" and [w for w in words[1:-1] if w != "-f"] in ([QUIRK_SAMPLE], ["./" + QUIRK_SAMPLE]):
+        return Parsed((_action("write_qemu_acl", card=card_of(quirk.group(1)), present=True),), line)
+    if quirk and head == "rm" and words[1:-1] in ([], ["-f"]):
+        return Parsed((_action("write_qemu_acl", card=card_of(quirk.group(1)), present=False),), line)
     if head == "echo":
         if len(words) == 4 and words[3].endswith("/sriov_numvfs") and words[2] == ">":
             m = re.fullmatch(r"/sys/bus/pci/devices/([^/]+)/sriov_numvfs", words[3])
@@ -271,6 +278,9 @@ def render(action) -> str:
         return f"echo 'options enflame \"gcu_whitelist_str={bdf(int(p['card'][4:]))[5:]}\"' >> {GCU_CONF}"
     if name == "write_irq_poll_interval":
         return f"echo 'options enflame \"irq_poll_interval={0 if p['zero'] == 'true' else 10}\"' >> {GCU_CONF}"
+    if name == "write_qemu_acl":
+        path = f"{QUIRK_DIR}/{bdf(int(p['card'][4:]))}.conf"
+        return f"sudo cp {QUIRK_SAMPLE} {path}" if p["present"] == "true" else f"sudo rm -f {path}"
     if name == "write_sriov_numvfs":
         return f"echo {p['n']} > /sys/bus/pci/devices/{bdf(int(p['card'][4:]))}/sriov_numvfs"
     raise CommandError(f"no command form for the action {action}")
