@@ -142,6 +142,9 @@ CASES = {
     "device-ip-block-in-two-classes": Case(
         "constants.yaml", "pf_only: [PCIe, SSM, AASP, NoC]", "pf_only: [PCIe, SSM, AASP, NoC, MIH]",
         "MIH", "is both pf_only and vf_shared", at="vf_shared: [VMsys"),
+    "device-module-parameter-without-default": Case(
+        "constants.yaml", "module_parameters: {enable_ssm_rt_fw: 1,", "module_parameters: {Enable-SSM: 1,",
+        "Enable-SSM", "must be a parameter name and its default value"),
     "goal-when-reads-state": Case(
         "machines/pf.yaml", "when: 4 in vf_modes and", "when: host.kmd == 'loaded' and 4 in vf_modes and",
         "kmd", "state variables are not allowed here; only config constants"),
