@@ -182,7 +182,7 @@ def _outcome_text(text):
     return {"accepted": False, "errno": head.split()[-1], "message": message}
 
 
-def open_target(description: str, spec=None) -> Target:
+def open_target(description: str, spec=None, timeout: float = 10.0) -> Target:
     """'reference', 'python:MODULE:FACTORY', 'exec:COMMAND' or 'sysfs:ROOT'."""
     if description == "reference":
         from ..spec.loader import load_spec
@@ -205,7 +205,7 @@ def open_target(description: str, spec=None) -> Target:
     if kind == "exec":
         if not rest.strip():
             raise UsageError("exec target: write exec:COMMAND")
-        return ExecTarget(rest)
+        return ExecTarget(rest, timeout=timeout)
     if kind == "sysfs":
         if not rest:
             raise UsageError("sysfs target: write sysfs:ROOT")

@@ -13,12 +13,14 @@ from pathlib import Path
 import click
 
 from ..spec.errors import InvalidSpec
+from .conform_cmd import conform_cmd
 from .docs_cmd import docs_cmd
 from .prove_cmd import print_proof_failures, prove_cmd, run_proofs
 from .requirements_cmd import requirements_cmd
 from .serve_cmd import serve_cmd
 from .serve_sysfs_cmd import serve_sysfs_cmd
 from .solve_cmd import solve_cmd
+from .suite_cmd import suite_cmd
 
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem, load, specs_option
 
@@ -221,6 +223,8 @@ cli.add_command(solve_cmd)
 cli.add_command(serve_cmd)
 cli.add_command(serve_sysfs_cmd)
 cli.add_command(requirements_cmd)
+cli.add_command(suite_cmd)
+cli.add_command(conform_cmd)
 
 
 @cli.command("quantities")

@@ -44,6 +44,13 @@ class DeviceModel:
         custom = self.host.describe().get(f"{label}.rpm_delay_custom", False)
         return self.cards[card].rpm_sleep_delay_ms if custom else 10000
 
+    def summary(self) -> dict:
+        """Per card what the conformance observations compare: L2 and every L3 slice (0 when
+        zeroed, the fill byte after use), firmware reloads (RST-1..3)."""
+        labels = self.host.system.layout.instances["card"]
+        return {labels[c.index].label: {"l2": c.l2, "l3": {str(k): v for k, v in sorted(c.l3.items(), key=str)},
+                                        "fw_reloads": c.fw_reloads} for c in self.cards}
+
     def is_secured(self, offset: int) -> bool:
         return any(lo <= offset <= hi for lo, hi in self.secured)
 

@@ -42,13 +42,28 @@ def reference_config(spec, name: str):
         if cname in spec.constants and hasattr(spec.constants[cname], "default"):
             values[cname] = spec.constants[cname].default
     if "numvfs_writes" in values:
-        values["numvfs_writes"] = frozenset(range(values.get("vf_slots", 0) + 2))
+        values["numvfs_writes"] = frozenset(values["numvfs_writes"]) | frozenset(range(values.get("vf_slots", 0) + 2))
     if "max_opens" in values:
         values["max_opens"] = max(values["max_opens"], HOLDERS)
     values["containers"] = max(values.get("containers", 0), CONTAINERS)
     values["vms"] = max(values.get("vms", 0), VMS)
     return spec.derive_config(f"{name} (reference)", values, base.initial,
                               description=base.description, where=base.where)
+
+
+_SYSTEMS: dict = {}
+
+
+def _system(spec, config):
+    """The reference configuration's System, built once per spec object and configuration
+    (a System never changes once built; the host's state lives in its Runtime)."""
+    key = (id(spec), config)
+    hit = _SYSTEMS.get(key)
+    if hit is None or hit[0] is not spec:
+        if len(_SYSTEMS) > 64:
+            _SYSTEMS.clear()
+        hit = _SYSTEMS[key] = (spec, System(spec, reference_config(spec, config)))
+    return hit[1]
 
 
 @dataclass
@@ -71,8 +86,18 @@ class ReferenceHost:
         self.spec = spec
         self.config_name = config
         self.initial = dict(initial or {})
-        self.system = System(spec, reference_config(spec, config))
+        self.system = _system(spec, config)
         self.runtime = Runtime(self.system, self._start(self.initial))
+        self._fresh()
+
+    def reset_to(self, initial: dict | None = None) -> None:
+        """Start over on the same configuration (from the initial state `initial` picks),
+        without building the system again."""
+        self.initial = dict(initial or {})
+        self.runtime.reset(self._start(self.initial))
+        self._fresh()
+
+    def _fresh(self):
         self.device = DeviceModel(self)
         self.options = ModuleOptions(self)
         self.clock_ms = 0
@@ -198,7 +223,12 @@ class ReferenceHost:
         return self.apply(f"ras_card(card={card}, ip={classes[ip]})")
 
     def reset(self) -> None:
-        self.__init__(self.spec, self.config_name, self.initial)
+        self.reset_to(self.initial)
+
+    def observation(self) -> dict:
+        """What the adapter protocol's `observe` answers (issue 6 compares it step by step)."""
+        return {"state": self.describe(), "quantities": self.quantities(), "device": self.device.summary(),
+                "clock_ms": self.clock_ms}
 
     def _log(self, lines, step):
         for line in lines:

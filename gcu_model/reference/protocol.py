@@ -27,7 +27,10 @@ class Server:
             self._reset(config)
 
     def _reset(self, config, initial=None):
-        self.host = ReferenceHost(self.spec, config, initial)
+        if self.host is not None and self.host.config_name == config:
+            self.host.reset_to(initial)
+        else:
+            self.host = ReferenceHost(self.spec, config, initial)
         self.fs = Sysfs(self.host)
 
     def handle_line(self, line: str) -> str:
@@ -102,8 +105,7 @@ class Server:
         return {"action": step.action, "outcome": outcome_dict(step.outcome), "log": step.log}
 
     def op_observe(self, request):
-        host = self._host()
-        return {"state": host.describe(), "quantities": host.quantities(), "clock_ms": host.clock_ms}
+        return self._host().observation()
 
     def op_advance(self, request):
         ms = _field(request, "ms", int)
