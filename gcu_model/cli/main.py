@@ -15,6 +15,7 @@ import click
 from ..spec.errors import InvalidSpec
 from .conform_cmd import conform_cmd
 from .docs_cmd import docs_cmd
+from .mutants_cmd import mutants_cmd
 from .prove_cmd import print_proof_failures, prove_cmd, run_proofs
 from .requirements_cmd import requirements_cmd
 from .serve_cmd import serve_cmd
@@ -225,6 +226,7 @@ cli.add_command(serve_sysfs_cmd)
 cli.add_command(requirements_cmd)
 cli.add_command(suite_cmd)
 cli.add_command(conform_cmd)
+cli.add_command(mutants_cmd)
 
 
 @cli.command("quantities")

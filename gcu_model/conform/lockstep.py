@@ -1,9 +1,13 @@
 """Lockstep property tests (issue 6, item 3).
 
-A Hypothesis `RuleBasedStateMachine` built from the spec, not written action by action:
-its one rule draws an action of the configuration, mostly among those the model accepts
-in the current state (so runs go deep), otherwise any action at all (so refusals are tried
-too). The oracle is the reference host on the unchanged spec, the model's decisions plus
+A Hypothesis `RuleBasedStateMachine` built from the spec, not written action by action.
+Each run starts from a state of the configuration's reachability graph that witnesses a
+transition or a refusal (reached by its shortest path; drawn in BFS order, so shrinking
+walks toward shallow ones), probes there every action a guard check refuses; then its
+one rule draws an action: mostly one the model accepts in the current state (so runs go
+deep), otherwise one it refuses there (so every refusal is put to the test), the action's name first
+and then its parameters, so that no action weighs more for having many variants. Every
+step of the path and of the run is compared. The oracle is the reference host on the unchanged spec, the model's decisions plus
 the device model; the target takes the same action, and after every step the outcome and
 the observation must agree. On a difference Hypothesis shrinks the run to a minimal
 sequence, which the result keeps as a replayable prefix.
@@ -18,12 +22,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, initialize, rule
 
 from ..adapters.targets import TargetError
-from ..core.outcome import Accepted
+from ..core.system import System
+from ..explore.explorer import compiled_for, explore
 from ..reference.host import ReferenceHost, outcome_dict
 from .observe import differences, flatten, outcome_of
 from .runner import CaseResult, Divergence
 
-ACCEPTED_BIAS = 4              # of 5 draws, 4 pick among the actions the model accepts
+SWARM = 4                      # a run favours at most this many action names
 
 
 @dataclass
@@ -52,18 +57,29 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
                  seed: int | None = None) -> LockstepResult:
     oracle = ReferenceHost(spec, config)
     system = oracle.system
-    actions = [str(ga.action) for ga in system.actions]
-    views = [system.describe(s) for s in system.initial]
-    varying = sorted(k for k in views[0] if len({repr(v[k]) for v in views}) > 1)
-    starts = [{k: v[k] for k in varying} for v in views]
+    expand = compiled_for(system).expand
+    by_name: dict = {}
+    for ga in system.actions:
+        by_name.setdefault(ga.action.name, []).append(str(ga.action))
+    aid_text = [str(ga.action) for ga in system.actions]
+    all_names = sorted(by_name)
+    graph, starts = _graph(spec, config)
+    ref_views = [system.describe(s) for s in system.initial]
+    varying = sorted(k for k in ref_views[0] if len({repr(v[k]) for v in ref_views}) > 1)
     enabled_cache: dict = {}
+    guarded = {r.id for r in system.refusals if " guard " in r.rule or ": check " in r.rule}
     stats = {"examples": 0, "steps": 0}
     found: dict = {}
 
-    def enabled(state):
+    def options(state):
+        """(accepted, refused, probes): name -> [action texts] the model accepts / refuses in
+        `state`, and the actions a guard check (not the source state) refuses there."""
         hit = enabled_cache.get(state)
         if hit is None:
-            hit = enabled_cache[state] = [a for a in actions if isinstance(system.step(state, a), Accepted)]
+            succ, refused, _ = expand(state)
+            hit = enabled_cache[state] = (_group(aid_text[system.labels[label][0]] for label, _ in succ),
+                                          _group(aid_text[aid] for aid, _ in refused),
+                                          sorted(aid_text[aid] for aid, rid in refused if rid in guarded))
         return hit
 
     class Lockstep(RuleBasedStateMachine):
@@ -71,11 +87,17 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
             super().__init__()
             self.trace = []
             self.choose = {}
+            self.focus = set()
 
-        @initialize(start=st.integers(0, len(starts) - 1))
-        def begin(self, start):
+        @initialize(data=st.data())
+        def begin(self, data):
             stats["examples"] += 1
-            self.choose = starts[start]
+            node = _pick(data, starts, "start state")
+            # swarm testing: each run favours a few actions, so that pairs such as
+            # (modprobe_peermem, rmmod) meet far more often than among all of them
+            self.focus = {_pick(data, all_names, "focus") for _ in range(data.draw(st.integers(1, SWARM)))}
+            root = graph.system.describe(graph.states[graph.root_of(node)])
+            self.choose = {k: root[k] for k in varying if k in root}
             oracle.reset_to(self.choose)
             try:
                 reply = target.request({"op": "reset", "config": config, "initial": self.choose})
@@ -84,12 +106,25 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
                 self._fail("(reset)", "target", {}, {}, str(exc))
             if not reply.get("ok"):
                 self._fail("(reset)", "reset", {"config": config}, {}, reply.get("error", ""))
+            for action in graph.path_to(node):
+                self._step(str(action))
+            # first, every action a guard check refuses here: each must be refused with the
+            # same errno and change nothing (a driver that skips a check accepts one)
+            probes = options(oracle.state)[2]
+            for k, action in enumerate(probes):
+                self._step(action, record=False, observe=k == len(probes) - 1)
 
         @rule(data=st.data())
         def act(self, data):
-            choices = enabled(oracle.state)
-            pool = choices if choices and data.draw(st.integers(0, ACCEPTED_BIAS)) > 0 else actions
-            action = data.draw(st.sampled_from(pool), label="action")
+            accepted, refused, _ = options(oracle.state)
+            mode = data.draw(st.integers(0, 4), label="mode")
+            pool = accepted if accepted and mode < 3 else refused or by_name
+            focused = sorted(n for n in pool if n in self.focus) if pool is accepted else []
+            names = focused if focused and data.draw(st.integers(0, 3)) > 0 else sorted(pool)
+            name = _pick(data, names, "action")
+            self._step(_pick(data, pool[name], "parameters"))
+
+        def _step(self, action, record=True, observe=True):
             self.trace.append(action)
             stats["steps"] += 1
             want = outcome_of(outcome_dict(oracle.apply(action).outcome))
@@ -100,7 +135,7 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
                 got = outcome_of(reply.get("outcome") or {})
                 if got != want:
                     self._fail(action, "outcome", want, got, (reply.get("outcome") or {}).get("message", ""))
-                observed = target.request({"op": "observe"})
+                observed = target.request({"op": "observe"}) if observe else {}
             except TargetError as exc:
                 target.restart()
                 self._fail(action, "target", {}, {}, str(exc))
@@ -109,6 +144,8 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
                 if diff:
                     self._fail(action, "observation", {k: e for k, (e, _) in sorted(diff.items())},
                                {k: o for k, (_, o) in sorted(diff.items())})
+            if not record:                 # a refused probe changes nothing: the replay needs it not
+                self.trace.pop()
 
         def _fail(self, action, what, expected, observed, message=""):
             result = CaseResult(f"{config}/lockstep", config, False, len(self.trace), 0.0, [], choose=self.choose)
@@ -134,6 +171,61 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
         passed = False
     return LockstepResult(config, passed, stats["examples"], stats["steps"], time.perf_counter() - start,
                           None if passed else found["last"])
+
+
+_GRAPHS: dict = {}
+
+
+def _graph(spec, config):
+    """The configuration's explored graph and start nodes, once per spec object."""
+    key = (id(spec), config)
+    hit = _GRAPHS.get(key)
+    if hit is None or hit[0] is not spec:
+        if len(_GRAPHS) > 8:
+            _GRAPHS.clear()
+        graph = explore(System(spec, config), graph=True)
+        hit = _GRAPHS[key] = (spec, graph, _start_nodes(graph))
+    return hit[1], hit[2]
+
+
+def _start_nodes(graph) -> list:
+    """Where runs start: the states that witness a transition or a refusal of the
+    configuration (coverage.py), each the shallowest with it. A refusal's witness is a
+    state where that check alone is likely what refuses, so a driver that skips it
+    shows there; from each, the run goes on at random."""
+    from .coverage import Graph, find_targets
+    g = Graph(graph)
+    targets = find_targets(g, ("transitions", "refusals"))
+    nodes = set()
+    for (criterion, _), w in targets.witness.items():
+        node = w.start
+        for step in w.steps[:-1]:
+            node = step.node
+        nodes.add(node)
+    return sorted(nodes)
+
+
+def _group(texts) -> dict:
+    out: dict = {}
+    for text in texts:
+        out.setdefault(text.split("(")[0], set()).add(text)
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def _pick(data, items, label):
+    """One of `items`, near-uniformly. Hypothesis draws a small bounded integer about
+    uniformly but a wide one mostly near zero (and a sampled_from mostly its first
+    element), which would keep runs in shallow states around the alphabetically first
+    action; so a wide range is drawn as base-32 digits, each about uniform. It still
+    shrinks toward the first element."""
+    n = len(items)
+    if n <= 64:
+        return items[data.draw(st.integers(0, n - 1), label=label)]
+    k, scale = 0, 1
+    while scale < n:
+        k += data.draw(st.integers(0, 31), label=label) * scale
+        scale *= 32
+    return items[k % n]
 
 
 def _is_found(exc) -> bool:

@@ -26,10 +26,11 @@ def flatten(observed: dict) -> dict:
     return out
 
 
+_COLLECTIONS = (set, frozenset, tuple)
+
+
 def _plain(v):
-    if isinstance(v, (set, frozenset, tuple)):
-        return sorted(v)
-    return v
+    return sorted(v) if type(v) in _COLLECTIONS else v
 
 
 def outcome_of(reply: dict) -> dict:

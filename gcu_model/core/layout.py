@@ -128,11 +128,30 @@ class Layout:
 
     def describe(self, state) -> dict:
         """A state as {variable label: readable value}, frozen variables included."""
-        out = {slot.label: self.decode(v, slot.type) for slot, v in zip(self.slots, state)}
-        for (fname, index, var), value in self.frozen.items():
-            inst = self.instances[fname][index]
-            out[f"{inst.label}.{var}"] = self.decode(value, self.spec.vars[(fname, var)].type)
+        decoders = self.__dict__.get("_decoders")
+        if decoders is None:
+            decoders = self._decoders = [(slot.label, self._decoder(slot.type)) for slot in self.slots]
+            fixed = {}
+            for (fname, index, var), value in self.frozen.items():
+                inst = self.instances[fname][index]
+                fixed[f"{inst.label}.{var}"] = self.decode(value, self.spec.vars[(fname, var)].type)
+            self._frozen_view = fixed
+        out = {label: dec(v) for (label, dec), v in zip(decoders, state)}
+        out.update(self._frozen_view)
         return out
+
+    def _decoder(self, t):
+        """decode(value, t) for one type, with the type tests done once (describe is hot)."""
+        if isinstance(t, RefT):
+            labels = [i.label for i in self.instances[t.family]]
+            return lambda v: None if v < 0 else labels[v]
+        if isinstance(t, EnumT):
+            return t.values.__getitem__
+        if isinstance(t, SetT) and isinstance(t.elem, EnumT):
+            return lambda v, t=t: self.decode(v, t)
+        if isinstance(t, BoolT):
+            return bool
+        return lambda v: v
 
     def initial_states(self):
         """Every combination of the variables' initial values (issue 2, item 6)."""

@@ -98,6 +98,7 @@ class ReferenceHost:
         self._fresh()
 
     def _fresh(self):
+        self._views: dict = {}                 # the last state's describe() and quantities()
         self.device = DeviceModel(self)
         self.options = ModuleOptions(self)
         self.clock_ms = 0
@@ -123,10 +124,16 @@ class ReferenceHost:
         return self.runtime.state
 
     def describe(self) -> dict:
-        return self.system.describe(self.state)
+        state = self.state
+        if self._views.get("describe", (None,))[0] != state:
+            self._views["describe"] = (state, self.system.describe(state))
+        return dict(self._views["describe"][1])
 
     def quantities(self) -> dict:
-        return self.system.quantities(self.state)
+        state = self.state
+        if self._views.get("quantities", (None,))[0] != state:
+            self._views["quantities"] = (state, self.system.quantities(state))
+        return dict(self._views["quantities"][1])
 
     def value(self, label: str):
         """One variable or quantity by label: 'host.kmd', 'card0.numvfs', 'card0.vgcu_count'."""
