@@ -7,6 +7,7 @@ as dicts: `reset`, `apply`, `read`, `write`, `list`, `run`, `observe`, `advance`
 - `python:MODULE:FACTORY`: FACTORY() from MODULE returns an object whose
   `handle(request: dict) -> dict` speaks the protocol, in process;
 - `exec:COMMAND`: a subprocess speaking the protocol as JSON lines on stdin/stdout;
+- `mutant:NAME`: the reference host with the bug of conformance/mutants/NAME.yaml (issue 6);
 - `sysfs:ROOT`: file operations under ROOT, a tree laid out like a real host's (ROOT/sys/...):
   `read`, `write`, `list` work anywhere; `reset`, `apply`, `run`, `advance` need the control
   folder ROOT/gcu-model that `gcu-model serve-sysfs` provides (a real host has none).
@@ -206,9 +207,21 @@ def open_target(description: str, spec=None, timeout: float = 10.0) -> Target:
         if not rest.strip():
             raise UsageError("exec target: write exec:COMMAND")
         return ExecTarget(rest, timeout=timeout)
+    if kind == "mutant":                 # a faulty implementation of conformance/mutants (issue 6)
+        from ..conform import kit_dir
+        from ..conform.mutants import MutantError, load_mutant, mutant_target
+        from ..spec.loader import default_spec_dir, load_spec
+        path = kit_dir() / "mutants" / f"{rest}.yaml"
+        if not rest or not path.is_file():
+            known = sorted(p.stem for p in (kit_dir() / "mutants").glob("*.yaml"))
+            raise UsageError(f"no mutant '{rest}'; mutants: {', '.join(known) or '(none)'}")
+        try:
+            return mutant_target(load_mutant(path), spec or load_spec(), default_spec_dir(), kit_dir())
+        except MutantError as exc:
+            raise UsageError(str(exc)) from None
     if kind == "sysfs":
         if not rest:
             raise UsageError("sysfs target: write sysfs:ROOT")
         return SysfsTarget(rest)
-    raise UsageError(f"unknown target '{description}': use reference, python:MODULE:FACTORY, exec:COMMAND "
-                     "or sysfs:ROOT")
+    raise UsageError(f"unknown target '{description}': use reference, python:MODULE:FACTORY, exec:COMMAND, "
+                     "sysfs:ROOT or mutant:NAME")

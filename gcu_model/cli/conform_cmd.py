@@ -123,7 +123,7 @@ def _suites(spec, target, suites, config_names, junit_file, as_json, verbose) ->
     console.print(rt)
     for r in results:
         if not r.passed:
-            console.print(describe_failure(r), markup=False, highlight=False)
+            click.echo(describe_failure(r))
     failed = sum(not r.passed for r in results)
     console.print(f"{len(results) - failed} of {len(results)} cases passed in {seconds:.1f} s", markup=False)
     return ok

@@ -1,0 +1,235 @@
+"""The conformance kit (issue 6): generated suites are stable and cover every target, the
+reference passes them, the runner reports the first diverging step of a wrong
+implementation and survives one that crashes, hangs or answers garbage, the lockstep
+property tests agree with the reference and shrink a failure, and every mutant is caught."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conftest import edit
+from gcu_model.adapters.targets import open_target
+from gcu_model.conform import default_suite_dir, kit_dir
+from gcu_model.conform.generate import generate, render
+from gcu_model.conform.lockstep import run_lockstep
+from gcu_model.conform.mutants import load_mutants, run_mutant
+from gcu_model.conform.runner import Runner
+from gcu_model.conform.suite import SuiteError, load_suite, suite_files
+from gcu_model.spec.loader import default_spec_dir, load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = "s60-sriov-1vf"
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "gcu_model", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def suites():
+    return [load_suite(f) for f in suite_files([default_suite_dir()])]
+
+
+# ------------------------------------------------------------------ generation
+def test_every_configuration_has_a_current_suite(spec):
+    """Regenerating from the unchanged spec gives byte-identical files (the committed ones)."""
+    r = cli("suite", "generate", "--check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert {p.stem for p in default_suite_dir().glob("*.json")} == set(spec.configs)
+
+
+def test_generation_is_deterministic(spec):
+    first = render(generate(spec, default_spec_dir(), SMALL))
+    second = render(generate(load_spec(), default_spec_dir(), SMALL))
+    assert first == second
+
+
+def test_coverage_is_complete_for_every_criterion(suites):
+    for s in suites:
+        for criterion, c in s.coverage.items():
+            assert c["targets"] > 0 and c["covered"] == c["targets"], (s.config, criterion, c)
+
+
+def test_a_spec_change_gives_a_reviewable_diff(spec_copy):
+    """Change one errno in the spec: the regenerated suite differs exactly where a case
+    expects that refusal."""
+    edit(spec_copy / "machines" / "pf.yaml", 'message: "sriov_numvfs: {card} already has VFs; write 0 first"',
+         'message: "sriov_numvfs: {card} already has VFs"')
+    edit(spec_copy / "machines" / "pf.yaml", "      - require: numvfs == 0\n        errno: EBUSY",
+         "      - require: numvfs == 0\n        errno: EEXIST")
+    old = (default_suite_dir() / "s60-sriov-2vf.json").read_text().splitlines()
+    new = render(generate(load_spec(spec_copy), spec_copy, "s60-sriov-2vf")).splitlines()
+    changed = [(a, b) for a, b in zip(old, new) if a != b]
+    assert changed and len(old) == len(new)
+    assert all('"EEXIST"' in b for a, b in changed[1:]), changed[:3]          # the digest line, then the cases
+    assert '"spec_digest"' in changed[0][0]
+
+
+def test_cases_are_short_and_few(suites):
+    """Greedy tours: a case is at most a witness, a short tour and inserted refusals."""
+    from gcu_model.conform.generate import MAX_CASE, MAX_TOUR
+    for s in suites:
+        assert all(len(c.steps) <= MAX_CASE + MAX_TOUR + 20 for c in s.cases), s.config
+        targets = sum(c["targets"] for c in s.coverage.values())
+        assert len(s.cases) < targets / 3, (s.config, len(s.cases), targets)
+
+
+# ------------------------------------------------------------------ running
+def test_the_reference_passes_every_case_of_every_configuration(suites):
+    runner = Runner(open_target("reference"))
+    failed = [r for s in suites for r in map(runner.run_case, s.cases) if not r.passed]
+    assert not failed, failed[0].as_dict()
+    assert runner.can_observe
+
+
+def test_a_wrong_implementation_fails_at_the_first_diverging_step(suites):
+    """rmmod while enflame_peermem is loaded: the case fails at that step, with expected
+    and observed outcomes and the prefix that replays it."""
+    runner = Runner(open_target("mutant:rmmod-ignores-peermem"))
+    suite = next(s for s in suites if s.config == "t20-asic")
+    results = [runner.run_case(c) for c in suite.cases]
+    failed = [r for r in results if not r.passed]
+    assert failed and len(failed) < len(results)
+    first = failed[0]
+    v = first.divergence
+    assert v.what == "outcome" and v.action == "rmmod()"
+    assert v.expected == {"accepted": False, "errno": "EBUSY"} and v.observed == {"accepted": True}
+    assert first.prefix[-1] == "rmmod()" and "modprobe_peermem()" in first.prefix
+    assert len(first.prefix) == v.step
+
+
+def test_observations_catch_what_outcomes_do_not(suites):
+    """A PF FLR that keeps L3: every action is accepted as expected; the device
+    observation after the reset is what differs."""
+    runner = Runner(open_target("mutant:l3-kept-after-pf-flr"))
+    suite = next(s for s in suites if s.config == "s60-reset")
+    failed = [r for r in map(runner.run_case, suite.cases) if not r.passed]
+    assert failed
+    v = failed[0].divergence
+    assert v.what == "observation" and any(k.startswith("device.card0.l") for k in v.observed)
+
+
+@pytest.mark.parametrize("target", ["python:faulty_impl:crashing", "exec:{py} tests/faulty_impl.py hang",
+                                    "exec:{py} tests/faulty_impl.py garbage", "exec:{py} tests/faulty_impl.py exit"])
+def test_a_crash_a_hang_or_garbage_fails_that_case_and_the_run_goes_on(suites, target):
+    target = open_target(target.format(py=sys.executable), timeout=2.0)
+    runner = Runner(target)
+    suite = next(s for s in suites if s.config == "t20-asic")
+    cases = [c for c in suite.cases if any(st.action == "modprobe_peermem()" for st in c.steps)][:2] + \
+        [c for c in suite.cases if all(st.action != "modprobe_peermem()" for st in c.steps)][:3]
+    try:
+        results = [runner.run_case(c) for c in cases]
+    finally:
+        target.close()
+    assert [r.passed for r in results] == [False, False, True, True, True]
+    for r in results[:2]:
+        assert r.divergence.what == "target" and r.divergence.action == "modprobe_peermem()"
+        assert any(w in r.divergence.message for w in ("raised RuntimeError", "hung", "garbage", "exited"))
+
+
+def test_a_target_that_cannot_observe_is_compared_on_outcomes(suites):
+    runner = Runner(open_target("python:faulty_impl:blind"))
+    suite = next(s for s in suites if s.config == SMALL)
+    assert all(runner.run_case(c).passed for c in suite.cases)
+    assert runner.can_observe is False
+
+
+def test_conform_cli_json_and_junit(tmp_path):
+    junit = tmp_path / "out.xml"
+    r = cli("conform", "--target", "mutant:rmmod-ignores-peermem", "--config", "t20-asic", "--config", SMALL,
+            "--json", "--junit", junit)
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    assert not doc["ok"] and {c["config"] for c in doc["configs"]} == {"t20-asic", SMALL}
+    failures = [c for c in doc["cases"] if not c["passed"]]
+    assert failures and failures[0]["failure"]["replay"]["actions"][-1] == "rmmod()"
+    assert doc["requirements"]["UNLD-2"]["failed"] >= 1
+    tree = ET.parse(junit)
+    suites_el = {s.get("name"): s for s in tree.getroot()}
+    assert int(suites_el["t20-asic"].get("failures")) == len(failures)
+    assert suites_el[SMALL].get("failures") == "0"
+    assert tree.getroot().find(".//failure") is not None
+
+
+def test_conform_cli_human_output_passes_on_reference():
+    r = cli("conform", "--target", "reference", "--config", SMALL)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "49 of 49 cases passed" in r.stdout and "by requirement" in r.stdout
+
+
+def test_bad_suites_and_targets_are_usage_errors(tmp_path):
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"format": 1, "config": "t20-asic",\n "cases": [\n')
+    r = cli("conform", "--target", "reference", "--suite", bad)
+    assert r.returncode == 2 and "broken.json: line 3" in r.stderr and "Traceback" not in r.stderr
+    bad.write_text(json.dumps({"format": 1, "config": "t20-asic", "coverage": {}, "initial_states": [{}],
+                               "cases": [{"id": "x", "initial": 0, "steps": [{"action": "rmmod()",
+                                                                              "expect": {"accepted": False}}]}]}))
+    r = cli("conform", "--target", "reference", "--suite", bad)
+    assert r.returncode == 2 and "step 1: a refused step needs the errno" in r.stderr
+    r = cli("conform", "--target", "banana")
+    assert r.returncode == 2 and "unknown target 'banana'" in r.stderr
+    r = cli("conform", "--target", "mutant:no-such-bug")
+    assert r.returncode == 2 and "no mutant 'no-such-bug'" in r.stderr
+    r = cli("suite", "generate", "--criteria", "states,colours", "--out", tmp_path)
+    assert r.returncode == 2 and "unknown criterion 'colours'" in r.stderr
+    with pytest.raises(SuiteError, match="no such suite file or directory"):
+        suite_files([tmp_path / "not-there"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SuiteError, match="no suite files"):
+        suite_files([tmp_path / "empty"])
+
+
+def test_pytest_plugin_runs_the_suites_as_tests():
+    base = [sys.executable, "-m", "pytest", "conformance", "-q", "-p", "no:cacheprovider", "--gcu-config", SMALL]
+    r = subprocess.run(base, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0 and "49 passed" in r.stdout, r.stdout[-2000:]
+    r = subprocess.run(base[:-2] + ["--gcu-config", "t20-asic", "--gcu-target", "mutant:rmmod-ignores-peermem"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 1 and "step 4 rmmod(): the outcome differs" in r.stdout, r.stdout[-2000:]
+
+
+# ------------------------------------------------------------------ lockstep
+def test_lockstep_agrees_with_the_reference(spec):
+    target = open_target("reference", spec)
+    result = run_lockstep(spec, SMALL, target, examples=30, max_steps=15)
+    assert result.passed and result.examples >= 30 and result.steps > 30 * 5
+
+
+def test_lockstep_shrinks_a_failure_to_a_replayable_sequence(spec):
+    target = open_target("mutant:rmmod-ignores-peermem", spec)
+    result = run_lockstep(spec, "t20-asic", target, examples=200)
+    assert not result.passed
+    prefix = result.failure.prefix
+    assert prefix[-1] == "rmmod()" and len(prefix) <= 10
+    # the sequence replays: the reference refuses its last step, the mutant accepts it
+    for name, want in (("reference", False), ("mutant:rmmod-ignores-peermem", True)):
+        t = open_target(name, spec)
+        t.request({"op": "reset", "config": "t20-asic", "initial": result.failure.choose})
+        outcomes = [t.request({"op": "apply", "action": a})["outcome"]["accepted"] for a in prefix]
+        assert outcomes[:-1] == [True] * (len(prefix) - 1) and outcomes[-1] is want
+
+
+# ------------------------------------------------------------------ mutants
+def test_at_least_25_mutants_each_tied_to_requirements(spec):
+    mutants = load_mutants(kit_dir() / "mutants")
+    assert len(mutants) >= 25
+    for m in mutants:
+        assert m.reqs and all(r in spec.requirements for r in m.reqs), m.name
+        assert m.configs and all(c in spec.configs for c in m.configs), m.name
+
+
+@pytest.mark.parametrize("mutant", [m.name for m in load_mutants(kit_dir() / "mutants")])
+def test_every_mutant_is_caught_by_the_suites_and_by_lockstep(spec, suites, mutant):
+    m = next(x for x in load_mutants(kit_dir() / "mutants") if x.name == mutant)
+    result = run_mutant(m, spec, default_spec_dir(), kit_dir(), suites)
+    assert not result.error, result.error
+    assert result.suite_caught, f"{mutant}: no case of the suites fails"
+    assert result.lockstep_caught, f"{mutant}: lockstep found nothing in {result.lockstep_examples} examples"
+    assert 1 <= result.lockstep_steps <= 10, result.lockstep_prefix
