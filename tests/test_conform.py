@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import edit
+from conftest import edit, fuse_mount
 from gcu_model.adapters.targets import open_target
 from gcu_model.conform import default_suite_dir, kit_dir
 from gcu_model.conform.generate import generate, render
@@ -131,6 +131,20 @@ def test_a_crash_a_hang_or_garbage_fails_that_case_and_the_run_goes_on(suites, t
     for r in results[:2]:
         assert r.divergence.what == "target" and r.divergence.action == "modprobe_peermem()"
         assert any(w in r.divergence.message for w in ("raised RuntimeError", "hung", "garbage", "exited"))
+
+
+def test_the_suites_run_through_the_fuse_sysfs_target(suites, tmp_path):
+    """The same cases through a live FUSE mount (`sysfs:ROOT` with the control folder):
+    initial states chosen by `reset`, observations read from gcu-model/observe."""
+    suite = next(s for s in suites if s.config == "t20-asic")
+    cases = [c for c in suite.cases if c.choose != suite.cases[0].choose][:3] + suite.cases[:3]
+    assert len({json.dumps(c.choose, sort_keys=True) for c in cases}) > 1
+    with fuse_mount(tmp_path / "host") as point:
+        target = open_target(f"sysfs:{point}")
+        runner = Runner(target)
+        results = [runner.run_case(c) for c in cases]
+        assert all(r.passed for r in results), [r.as_dict() for r in results if not r.passed][:1]
+        assert runner.can_observe
 
 
 def test_a_target_that_cannot_observe_is_compared_on_outcomes(suites):

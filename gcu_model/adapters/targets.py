@@ -161,8 +161,12 @@ class SysfsTarget(Target):
             return {"ok": False, "error": f"{op}: {self.root} has no control folder (gcu-model serve-sysfs provides one)"}
         try:
             if op == "reset":
-                (self.control / "reset").write_text(req["config"] + "\n")
+                initial = req.get("initial") or {}
+                (self.control / "reset").write_text(req["config"] + (f" {json.dumps(initial)}" if initial else "")
+                                                    + "\n")
                 return {"ok": True, "config": req["config"]}
+            if op == "observe":
+                return {"ok": True, **json.loads((self.control / "observe").read_text())}
             if op == "run":
                 (self.control / "run").write_text(req["command"] + "\n")
                 status, _, output = (self.control / "run").read_text().partition("\n")

@@ -4,7 +4,9 @@ Under MOUNT the host's sysfs appears as on a real machine (MOUNT/sys/bus/pci/...
 `cat` reads a file, `echo V > file` writes it, and a refused write fails with the errno
 the spec gives, through the kernel, as on a real host. One extra folder, MOUNT/gcu-model,
 is the side door for what is not a file: write a configuration name to `reset` (a fresh
-host), a command line to `run` (the reference shell runs it; read `run` back for its exit
+host; optionally followed by a JSON object choosing the initial state, as the adapter
+protocol's `initial`), read `observe` for the protocol's observation as JSON, write a
+command line to `run` (the reference shell runs it; read `run` back for its exit
 status and output), an action text to `apply`, or milliseconds to `advance`.
 
 Needs /dev/fuse, libfuse 3 (Debian: fuse3) and mfusepy; `available()` says what is missing.
@@ -22,7 +24,7 @@ from .shell import Shell
 from .sysfs import Sysfs, SysfsError
 
 CONTROL = "gcu-model"
-CONTROL_FILES = ("reset", "run", "apply", "advance")
+CONTROL_FILES = ("reset", "run", "apply", "advance", "observe")
 
 
 def available() -> str | None:
@@ -63,7 +65,8 @@ def operations(first_host):
             if path in ("/", f"/{CONTROL}"):
                 return base | {"st_mode": stat.S_IFDIR | 0o755, "st_nlink": 2}
             if path.startswith(f"/{CONTROL}/") and path.rsplit("/", 1)[-1] in CONTROL_FILES:
-                return base | {"st_mode": stat.S_IFREG | 0o644, "st_nlink": 1, "st_size": 4096}
+                size = 1 << 20 if path.endswith("/observe") else 4096       # reads stop at the real end
+                return base | {"st_mode": stat.S_IFREG | 0o644, "st_nlink": 1, "st_size": size}
             with self.mutex:
                 try:
                     kind, readable, writable = self.fs.mode(path)
@@ -94,7 +97,11 @@ def operations(first_host):
 
         def read(self, path, size, offset, fh):
             name = path.rsplit("/", 1)[-1]
-            if path.startswith(f"/{CONTROL}/"):
+            if path == f"/{CONTROL}/observe":
+                import json
+                with self.mutex:
+                    data = (json.dumps(self.host.observation(), sort_keys=True) + "\n").encode()
+            elif path.startswith(f"/{CONTROL}/"):
                 data = self.last.get(name, b"")
             else:
                 with self.mutex:
@@ -119,10 +126,15 @@ def operations(first_host):
         def _control(self, name, text):
             host = self.host
             if name == "reset":
+                import json
                 from .host import ReferenceHost
+                config, _, initial = text.strip().partition(" ")
                 try:
-                    self._attach(ReferenceHost(host.spec, text.strip()))
-                except HostError as exc:
+                    chosen = json.loads(initial) if initial.strip() else None
+                    if chosen is not None and not isinstance(chosen, dict):
+                        raise HostError("the initial state is a JSON object: variable label -> value")
+                    self._attach(ReferenceHost(host.spec, config, chosen))
+                except (HostError, json.JSONDecodeError) as exc:
                     self.last["reset"] = f"error: {exc}\n".encode()
                     raise mfusepy.FuseOSError(errno.EINVAL) from None
                 self.last["reset"] = f"{text.strip()}\n".encode()
