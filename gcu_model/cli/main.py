@@ -18,6 +18,7 @@ from .docs_cmd import docs_cmd
 from .mutants_cmd import mutants_cmd
 from .prove_cmd import print_proof_failures, prove_cmd, run_proofs
 from .requirements_cmd import requirements_cmd
+from .runbook_cmd import lint_cmd, plan_cmd, run_cmd, shell_cmd, trace_cmd
 from .serve_cmd import serve_cmd
 from .serve_sysfs_cmd import serve_sysfs_cmd
 from .solve_cmd import solve_cmd
@@ -227,6 +228,8 @@ cli.add_command(requirements_cmd)
 cli.add_command(suite_cmd)
 cli.add_command(conform_cmd)
 cli.add_command(mutants_cmd)
+for _command in (run_cmd, lint_cmd, plan_cmd, shell_cmd, trace_cmd):
+    cli.add_command(_command)
 
 
 @cli.command("quantities")

@@ -178,9 +178,18 @@ def split_line(line: str) -> list:
     return [(j, w) for j, w in out if w]
 
 
+HEADERS = re.compile(r"(sudo\s+)?apt(-get)?\s+install\s+(-y\s+)?linux-headers-(\$\(uname -r\)|`uname -r`)")
+
+
 def parse(line: str) -> Parsed:
     """One command line of a set-up -> the model's action text."""
     text = line.strip()
+    try:
+        plain = " ".join(shlex.split(text))
+    except ValueError:
+        plain = text
+    if HEADERS.fullmatch(plain):                                       # §10.1 (INST-6)
+        return Parsed(("install_headers()",), line)
     try:
         words = shlex.split(text)
     except ValueError as exc:
@@ -212,6 +221,12 @@ def parse(line: str) -> Parsed:
         return Parsed(("clear_gcu_whitelist()",), line)
     if head == "reboot":
         return Parsed(("reboot()",), line)
+    if head == "/etc/init.d/openibd" and words[1:] == ["restart"]:     # §10.3 (INST-8)
+        return Parsed(("openibd_restart()",), line)
+    if head.rsplit("/", 1)[-1] in ("sign-file", "kmodsign") and words[-1].endswith("enflame.ko"):
+        return Parsed(("sign_module()",), line)                        # §4: the kernel's signing tool
+    if head == "insmod" and words[1:] == ["enflame_test.ko"]:
+        return Parsed(("insmod_test()",), line)
     if head == "cp" and words[1:] in (["-f", GCU_CONF, TEST_CONF], ["-f", GCU_CONF, "gcu_test.conf"]):
         return Parsed(("copy_gcu_conf()",), line)
     quirk = re.fullmatch(re.escape(QUIRK_DIR) + r"/([0-9a-fA-F:.]+)\.conf", words[-1])
@@ -261,6 +276,10 @@ def render(action) -> str:
         "rmmod_peermem": "sudo rmmod enflame_peermem",
         "rmmod": "sudo rmmod enflame",
         "rmmod_test": "sudo rmmod enflame_test",
+        "insmod_test": "sudo insmod enflame_test.ko",
+        "install_headers": "sudo apt-get install linux-headers-$(uname -r)",
+        "openibd_restart": "sudo /etc/init.d/openibd restart",
+        "sign_module": "sudo kmodsign sha512 signing_key.priv signing_key.der enflame.ko",
         "copy_gcu_conf": f"cp -f {GCU_CONF} {TEST_CONF}",
         "reboot": "sudo reboot",
         "clear_gcu_whitelist": f"sudo sed -i '/gcu_whitelist_str/d' {GCU_CONF}",

@@ -1,0 +1,89 @@
+"""What to do to make a step legal (issue 7): the shortest sequence of runbook lines from
+the host's state to one where an action is accepted.
+
+The search is breadth-first over the model's own successor function (the reference
+configuration's), so the sequence is a shortest path in the reachability graph. Its
+actions are written back as runbook lines (render.py) and played on the host as they
+are found: a line may do more than its one action (efsmi waits for the reset to end), so
+the search starts again from where the line left the host, until the goal is accepted.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+from ..core.outcome import Accepted
+from ..explore.explorer import compiled_for
+from .parse import parse_runbook
+from .render import render
+
+MAX_STATES = 400_000
+MAX_LINES = 24
+# never part of a fix: events that happen to the host, not commands an operator types
+EVENTS = {"ras_card", "ras_vf_only"}
+# a fix uses these only when nothing gentler makes the step legal
+HEAVY = {"reboot", "uninstall_base", "uninstall_peermem", "uninstall_virt", "pci_remove"}
+
+
+class NoFix(Exception):
+    """No sequence of actions makes the step legal from here."""
+
+
+def shortest_path(system, start: tuple, accepted, max_states: int = MAX_STATES):
+    """Actions (texts) of a shortest path from `start` to a state where `accepted(state)`,
+    avoiding a reboot or an uninstall when a path without them exists."""
+    try:
+        return _bfs(system, start, accepted, max_states, EVENTS | HEAVY)
+    except NoFix:
+        return _bfs(system, start, accepted, max_states, EVENTS)
+
+
+def _bfs(system, start, accepted, max_states, banned):
+    if accepted(start):
+        return []
+    expand = compiled_for(system).expand
+    texts = [str(ga.action) for ga in system.actions]
+    allowed = [ga.action.name not in banned and not (ga.action.name == "reset_completes"
+                                                     and dict(ga.action.params).get("ok") == "false")
+               for ga in system.actions]
+    parent = {start: None}
+    queue = deque([start])
+    while queue:
+        s = queue.popleft()
+        for label, t in expand(s)[0]:
+            if t in parent or not allowed[system.labels[label][0]]:
+                continue
+            parent[t] = (s, texts[system.labels[label][0]])
+            if accepted(t):
+                path = []
+                while parent[t] is not None:
+                    t, a = parent[t]
+                    path.append(a)
+                return path[::-1]
+            if len(parent) >= max_states:
+                raise NoFix(f"no legal way found within {max_states:,} states")
+            queue.append(t)
+    raise NoFix("no sequence of actions makes it legal from here")
+
+
+def fix_lines(player, action: str) -> list:
+    """Play, on `player`, the lines that make `action` legal; return them (texts)."""
+    system = player.host.system
+    ga = system.action(action)
+
+    def accepted(state):
+        return isinstance(system.step(state, ga), Accepted)
+
+    lines = []
+    for _ in range(MAX_LINES):
+        path = shortest_path(system, player.host.state, accepted)
+        if not path:
+            return lines
+        text = render(path[0], player) or f"# @action {path[0]}"
+        for line in parse_runbook(text).lines:
+            played = player.play(line)
+            if played.verdict != "legal":
+                # the line did not do what the model's path says: fall back to the action itself
+                text = f"# @action {path[0]}"
+                player.play(parse_runbook(text).lines[0])
+        lines.append(text)
+    raise NoFix(f"no legal way found within {MAX_LINES} lines")

@@ -1,0 +1,141 @@
+"""An action of the model written back as a runbook line, in the context of a playing host
+(issue 7): device nodes by the KMD's current numbering, PCI addresses, container and VM
+names the shell knows, job numbers of background programs.
+
+`render(action, player)` returns the line, or None when the action has no command form
+(an ioctl issued by a program, say); the caller then writes `# @action ACTION`. Every
+line given here is checked by the tests to play back as exactly that action.
+"""
+from __future__ import annotations
+
+from ..core.outcome import parse_action_text
+from ..shell.commands import CommandError, bdf
+from ..shell.commands import render as render_setup
+
+RESET_WORDS = {"zero": "0", "allf": "0xffffffff"}
+WAIT_FOR_RESET_MS = 200
+
+
+def render(action: str, player) -> str | None:
+    name, params = parse_action_text(str(action))
+    p = dict(params)
+    host, shell = player.host, player.shell
+    fs = shell.fs
+    labels = host.system.layout.labels
+
+    def address(label):
+        for addr, (_, inst) in fs.devices().items():
+            if inst.label == label:
+                return addr
+        return bdf(labels[label].index) if label in labels and labels[label].family == "card" else None
+
+    def node(label):
+        for nodes in (fs.gcu_nodes(), fs.vf_nodes()):
+            for n, inst in nodes.items():
+                if inst.label == label:
+                    return n
+        return None
+
+    def klass(label, rest):
+        n = node(label)
+        return f"/sys/class/enflame/{n}/device/{rest}" if n else None
+
+    def job_for(closing):
+        return next((k for k, (_, closed, _) in sorted(shell.jobs.items()) if closed == closing), None)
+
+    def named(instance):
+        return next((k for k, v in sorted(shell.names.items()) if v == instance), None)
+
+    def echo(value, path):
+        return f"echo {value} > {path}" if path else None
+
+    try:
+        return render_setup(action)                 # packages, modprobe, options files, numvfs, quirk files
+    except CommandError:
+        pass
+    if name == "write_reset_enable":
+        return echo(RESET_WORDS[p["value"]], "/sys/bus/pci/drivers/enflame/reset_enable")
+    if name == "pci_rescan":
+        return "echo 1 > /sys/bus/pci/rescan"
+    if name == "pci_remove":
+        return echo(1, f"/sys/bus/pci/devices/{address(p['card'])}/remove")
+    if name == "pci_flr":
+        return echo(1, f"/sys/bus/pci/devices/{address(p['card'])}/reset")
+    if name in ("bind_pf_vfio", "bind_vf_vfio", "unbind_pf_vfio", "unbind_vf_vfio"):
+        label = p.get("card") or p.get("vf")
+        return f"echo {address(label)} > /sys/bus/pci/drivers/vfio-pci/{name.split('_')[0]}"
+    if name in ("open_pf", "open_vf", "tool_open"):
+        n = node(p.get("card") or p.get("vf"))
+        return f"./{'efvs' if name == 'tool_open' else 'app'} /dev/{n} &" if n else None
+    if name in ("close_pf", "close_vf", "tool_close"):
+        job = job_for(str(action))
+        return f"kill %{job}" if job else None
+    if name == "efsmi_hot_reset":
+        n = node(p["card"])
+        return f"efsmi -r hot -i {n[3:]}" if n else None
+    if name == "efsmi_pf_flr":
+        n = node(p["card"])
+        return f"efsmi -pf -r -i {n[3:]}" if n else None
+    if name == "efsmi_vf_flr":
+        n = node(p["vf"])
+        return f"efsmi -r -i {n[3:]}" if n else None
+    if name == "reset_completes":
+        return f"# @wait {WAIT_FOR_RESET_MS}" if p["ok"] == "true" and host.failing_resets == 0 else None
+    if name == "rpm_idle_timeout":
+        return f"# @wait {host.device.sleep_delay_ms(labels[p['card']].index)}"
+    if name == "ras_vf_only":
+        return f"# @ras {_block(host, 'vf_only')} {address(p['vf'])}"
+    if name == "ras_card":
+        return f"# @ras {_block(host, p['ip'])} {address(p['card'])}"
+    if name in ("rpm_switch", "rpm_switch_vf"):
+        return echo("start" if p["start"] == "true" else "stop", klass(p.get("card") or p.get("vf"), "rpm/switch"))
+    if name == "write_rpm_sleep_delay":
+        return echo(5000 if p["custom"] == "true" else 10000, klass(p["card"], "rpm/rpm_sleep_delay"))
+    if name in ("write_rpm_whitelist", "write_standby_whitelist"):
+        folder = "rpm" if name.startswith("write_rpm") else "standby"
+        return echo(f"{p['op']}:{p['name']}", klass(p["card"], f"{folder}/whitelist"))
+    if name in ("write_disable_ioctl", "write_suspend_thread", "write_power_stock"):
+        rest = {"write_disable_ioctl": "standby/disable_ioctl", "write_suspend_thread": "standby/suspend_thread",
+                "write_power_stock": "power_stock/enable_power_stock"}[name]
+        return echo(1 if p["value"] == "true" else 0, klass(p["card"], rest))
+    if name in ("read_register", "write_register"):
+        secured = host.device.secured
+        offset = secured[0][0] if p["secured"] == "true" and secured else 0x2000
+        where = f"/sys/bus/pci/devices/{address(p['card'])}/resource0 {offset:#x}"
+        if p["secured"] == "true" and not secured:
+            return None
+        return f"pcimem {where}" + (" w 0x1" if name == "write_register" else "")
+    if name in ("start_vm_vf", "start_vm_pf"):
+        return f"qemu-system-x86_64 -name {p['vm']} -device vfio-pci,host={address(p.get('vf') or p.get('card'))}"
+    if name == "start_vm_mdev":
+        free = [u for u, c in sorted(fs.mdevs().items())
+                if c.label == p["card"] and u not in host.device.mdev_holders]
+        return (f"qemu-system-x86_64 -name {p['vm']} -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/{free[0]}"
+                if free else None)
+    if name == "stop_vm":
+        return f"[{p['vm']}] poweroff"
+    if name == "vm_efsmi_reset":
+        return f"[{p['vm']}] efsmi -r" + (" hot" if p["kind"] == "hot" else "")
+    if name == "start_vm_job":
+        return f"[{p['vm']}] ./app &"
+    if name == "stop_vm_job":
+        return f"[{p['vm']}] kill %1"
+    if name == "write_bar":
+        return f"[{p['vm']}] pcimem /sys/bus/pci/devices/0000:00:05.0/resource{p['bar']} 0x10 w 0x1"
+    if name in ("docker_run_gcu", "docker_run_vf"):
+        n = node(p.get("card") or p.get("vf"))
+        return f"docker run -d --name {p['ctr']} --device /dev/{n} --device /dev/gcuctl ubuntu" if n else None
+    if name == "docker_run_vgcu":
+        first = labels[p["card"]].index * 4
+        devices = " ".join(f"--device /dev/vgcu{first + k}" for k in range(int(p["nodes"])))
+        return f"docker run -d --name {p['ctr']} {devices} ubuntu"
+    if name == "docker_stop":
+        who = named(p["ctr"])
+        return f"docker stop {who}" if who else None
+    return None
+
+
+def _block(host, ip_class) -> str:
+    """The first IP block of a resource class (SRIOV-4), for a @ras line."""
+    blocks = host.spec.device.get("ip_blocks", {})
+    return next(b for b, c in blocks.items() if c == ip_class)
