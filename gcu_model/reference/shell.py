@@ -449,6 +449,11 @@ class Shell:
         d = self.host.describe()
         if name and name in self.names:
             return self.names[name]
+        own = self.host.system.layout.labels.get(name) if name else None
+        if own is not None and own.family == family and d[f"{name}.{state_var}"] == free_value \
+                and name not in self.names.values():
+            self.names[name] = name                 # `-name vm1` / `--name ctr1` takes that very slot
+            return name
         for inst in self.host.system.layout.instances.get(family, []):
             if d[f"{inst.label}.{state_var}"] == free_value and inst.label not in self.names.values():
                 if name:
@@ -463,6 +468,9 @@ class Shell:
         if words[1] in ("stop", "rm"):
             if len(words) != 3 or words[2] not in self.names:
                 return Result(1, stderr=f"Error response from daemon: No such container: {' '.join(words[2:])}\n")
+            if words[1] == "rm" and self.host.value(f"{self.names[words[2]]}.run") == "stopped":
+                self.names.pop(words[2])                 # removing a stopped container frees its name
+                return Result(0, f"{words[2]}\n")
             r = self._act(f"docker_stop(ctr={self.names[words[2]]})")
             if r.status == 0 and words[1] == "rm":
                 self.names.pop(words[2])

@@ -313,8 +313,10 @@ class Sysfs:
 
     def _w_numvfs(self, card, text):
         n = _int(text)
-        slots = self.host.system.config.values.get("vf_slots", 0)
-        self._apply(f"write_sriov_numvfs(card={card.label}, n={min(n, slots + 1)})")
+        offered = self.host.system.config.values.get("numvfs_writes") or ()
+        if n not in offered:          # past sriov_totalvfs: every such count is refused alike (SRIOV-1)
+            n = min(n, self.host.system.config.values.get("vf_slots", 0) + 1)
+        self._apply(f"write_sriov_numvfs(card={card.label}, n={n})")
 
     def _w_reset_enable(self, text):
         value = _int(text)

@@ -79,14 +79,15 @@ def render(action: str, player) -> str | None:
     if name == "efsmi_vf_flr":
         n = node(p["vf"])
         return f"efsmi -r -i {n[3:]}" if n else None
-    if name == "reset_completes":
-        return f"# @wait {WAIT_FOR_RESET_MS}" if p["ok"] == "true" and host.failing_resets == 0 else None
+    if name == "reset_completes":                   # time passing ends a running reset
+        running = host.value(f"{p['card']}.reset") not in ("idle", "dead")
+        return f"# @wait {WAIT_FOR_RESET_MS}" if p["ok"] == "true" and running and host.failing_resets == 0 else None
     if name == "rpm_idle_timeout":
         return f"# @wait {host.device.sleep_delay_ms(labels[p['card']].index)}"
-    if name == "ras_vf_only":
-        return f"# @ras {_block(host, 'vf_only')} {address(p['vf'])}"
-    if name == "ras_card":
-        return f"# @ras {_block(host, p['ip'])} {address(p['card'])}"
+    if name in ("ras_vf_only", "ras_card"):        # a fault of a device on the bus
+        label = p.get("vf") or p.get("card")
+        where = next((a for a, (_, inst) in fs.devices().items() if inst.label == label), None)
+        return f"# @ras {_block(host, p.get('ip', 'vf_only'))} {where}" if where else None
     if name in ("rpm_switch", "rpm_switch_vf"):
         return echo("start" if p["start"] == "true" else "stop", klass(p.get("card") or p.get("vf"), "rpm/switch"))
     if name == "write_rpm_sleep_delay":
@@ -122,13 +123,16 @@ def render(action: str, player) -> str | None:
         return f"[{p['vm']}] kill %1"
     if name == "write_bar":
         return f"[{p['vm']}] pcimem /sys/bus/pci/devices/0000:00:05.0/resource{p['bar']} 0x10 w 0x1"
+    # a stopped container keeps its name until `docker rm`
+    stopped = p.get("ctr") in shell.names and host.value(f"{shell.names[p['ctr']]}.run") == "stopped"
+    fresh = f"docker rm {p['ctr']} ; " if stopped else ""
     if name in ("docker_run_gcu", "docker_run_vf"):
         n = node(p.get("card") or p.get("vf"))
-        return f"docker run -d --name {p['ctr']} --device /dev/{n} --device /dev/gcuctl ubuntu" if n else None
+        return f"{fresh}docker run -d --name {p['ctr']} --device /dev/{n} --device /dev/gcuctl ubuntu" if n else None
     if name == "docker_run_vgcu":
         first = labels[p["card"]].index * 4
         devices = " ".join(f"--device /dev/vgcu{first + k}" for k in range(int(p["nodes"])))
-        return f"docker run -d --name {p['ctr']} {devices} ubuntu"
+        return f"{fresh}docker run -d --name {p['ctr']} {devices} ubuntu"
     if name == "docker_stop":
         who = named(p["ctr"])
         return f"docker stop {who}" if who else None
