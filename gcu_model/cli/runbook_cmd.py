@@ -153,17 +153,11 @@ def plan_cmd(specs_dir, config, from_file, goal, initial):
 
 
 def _action_of(player, line):
-    """The model action a command line stands for, found by playing it on a replica."""
-    from ..runbook.play import Player
-    replica = Player(player.spec, player.config, player.initial)
-    for step in player.host.history:                      # bring the replica to the same state
-        replica.host.apply(step.action)
-    replica.shell.jobs, replica.shell.names = dict(player.shell.jobs), dict(player.shell.names)
-    played = replica.play(line)
-    if played.verdict == "error" or not played.steps:
-        raise UsageProblem(f"--goal '{line.text}' is no command of the model: {played.stderr.strip()}")
-    wanted = played.refusal or played.steps[0]
-    return wanted.action
+    from ..runbook.fix import NoFix, goal_action
+    try:
+        return goal_action(player, line)
+    except NoFix as exc:
+        raise UsageProblem(f"--goal: {exc}") from None
 
 
 @click.command("shell")

@@ -104,6 +104,18 @@ class Shell:
             r = _grep(patterns, r.stdout, r.stderr)
         return r
 
+    def _ls(self, words, text):
+        """ls DIR... of sysfs: the entries, one a line."""
+        paths = [w for w in words[1:] if not w.startswith("-")] or ["/sys"]
+        out, err, status = [], [], 0
+        for path in paths:
+            try:
+                out.extend(f"{e}\n" for e in sorted(self.fs.listdir(path)))
+            except SysfsError as exc:
+                err.append(f"ls: cannot access '{path}': {strerror(exc.errno)}\n")
+                status = 2
+        return Result(status, "".join(out), "".join(err))
+
     def _grep(self, words, text):
         """grep PATTERN FILE... (fixed strings, as the guide uses it)."""
         patterns, files = _grep_args(words)
@@ -136,7 +148,7 @@ class Shell:
                    "dmesg": self._dmesg, "efsmi": self._efsmi, "GcuSriovMgr": self._sriov_mgr,
                    "GcuSriovMgr.sh": self._sriov_mgr, "docker": self._docker,
                    "qemu-system-x86_64": self._qemu, "pcimem": self._pcimem, "mkdir": self._mkdir,
-                   "sed": self._sed, "grep": self._grep}.get(head)
+                   "sed": self._sed, "grep": self._grep, "ls": self._ls}.get(head)
         if handler is not None:
             return handler(words, text)
         return self._model_command(text)

@@ -16,7 +16,7 @@ from ..explore.explorer import compiled_for
 from .parse import parse_runbook
 from .render import render
 
-MAX_STATES = 400_000
+MAX_STATES = 150_000
 MAX_LINES = 24
 # never part of a fix: events that happen to the host, not commands an operator types
 EVENTS = {"ras_card", "ras_vf_only"}
@@ -49,7 +49,8 @@ def _bfs(system, start, accepted, max_states, banned):
     queue = deque([start])
     while queue:
         s = queue.popleft()
-        for label, t in expand(s)[0]:
+        # among equally short paths, prefer the plainer command (defaults, fewer options)
+        for label, t in sorted(expand(s)[0], key=lambda e: len(texts[system.labels[e[0]][0]])):
             if t in parent or not allowed[system.labels[label][0]]:
                 continue
             parent[t] = (s, texts[system.labels[label][0]])
@@ -65,10 +66,26 @@ def _bfs(system, start, accepted, max_states, banned):
     raise NoFix("no sequence of actions makes it legal from here")
 
 
+def never_allowed(spec, config: str, action: str) -> bool:
+    """True when no reachable state of the embedded configuration accepts the action: then
+    no fix exists, and the exhaustive exploration proves it (cheaper than searching the
+    reference host's larger space for one)."""
+    from ..core.system import System
+    from ..explore.explorer import explore
+    system = System(spec, config)
+    if action not in system.by_text:
+        return False
+    ex = explore(system, graph=False)
+    aid = system.action(action).id
+    return not any(system.labels[label][0] == aid for label in ex.fired)
+
+
 def fix_lines(player, action: str) -> list:
     """Play, on `player`, the lines that make `action` legal; return them (texts)."""
     system = player.host.system
     ga = system.action(action)
+    if never_allowed(player.spec, player.config, action):
+        raise NoFix(f"{action} is never allowed in {player.config}: no reachable state accepts it")
 
     def accepted(state):
         return isinstance(system.step(state, ga), Accepted)
@@ -87,3 +104,32 @@ def fix_lines(player, action: str) -> list:
                 player.play(parse_runbook(text).lines[0])
         lines.append(text)
     raise NoFix(f"no legal way found within {MAX_LINES} lines")
+
+
+def goal_action(player, line, max_states: int = 300):
+    """The model action a command line stands for. Played on a replica of the host; when
+    it stands for nothing yet (a VF that does not exist, say), played on replicas brought
+    to the nearest states first (breadth first), until it names an action."""
+    from .play import Player
+    system = player.host.system
+    expand = compiled_for(system).expand
+    texts = [str(ga.action) for ga in system.actions]
+    allowed = [ga.action.name not in EVENTS | HEAVY for ga in system.actions]
+    seen = {player.host.state: []}
+    queue = deque([player.host.state])
+    while queue and len(seen) <= max_states:
+        state = queue.popleft()
+        replica = Player(player.spec, player.config, player.initial)
+        for step in player.host.history:
+            replica.host.apply(step.action)
+        replica.shell.jobs, replica.shell.names = dict(player.shell.jobs), dict(player.shell.names)
+        for action in seen[state]:
+            replica.play(parse_runbook(render(action, replica) or f"# @action {action}").lines[0])
+        played = replica.play(line)
+        if played.steps:
+            return (played.refusal or played.steps[0]).action
+        for label, t in expand(state)[0]:
+            if t not in seen and allowed[system.labels[label][0]]:
+                seen[t] = seen[state] + [texts[system.labels[label][0]]]
+                queue.append(t)
+    raise NoFix(f"'{line.text}' stands for no action of the model in any nearby state")

@@ -56,14 +56,18 @@ def lint(spec, lines: list, config: str, initial: dict | None = None, with_fix: 
             o = refusal.outcome
             v.errno, v.message, v.action = getattr(o, "errno", None), getattr(o, "message", str(o)), refusal.action
             v.reqs = list(getattr(o, "reqs", ()))
-            v.sections = sorted({spec.requirements[r].section for r in v.reqs if r in spec.requirements})
+            v.sections = sorted({part.strip() for r in v.reqs if r in spec.requirements
+                                 for part in str(spec.requirements[r].section).split(",") if part.strip()},
+                                key=lambda x: [int(n) if n.isdigit() else n for n in x.split(".")])
             if with_fix:
                 v.fix, v.fix_note = _fix(spec, lines[:k], config, initial, refusal.action)
         if line.expect is not None:
             v.expected = line.expect
             want = line.expect
-            v.meets_expectation = (v.verdict == "legal") if want[0] == "accepted" else \
-                (v.verdict == "refused" and (want[1] is None or want[1] == v.errno))
+            if want[0] == "refused":
+                v.meets_expectation = v.verdict == "refused" and (want[1] is None or want[1] == v.errno)
+            else:
+                v.meets_expectation = v.verdict == {"accepted": "legal"}.get(want[0], want[0])
         out.append(v)
     return out
 

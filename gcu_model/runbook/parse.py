@@ -9,7 +9,7 @@ for what is not a shell command:
     # @ras IP DEVICE        a RAS error in IP block IP (SIP, PCIe, ...) of DEVICE (a PCI address)
     # @wait MS              MS milliseconds pass (resets end, runtime-PM idle timers fire)
     # @action ACTION        one action of the model, as the spec writes it
-    # @expect accepted | refused [ERRNO]   what the line before is expected to do (tests, docs)
+    # @expect accepted | refused [ERRNO] | failed | error   what the line before does (tests, docs)
     # @config NAME          the embedded configuration the runbook is for (--config overrides)
 
 It is parsed, never executed: the reference host plays it.
@@ -58,13 +58,13 @@ def parse_runbook(text: str, source: str = "<runbook>") -> Runbook:
                 if not lines:
                     raise RunbookError(f"{where}: @expect must follow the line it is about")
                 parts = rest.split()
-                if parts[:1] == ["accepted"] and len(parts) == 1:
-                    lines[-1].expect = ("accepted",)
+                if parts[:1] in (["accepted"], ["failed"], ["error"]) and len(parts) == 1:
+                    lines[-1].expect = (parts[0],)
                 elif parts[:1] == ["refused"] and len(parts) <= 2:
                     lines[-1].expect = ("refused", parts[1] if len(parts) == 2 else None)
                 else:
-                    raise RunbookError(f"{where}: write '# @expect accepted' or '# @expect refused [ERRNO]', "
-                                       f"not '@expect {rest}'")
+                    raise RunbookError(f"{where}: write '# @expect accepted', '# @expect refused [ERRNO]', "
+                                       f"'# @expect failed' or '# @expect error', not '@expect {rest}'")
             elif word == "ras":
                 parts = rest.rsplit(None, 1)
                 if len(parts) != 2:

@@ -10,6 +10,7 @@ Verdicts:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..core.outcome import Accepted
@@ -39,6 +40,7 @@ class Player:
         self.initial = dict(initial or {})
         self.host = ReferenceHost(spec, config, self.initial)
         self.shell = Shell(self.host)
+        self.variables: dict = {}          # NAME=value lines, for $NAME / ${NAME} in later ones (§9.5's $vf_bdf)
 
     def play(self, line: Line) -> Played:
         before = len(self.host.history)
@@ -61,7 +63,12 @@ class Player:
     def _run(self, line: Line):
         host = self.host
         if line.kind == "command":
-            r = self.shell.run(line.text)
+            m = re.fullmatch(r"([A-Za-z_]\w*)=(\S*)", line.text)
+            if m:
+                self.variables[m.group(1)] = m.group(2)
+                return 0, "", ""
+            text = re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda v: self.variables.get(v.group(1), v.group(0)), line.text)
+            r = self.shell.run(text)
             return r.status, r.stdout, r.stderr
         if line.kind == "wait":
             fired = host.advance(line.args[0])
