@@ -63,8 +63,9 @@ def test_docs_check_passes_on_the_committed_tree():
 def test_pages_are_deterministic_and_marked(spec, pages):
     again = generate(load_spec(spec.root))
     assert again == pages
+    from gcu_model.docs.operations import DOT_MARK
     for name, text in pages.items():
-        assert text.startswith(MARK + "\n"), name
+        assert text.startswith((DOT_MARK if name.endswith(".dot") else MARK) + "\n"), name
         assert text.endswith("\n") and not text.endswith("\n\n"), name
 
 
@@ -151,7 +152,8 @@ def test_editing_one_guard_errno_makes_check_report_machines_md(spec, spec_copy,
     assert status == 1, output
     reported = [line for line in output.splitlines() if ": " in line and line.split(": ")[0] in
                 ("differs", "missing", "stale")]
-    assert reported == [f"differs: {old / 'machines.md'}"]
+    # the machine reference and the state-by-state operations both show the errno
+    assert reported == [f"differs: {old / 'machines.md'}", f"differs: {old / 'operations.md'}"]
     assert "else EIO" in generate(load_spec(spec_copy))["machines.md"]
 
 
@@ -164,9 +166,11 @@ def test_check_reports_missing_and_stale_pages_and_write_fixes_them(spec, tmp_pa
     assert status == 1
     report = json.loads(output)
     assert report["ok"] is False
-    assert {p["page"]: p["status"] for p in report["pages"]} == {
+    statuses = {p["page"]: p["status"] for p in report["pages"]}
+    assert {k: v for k, v in statuses.items() if not k.startswith("dot/")} == {
         "assumptions.md": "current", "traceability.md": "current", "machines.md": "current",
-        "configs.md": "missing", "old-page.md": "stale"}
+        "configs.md": "missing", "operations.md": "current", "resets.md": "current", "old-page.md": "stale"}
+    assert {v for k, v in statuses.items() if k.startswith("dot/")} == {"current"}
     status, output = run_docs(["--out", str(tmp_path)])
     assert status == 0, output
     assert not (tmp_path / "old-page.md").exists() and (tmp_path / "notes.md").exists()
@@ -206,3 +210,17 @@ def test_json_doc_names_every_key_configs_and_explore_print():
     keys = set(configs) | set(configs["configs"][0]) | set(explored)
     missing = sorted(k for k in keys if f"`{k}`" not in doc)
     assert not missing, f"docs/json-output.md does not describe {missing}"
+
+
+def test_operations_and_resets_pages_say_what_each_state_allows(pages):
+    """Issue 7: per state, the allowed and refused operations with errno; the reset ladder;
+    a DOT graph per machine."""
+    ops = pages["operations.md"]
+    installed = ops.split("### kmd in `installed`")[1].split("###")[0]
+    loaded = ops.split("### kmd in `loaded`")[1].split("###")[0]
+    assert "| `rmmod` | refused: ENOENT | rmmod: ERROR: Module enflame is not currently loaded |" in installed
+    rmmod = next(line for line in loaded.splitlines() if line.startswith("| `rmmod` |"))
+    assert "allowed: `kmd.rmmod#1` → installed" in rmmod and "EBUSY unless `host.peermem != 'loaded'`" in rmmod
+    resets = pages["resets.md"]
+    assert "vf_flr --> pf_flr: not ok and origin == 'host'" in resets and "hot --> dead: not ok" in resets
+    assert '"idle" -> "vf_flr" [label="efsmi_vf_flr"];' in pages["dot/reset.dot"]
