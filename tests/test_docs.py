@@ -153,7 +153,7 @@ def test_editing_one_guard_errno_makes_check_report_machines_md(spec, spec_copy,
     reported = [line for line in output.splitlines() if ": " in line and line.split(": ")[0] in
                 ("differs", "missing", "stale")]
     # the machine reference and the state-by-state operations both show the errno
-    assert reported == [f"differs: {old / 'machines.md'}", f"differs: {old / 'operations.md'}"]
+    assert reported == [f"differs: {old / 'machines.md'}", f"differs: {old / 'operations.md'}"], reported
     assert "else EIO" in generate(load_spec(spec_copy))["machines.md"]
 
 
@@ -169,7 +169,8 @@ def test_check_reports_missing_and_stale_pages_and_write_fixes_them(spec, tmp_pa
     statuses = {p["page"]: p["status"] for p in report["pages"]}
     assert {k: v for k, v in statuses.items() if not k.startswith("dot/")} == {
         "assumptions.md": "current", "traceability.md": "current", "machines.md": "current",
-        "configs.md": "missing", "operations.md": "current", "resets.md": "current", "old-page.md": "stale"}
+        "configs.md": "missing", "operations.md": "current", "resets.md": "current", "matrix.md": "current",
+        "old-page.md": "stale"}
     assert {v for k, v in statuses.items() if k.startswith("dot/")} == {"current"}
     status, output = run_docs(["--out", str(tmp_path)])
     assert status == 0, output
@@ -224,3 +225,9 @@ def test_operations_and_resets_pages_say_what_each_state_allows(pages):
     resets = pages["resets.md"]
     assert "vf_flr --> pf_flr: not ok and origin == 'host'" in resets and "hot --> dead: not ok" in resets
     assert '"idle" -> "vf_flr" [label="efsmi_vf_flr"];' in pages["dot/reset.dot"]
+
+
+def test_matrix_page_lists_valid_and_forbidden_configurations(pages):
+    matrix = pages["matrix.md"]
+    assert "| S60 " in matrix and "virt_host" in matrix and "sudo ./enflame-xxx.run --virt-host" in matrix
+    assert "enable Above 4G decoding in the BIOS (PROD-2)" in matrix

@@ -4,6 +4,7 @@
                   transitions that may fire, the guard checks that may refuse, with errno),
                   or the errno it is refused with
   resets.md       the reset escalation ladder and who may ask for which reset
+  matrix.md       the configuration matrix: product x mode x quantities (gcu-model solve --all)
   dot/<m>.dot     each machine as a Graphviz DOT graph
 
 Pure functions of the spec, like every generated page.
@@ -98,3 +99,48 @@ def dot(m) -> str:
                 lines.append(f'  "{s}" -> "{t.dest or s}" [label="{t.trigger}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def matrix_page(spec) -> list:
+    """The configuration matrix: every product x part x mode x quantities the solver finds
+    valid (`gcu-model solve --all`), with the commands that set it up, and every
+    combination that has none, with the requirement that forbids it."""
+    result = _all_configs(spec)
+    # the solver finds them in no fixed order; the page lists them in one
+    result["valid"].sort(key=lambda e: (e["host"], str(e["mode"]), e["vf_num"], str(e["vgcu_num"])))
+    result["invalid"].sort(key=lambda e: e["host"])
+    lines = ["# Configuration matrix", "",
+             "Every valid configuration of the solver's space (`specs/configs.yaml` `solver:`), as",
+             "`gcu-model solve --all` finds it with z3 over the same rules: the host facts, the install mode",
+             "and the quantities it gives card0, and the shortest set-up, in the guide's commands.", "",
+             *table(["host", "mode", "VFs", "vgcu_num", "L3 per VF (MB)", "vgcu nodes", "mdevs", "set-up"],
+                    [[cell(e["host"]), cell(e["mode"]), cell(e["vf_num"]), cell(e["vgcu_num"] or ""),
+                      cell(e["l3_per_vf_mb"]), cell(e["vgcu_nodes"]), cell(e["mdevs"]),
+                      "<br>".join(code(c) for c in e["commands"])] for e in result["valid"]])]
+    if result["invalid"]:
+        lines += ["", "## Combinations with no valid configuration", "",
+                  *table(["host", "forbidden by"],
+                         [[cell(e["host"]), cell(_reason_text(e["forbidden_by"]))] for e in result["invalid"]])]
+    return lines
+
+
+def _reason_text(reason) -> str:
+    checks = reason.get("checks") or []
+    said = "; ".join(f"{c['errno']}: {c['message']}" for c in checks)
+    return f"{said} ({', '.join(reason.get('reqs') or [])})" if said else ", ".join(reason.get("reqs") or [])
+
+
+_SOLVED: dict = {}
+
+
+def _all_configs(spec):
+    """all_configs, once per spec content in a process (the solver takes seconds)."""
+    import copy
+    import hashlib
+    from pathlib import Path
+    from ..solve.queries import all_configs
+    root = Path(spec.root)
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(root.rglob("*.yaml")))).hexdigest()
+    if digest not in _SOLVED:
+        _SOLVED[digest] = all_configs(spec, {})
+    return copy.deepcopy(_SOLVED[digest])
