@@ -17,3 +17,27 @@ def l3_kept_on_pf_flr(host):
             return
         original(card, kind, before)
     device._reset_contents = types.MethodType(reset_contents, device)
+
+
+def hot_reset_skips_fw_reload(host):
+    """RST-3: a hot reset zeroes L2/L3 but leaves the running firmware in place."""
+    device = host.device
+    original = device._reset_contents
+
+    def reset_contents(self, card, kind, before):
+        reloads = self.cards[card].fw_reloads
+        original(card, kind, before)
+        if kind == "hot":
+            self.cards[card].fw_reloads = reloads
+    device._reset_contents = types.MethodType(reset_contents, device)
+
+
+def vf_flr_does_pf_flr_cleanup(host):
+    """RST-1: a VF FLR clears what a PF FLR clears: every firmware reloaded, L2 and the
+    L3 of every VF zeroed, instead of the VF-only resources of its own VF."""
+    device = host.device
+    original = device._reset_contents
+
+    def reset_contents(self, card, kind, before):
+        original(card, "pf_flr" if kind == "vf_flr" else kind, before)
+    device._reset_contents = types.MethodType(reset_contents, device)

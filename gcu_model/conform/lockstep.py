@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from hypothesis import HealthCheck, Verbosity, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, initialize, rule
 
@@ -151,12 +151,16 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
             result = CaseResult(f"{config}/lockstep", config, False, len(self.trace), 0.0, [], choose=self.choose)
             result.divergence = Divergence(len(self.trace), action, expected, observed, what, message)
             result.prefix = list(self.trace)
-            found["last"] = result                     # the last failing run is the shrunk one
+            found.setdefault("first", result)
             raise _Found(f"step {len(self.trace)} {action}: {what} differs")
 
+    # Hypothesis generates; the first difference is shrunk by delta debugging below, which
+    # replays candidates directly and ends 1-minimal (Hypothesis' own shrinker replays the
+    # whole run, probes included, hundreds of times, and may keep filler steps)
     test = get_state_machine_test(Lockstep, settings=settings(
         max_examples=examples, stateful_step_count=max_steps, deadline=None, database=None,
-        derandomize=seed is None, verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck)))
+        derandomize=seed is None, verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.reuse, Phase.generate]))
     if seed is not None:
         test._hypothesis_internal_use_seed = seed
     start = time.perf_counter()
@@ -169,8 +173,74 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
         if not found or not _is_found(exc):
             raise
         passed = False
-    return LockstepResult(config, passed, stats["examples"], stats["steps"], time.perf_counter() - start,
-                          None if passed else found["last"])
+    failure = None
+    if not passed:
+        first = found["first"]
+        failure = shrink(oracle, target, config, first.choose, first.prefix) or first
+    return LockstepResult(config, passed, stats["examples"], stats["steps"], time.perf_counter() - start, failure)
+
+
+def replay(oracle, target, config, choose, actions):
+    """The first difference of the target from the oracle along `actions`, or None."""
+    oracle.reset_to(choose)
+    try:
+        reply = target.request({"op": "reset", "config": config, "initial": choose})
+        if not reply.get("ok"):
+            return _result(config, choose, actions, 0, "(reset)", "reset", {}, {}, reply.get("error", ""))
+        for n, action in enumerate(actions, 1):
+            want = outcome_of(outcome_dict(oracle.apply(action).outcome))
+            reply = target.request({"op": "apply", "action": action})
+            if not reply.get("ok"):
+                raise TargetError(f"apply {action}: {reply.get('error', 'not ok')}")
+            got = outcome_of(reply.get("outcome") or {})
+            if got != want:
+                return _result(config, choose, actions[:n], n, action, "outcome", want, got,
+                               (reply.get("outcome") or {}).get("message", ""))
+            observed = target.request({"op": "observe"})
+            if observed.get("ok"):
+                diff = differences(flatten(oracle.observation()), flatten(observed))
+                if diff:
+                    return _result(config, choose, actions[:n], n, action, "observation",
+                                   {k: e for k, (e, _) in sorted(diff.items())},
+                                   {k: o for k, (_, o) in sorted(diff.items())})
+    except TargetError as exc:
+        target.restart()
+        return _result(config, choose, actions, len(actions), actions[-1] if actions else "(reset)", "target",
+                       {}, {}, str(exc))
+    return None
+
+
+def shrink(oracle, target, config, choose, actions, budget: int = 2000):
+    """Delta debugging (ddmin) over the actions: the shortest failing subsequence found,
+    1-minimal (dropping any one more step makes the difference go away)."""
+    best = replay(oracle, target, config, choose, list(actions))
+    if best is None:
+        return None
+    current, n, tries = list(best.prefix), 2, 0
+    while len(current) >= 2 and tries < budget:
+        chunk = max(1, len(current) // n)
+        reduced = False
+        for start in range(0, len(current), chunk):
+            candidate = current[:start] + current[start + chunk:]
+            tries += 1
+            result = replay(oracle, target, config, choose, candidate)
+            if result is not None:
+                best, current = result, list(result.prefix)
+                n = max(n - 1, 2)
+                reduced = True
+                break
+        if not reduced:
+            if chunk == 1:
+                break
+            n = min(len(current), n * 2)
+    return best
+
+
+def _result(config, choose, prefix, step, action, what, expected, observed, message=""):
+    result = CaseResult(f"{config}/lockstep", config, False, step, 0.0, [], choose=choose)
+    result.divergence = Divergence(step, action, expected, observed, what, message)
+    result.prefix = list(prefix)
+    return result
 
 
 _GRAPHS: dict = {}
@@ -181,7 +251,7 @@ def _graph(spec, config):
     key = (id(spec), config)
     hit = _GRAPHS.get(key)
     if hit is None or hit[0] is not spec:
-        if len(_GRAPHS) > 8:
+        if len(_GRAPHS) > 32:
             _GRAPHS.clear()
         graph = explore(System(spec, config), graph=True)
         hit = _GRAPHS[key] = (spec, graph, _start_nodes(graph))
