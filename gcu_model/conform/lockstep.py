@@ -9,8 +9,8 @@ deep), otherwise one it refuses there (so every refusal is put to the test), the
 and then its parameters, so that no action weighs more for having many variants. Every
 step of the path and of the run is compared. The oracle is the reference host on the unchanged spec, the model's decisions plus
 the device model; the target takes the same action, and after every step the outcome and
-the observation must agree. On a difference Hypothesis shrinks the run to a minimal
-sequence, which the result keeps as a replayable prefix.
+the observation must agree. The first difference is shrunk by delta debugging to a
+1-minimal sequence, which the result keeps as a replayable prefix.
 """
 from __future__ import annotations
 
