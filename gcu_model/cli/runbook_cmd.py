@@ -170,10 +170,15 @@ def shell_cmd(specs_dir, config, initial):
     spec = load(specs_dir)
     player = _player(spec, _config(spec, None, config), _initial(initial))
     interactive = sys.stdin.isatty()
+    history = Path.home() / ".gcu_model_history"
+    readline = None
     if interactive:
         try:
-            import readline  # noqa: F401  (line editing and history for input())
+            import readline                     # line editing, and history kept across sessions
+            readline.read_history_file(history)
         except ImportError:
+            readline = None
+        except OSError:
             pass
         click.echo(f"gcu-model shell on {config} (reference host). Commands as in the guide; "
                    "'# @wait MS', '# @ras IP BDF', 'exit' to leave.")
@@ -184,6 +189,11 @@ def shell_cmd(specs_dir, config, initial):
             break
         if text.strip() in ("exit", "logout"):
             break
+        if readline is not None:
+            try:
+                readline.write_history_file(history)
+            except OSError:
+                pass
         try:
             lines = parse_runbook(text).lines
         except RunbookError as exc:
