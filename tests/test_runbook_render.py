@@ -18,7 +18,7 @@ from gcu_model.runbook.render import render
 def test_rendered_lines_play_back_as_their_action(spec, config):
     suite = load_suite(default_suite_dir() / f"{config}.json")
     rendered, direct = set(), set()
-    for case in suite.cases[::2]:          # every other case: their actions cover every kind twice over
+    for case in suite.cases[::3]:          # a third of the cases, to keep the test near a minute
         player = Player(spec, config, case.choose)
         for step in case.steps:
             action = step.action
