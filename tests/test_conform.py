@@ -194,6 +194,8 @@ def test_bad_suites_and_targets_are_usage_errors(tmp_path):
     assert r.returncode == 2 and "no mutant 'no-such-bug'" in r.stderr
     r = cli("suite", "generate", "--criteria", "states,colours", "--out", tmp_path)
     assert r.returncode == 2 and "unknown criterion 'colours'" in r.stderr
+    r = cli("suite", "generate", "--config", SMALL, "--out", "/proc/no-such-dir")
+    assert r.returncode == 2 and "cannot write /proc/no-such-dir" in r.stderr and "Traceback" not in r.stderr
     with pytest.raises(SuiteError, match="no such suite file or directory"):
         suite_files([tmp_path / "not-there"])
     (tmp_path / "empty").mkdir()

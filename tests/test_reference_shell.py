@@ -66,6 +66,11 @@ def test_guide_5_every_option_line(spec):
     # a refused model key leaves the line's other keys unwritten
     r = sh.run("echo 'options enflame \"enable_ssm_rt_fw=0,reset_enable=7\"' >> gcu_test.conf")
     assert r.status == 2 and "reset_enable=7" in r.stderr
+    # a reboot loads the module afresh, from gcu.conf: the -C file's options are gone
+    ok(sh, "sudo rmmod enflame && sudo modprobe enflame -C ./gcu_test.conf")
+    assert ok(sh, f"cat {params}/enable_ssm_rt_fw") == "0\n"
+    ok(sh, "sudo reboot")
+    assert ok(sh, f"cat {params}/enable_ssm_rt_fw {params}/reset_enable") == "1\n4294967295\n"
     r = sh.run("echo 'options enflame \"enable_ssm_rt_fw=0\"' >> /tmp/elsewhere.conf")
     assert r.status == 2 and "/tmp/elsewhere.conf" in r.stderr
 

@@ -144,8 +144,7 @@ def test_shell_session_from_a_pipe():
                                                      "sudo rmmod enflame_peermem\nbogus\nexit\n")
     assert r.returncode == 0
     assert "enflame: driver installed and loaded in asic mode" in r.stdout and "enflame " in r.stdout
-    assert "rmmod: ERROR: Module enflame_peermem is not currently loaded" in r.stderr or \
-        "enflame_peermem" in r.stderr
+    assert "rmmod: ERROR: Module enflame_peermem is not currently loaded" in r.stderr
     assert "bogus: command not found" in r.stderr
 
 

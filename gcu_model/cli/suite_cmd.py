@@ -54,8 +54,11 @@ def generate_cmd(specs_dir, config_names, out_dir, criteria, check, as_json):
             if not path.is_file() or path.read_text(encoding="utf-8") != text:
                 stale.append(str(path))
         else:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            try:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise UsageProblem(f"cannot write {path}: {exc.strerror}") from None
         rows.append({"config": name, "file": str(path), "cases": len(doc["cases"]),
                      "steps": sum(len(c["steps"]) for c in doc["cases"]), "coverage": doc["coverage"],
                      "unreachable": doc["unreachable"], "seconds": round(time.perf_counter() - t0, 2)})

@@ -120,10 +120,13 @@ def bound_refusals(system) -> frozenset:
 
 
 def reqs_of_label(system, label: int) -> tuple:
-    aid, tid = system.labels[label]
-    t = system.spec.transition_by_id[tid] if hasattr(system.spec, "transition_by_id") else \
-        next(t for t in system.spec.transitions if t.id == tid)
-    return tuple(sorted(set(t.reqs) | set(system.actions[aid].decl.reqs)))
+    """The requirement IDs a ground transition covers: its transition's and its action's."""
+    cache = system.__dict__.setdefault("_label_reqs", {})
+    if label not in cache:
+        aid, tid = system.labels[label]
+        t = next(t for t in system.spec.transitions if t.id == tid)
+        cache[label] = tuple(sorted(set(t.reqs) | set(system.actions[aid].decl.reqs)))
+    return cache[label]
 
 
 def find_targets(graph: Graph, criteria=CRITERIA, kind_b: frozenset = frozenset()) -> Targets:

@@ -292,9 +292,3 @@ def _group(texts) -> dict:
     for text in texts:
         out.setdefault(text.split("(")[0], set()).add(text)
     return {k: sorted(v) for k, v in sorted(out.items())}
-
-
-def _is_found(exc) -> bool:
-    if isinstance(exc, _Found):
-        return True
-    return any(_is_found(e) for e in getattr(exc, "exceptions", ()))

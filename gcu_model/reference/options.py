@@ -50,7 +50,7 @@ class ModuleOptions:
         now = self.host.value("host.kmd") == "loaded"
         if was and not now:
             self.loaded = {}
-        if now and not was:
+        if now and (not was or name == "reboot"):      # a reboot loads the module afresh
             # PARAM-3: -C FILE applies once, gcu.conf at every load; vgcu_num's file always (kmd.yaml)
             conf = TEST_CONF if dict(ga.action.params).get("conf") == "tmp_conf" else GCU_CONF
             taken = {**self.files[VGCU_CONF], **self.files[conf]}

@@ -11,9 +11,8 @@ from __future__ import annotations
 from ..core.outcome import parse_action_text
 from ..shell.commands import CommandError, bdf
 from ..shell.commands import render as render_setup
+from ..reference.host import RESET_MS
 
-RESET_WORDS = {"zero": "0", "allf": "0xffffffff"}
-WAIT_FOR_RESET_MS = 200
 
 
 def render(action: str, player) -> str | None:
@@ -54,7 +53,8 @@ def render(action: str, player) -> str | None:
     except CommandError:
         pass
     if name == "write_reset_enable":
-        return echo(RESET_WORDS[p["value"]], "/sys/bus/pci/drivers/enflame/reset_enable")
+        # the word of each value is constants.yaml `bits: reset_enable: masks`, as sysfs reads it
+        return echo(f"{host.spec.bits['reset_enable']['masks'][p['value']]:#x}", "/sys/bus/pci/drivers/enflame/reset_enable")
     if name == "pci_rescan":
         return "echo 1 > /sys/bus/pci/rescan"
     if name == "pci_remove":
@@ -81,7 +81,7 @@ def render(action: str, player) -> str | None:
         return f"efsmi -r -i {n[3:]}" if n else None
     if name == "reset_completes":                   # time passing ends a running reset
         running = host.value(f"{p['card']}.reset") not in ("idle", "dead")
-        return f"# @wait {WAIT_FOR_RESET_MS}" if p["ok"] == "true" and running and host.failing_resets == 0 else None
+        return f"# @wait {RESET_MS}" if p["ok"] == "true" and running and host.failing_resets == 0 else None
     if name == "rpm_idle_timeout":
         return f"# @wait {host.device.sleep_delay_ms(labels[p['card']].index)}"
     if name in ("ras_vf_only", "ras_card"):        # a fault of a device on the bus
