@@ -67,7 +67,8 @@ def test_planted_wrong_runbooks_are_caught_with_a_fix(spec, name):
     assert wrong.reqs and wrong.sections
     k = next(i for i, line in enumerate(runbook.lines) if line.number == wrong.number)
     if wrong.fix is None:
-        assert "RST-4" in wrong.reqs and wrong.fix_note                  # a VF is never hot reset in a VM
+        assert "RST-4" in wrong.reqs                                      # a VF is never hot reset in a VM
+        assert wrong.fix_note == f"never allowed in {runbook.config}: the spec refuses it in every state"
         return
     assert wrong.fix
     # the fix works: the lines before, then the fix, then the refused line, all legal
@@ -137,6 +138,30 @@ def test_plan_gives_the_shortest_legal_sequence():
     assert lines[0] == "sudo ./enflame-xxx.run --virt-host" and "vfio-pci/bind" in lines[1]   # 2 VFs by default
     r = cli("plan", "--config", "t20-asic", "--goal", "frobnicate")
     assert r.returncode == 2 and "stands for no action of the model" in r.stderr
+
+
+def test_plan_json_and_a_goal_no_plan_reaches():
+    r = cli("plan", "--from", EXAMPLES / "wrong-vfs-deleted-under-load.sh", "--json",
+            "--goal", "echo 0 > /sys/bus/pci/devices/0000:01:00.0/sriov_numvfs")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 0 and doc["ok"] and doc["plan"] == ["kill %1"] and doc["reason"] is None
+    assert doc["config"] == "s60-sriov-2vf" and doc["action"] == "write_sriov_numvfs(card=card0, n=0)"
+    # 3 VFs on a card with 2 slots: every state refuses it (SRIOV-1), proven by z3, not searched for
+    r = cli("plan", "--config", "s60-sriov-2vf", "--json",
+            "--goal", "echo 3 > /sys/bus/pci/devices/0000:01:00.0/sriov_numvfs")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1 and doc["ok"] is False and doc["plan"] is None
+    assert doc["reason"] == "never allowed in s60-sriov-2vf: no state that keeps the invariants accepts it"
+
+
+def test_never_accepted_tells_impossible_steps_from_state_dependent_ones(spec):
+    from gcu_model.prove.enabled import never_accepted
+    from gcu_model.reference.host import ReferenceHost
+    system = ReferenceHost(spec, "s60-sriov-2vf").system
+    assert never_accepted(system, "vm_efsmi_reset(vm=vm0, kind=hot)") == "the spec refuses it in every state"
+    assert never_accepted(system, "vm_efsmi_reset(vm=vm0, kind=flr)") is None        # RST-4: a VM may FLR its VF
+    assert never_accepted(system, "write_sriov_numvfs(card=card0, n=2)") is None
+    assert never_accepted(system, "write_sriov_numvfs(card=card0, n=3)") is not None
 
 
 def test_shell_session_from_a_pipe():

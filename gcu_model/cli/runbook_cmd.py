@@ -126,13 +126,15 @@ def lint_cmd(specs_dir, file, config, initial, no_fix, as_json):
               help="Start from the state after this runbook.")
 @click.option("--goal", required=True, metavar="COMMAND", help="The command line to make legal.")
 @initial_option
-def plan_cmd(specs_dir, config, from_file, goal, initial):
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plan_cmd(specs_dir, config, from_file, goal, initial, as_json):
     """The shortest legal sequence of commands after which GOAL is accepted."""
     from ..runbook.fix import NoFix, fix_lines
     from ..runbook.parse import RunbookError, parse_runbook
     spec = load(specs_dir)
     runbook = _read(from_file) if from_file else None
-    player = _player(spec, _config(spec, runbook, config), _initial(initial))
+    name = _config(spec, runbook, config)
+    player = _player(spec, name, _initial(initial))
     for line in (runbook.lines if runbook else []):
         player.play(line)
     try:
@@ -143,13 +145,21 @@ def plan_cmd(specs_dir, config, from_file, goal, initial):
         raise UsageProblem("--goal is one command line")
     action = _action_of(player, goal_lines[0])
     try:
-        lines = fix_lines(player, action)
+        lines, reason = fix_lines(player, action), None
     except NoFix as exc:
-        click.echo(f"no plan: {exc}")
+        lines, reason = None, str(exc)
+    if as_json:
+        click.echo(json.dumps({"config": name, "from": str(from_file) if from_file else None, "goal": goal,
+                               "action": action, "ok": lines is not None, "plan": lines, "reason": reason},
+                              indent=2))
+    elif lines is None:
+        click.echo(f"no plan: {reason}")
+    else:
+        for line in lines:
+            click.echo(line)
+        click.echo(goal)
+    if lines is None:
         sys.exit(EXIT_FAILED)
-    for line in lines:
-        click.echo(line)
-    click.echo(goal)
 
 
 def _action_of(player, line):

@@ -13,6 +13,7 @@ from collections import deque
 
 from ..core.outcome import Accepted
 from ..explore.explorer import compiled_for
+from ..prove.enabled import never_accepted
 from .parse import parse_runbook
 from .render import render
 
@@ -66,26 +67,13 @@ def _bfs(system, start, accepted, max_states, banned):
     raise NoFix("no sequence of actions makes it legal from here")
 
 
-def never_allowed(spec, config: str, action: str) -> bool:
-    """True when no reachable state of the embedded configuration accepts the action: then
-    no fix exists, and the exhaustive exploration proves it (cheaper than searching the
-    reference host's larger space for one)."""
-    from ..core.system import System
-    from ..explore.explorer import explore
-    system = System(spec, config)
-    if action not in system.by_text:
-        return False
-    ex = explore(system, graph=False)
-    aid = system.action(action).id
-    return not any(system.labels[label][0] == aid for label in ex.fired)
-
-
 def fix_lines(player, action: str) -> list:
     """Play, on `player`, the lines that make `action` legal; return them (texts)."""
     system = player.host.system
     ga = system.action(action)
-    if never_allowed(player.spec, player.config, action):
-        raise NoFix(f"{action} is never allowed in {player.config}: no reachable state accepts it")
+    reason = never_accepted(system, action)
+    if reason is not None:
+        raise NoFix(f"never allowed in {player.config}: {reason}")
 
     def accepted(state):
         return isinstance(system.step(state, ga), Accepted)
