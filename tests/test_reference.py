@@ -22,7 +22,7 @@ DRIVER = "/sys/bus/pci/drivers/enflame"
 def boot(spec, config, *commands, initial=None):
     host = ReferenceHost(spec, config, initial)
     for line in commands:
-        step = host.apply(parse(line).action)
+        step = host.apply(parse(line, spec).action)
         assert step.accepted, (line, step.outcome)
     return host, Sysfs(host)
 
@@ -55,7 +55,7 @@ def test_guide_5_reload_with_new_parameters(spec):
     assert not host.apply("rmmod()").accepted                       # enflame_peermem uses it (§10.2)
     for line in ["sudo rmmod enflame_peermem", "sudo rmmod enflame", "cp -f /etc/modprobe.d/gcu.conf ./gcu_test.conf",
                  "echo 'options enflame \"reset_enable=0\"' >> gcu_test.conf", "sudo modprobe enflame -C ./gcu_test.conf"]:
-        assert host.apply(parse(line).action).accepted, line
+        assert host.apply(parse(line, spec).action).accepted, line
     assert fs.read("/sys/module/enflame/parameters/reset_enable") == "0\n"
     refused(fs, "/sys/module/enflame/parameters/reset_enable", "1", "EACCES")    # read-only parameter
     host.apply("rmmod()")

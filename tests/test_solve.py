@@ -157,7 +157,7 @@ def test_every_setup_action_renders_as_a_command_and_parses_back(spec):
         for ga in system.actions:
             if ga.decl.name in spec.solver.setup_actions:
                 text = str(ga.action)
-                assert parse(render(text)).action == text
+                assert parse(render(text, spec), spec).action == text
 
 
 @pytest.mark.parametrize("line, problem", [
@@ -168,10 +168,12 @@ def test_every_setup_action_renders_as_a_command_and_parses_back(spec):
     ("echo 2 > /sys/bus/pci/devices/0000:00:00.0/sriov_numvfs", "not the PCI address of a GCU card"),
     ("modprobe nvidia", "modprobe"),
     ("ls /dev", "unknown command"),
+    # the words constants.yaml `bits: reset_enable: masks` gives, nothing else (PARAM-4)
+    ("echo 'options enflame \"reset_enable=5\"' >> /etc/modprobe.d/gcu.conf", "the model knows 0xffffffff and 0"),
 ])
-def test_bad_command_lines_are_told_apart(line, problem):
+def test_bad_command_lines_are_told_apart(spec, line, problem):
     with pytest.raises(CommandError, match=problem.replace("(", r"\(")):
-        parse(line)
+        parse(line, spec)
 
 
 def _run(*args):

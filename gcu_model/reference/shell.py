@@ -20,8 +20,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from ..shell.commands import (GCU_CONF, QUIRK_DIR, RESET_VALUES, TEST_CONF, VGCU_CONF, VGCU_VALUES, CommandError,
-                              bdf, card_of, parse, split_line)
+from ..shell.commands import (GCU_CONF, QUIRK_DIR, TEST_CONF, VGCU_CONF, VGCU_VALUES, CommandError,
+                              bdf, card_of, parse, reset_words, split_line)
 from .sysfs import Sysfs, SysfsError, vf_bdf
 
 GCU_SRIOV_MGR_HELP = """Version: 0.1
@@ -155,7 +155,7 @@ class Shell:
 
     def _model_command(self, text):
         try:
-            parsed = parse(text)
+            parsed = parse(text, self.host.spec)
         except CommandError as exc:
             if str(exc).startswith("unknown command"):
                 return Result(127, stderr=f"bash: {shlex.split(text)[0]}: command not found\n")
@@ -194,7 +194,7 @@ class Shell:
         lines = []
         if path == GCU_CONF:
             if d["host.opt_gcu_conf"] != "unset":
-                lines.append(f'options enflame "reset_enable={RESET_VALUES[d["host.opt_gcu_conf"]]}"')
+                lines.append(f'options enflame "reset_enable={reset_words(self.host.spec)[d["host.opt_gcu_conf"]]}"')
             if d.get("host.whitelist_conf"):
                 lines.append(f'options enflame "gcu_whitelist_str='
                              f'{bdf(self.host.system.layout.labels[d["host.whitelist_conf"]].index)[5:]}"')
@@ -202,7 +202,7 @@ class Shell:
                 lines.append('options enflame "irq_poll_interval=0"')
         elif path in (TEST_CONF, "gcu_test.conf"):
             if d["host.opt_tmp_conf"] != "unset":
-                lines.append(f'options enflame "reset_enable={RESET_VALUES[d["host.opt_tmp_conf"]]}"')
+                lines.append(f'options enflame "reset_enable={reset_words(self.host.spec)[d["host.opt_tmp_conf"]]}"')
         elif path.startswith(QUIRK_DIR + "/"):
             return self._quirk_file(path)
         elif path == VGCU_CONF:

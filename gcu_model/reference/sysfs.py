@@ -278,7 +278,7 @@ class Sysfs:
         def read():
             d = self.host.describe()
             if name == "reset_enable":                    # a module parameter reads in decimal
-                return f"{self._reset_words()[d['host.reset_enable']]}\n"
+                return f"{self._reset_masks()[d['host.reset_enable']]}\n"
             if name == "vgcu_num":
                 return VGCU_VALUES.get(d["host.vgcu_num_loaded"], "0") + "\n"
             if name == "irq_poll_interval":
@@ -287,12 +287,12 @@ class Sysfs:
             return (pf_bdf(self.host.system.layout.labels[card].index)[5:] if card else "") + "\n"
         return read
 
-    def _reset_words(self) -> dict:
+    def _reset_masks(self) -> dict:
         """reset_enable value -> its 32-bit word (constants.yaml `bits: reset_enable: masks`)."""
         return self.host.spec.bits["reset_enable"]["masks"]
 
     def _r_reset_enable(self):
-        return f"{self._reset_words()[self.host.describe()['host.reset_enable']]:#x}\n"
+        return f"{self._reset_masks()[self.host.describe()['host.reset_enable']]:#x}\n"
 
     def _r_fw(self, card):
         dev = self.host.device.cards[card.index]
@@ -320,7 +320,7 @@ class Sysfs:
 
     def _w_reset_enable(self, text):
         value = _int(text)
-        words = self._reset_words()
+        words = self._reset_masks()
         named = [name for name, word in words.items() if word == value]
         if not named:
             raise SysfsError("EINVAL", "reset_enable: the reference driver takes "

@@ -49,7 +49,7 @@ def render(action: str, player) -> str | None:
         return f"echo {value} > {path}" if path else None
 
     try:
-        return render_setup(action)                 # packages, modprobe, options files, numvfs, quirk files
+        return render_setup(action, player.spec)                 # packages, modprobe, options files, numvfs, quirk files
     except CommandError:
         pass
     if name == "write_reset_enable":

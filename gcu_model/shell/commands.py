@@ -20,7 +20,6 @@ TEST_CONF = "./gcu_test.conf"
 VGCU_CONF = "/etc/modprobe.d/gcu_test.conf"
 QUIRK_DIR = "/etc/qemu-quirks/enflame"                 # QEMU-3: one access-control file per card
 QUIRK_SAMPLE = "caps/qemu/qirk-config-sample.conf"     # the sample's name as the guide spells it (§7.2)
-RESET_VALUES = {"zero": "0", "allf": "0xffffffff"}
 VGCU_VALUES = {"two": "2", "four": "4"}
 MODE_FLAGS = {"vgcu": "--with-vgcu", "mdev_host": "--mdev-host", "virt_host": "--virt-host"}
 # accepted by the run package and not modelled: how the module is rebuilt on kernel updates
@@ -89,7 +88,7 @@ def _echo_options(words, line):
     return [tuple(p) for p in pairs], words[3], words[2] == ">>"
 
 
-def _option_action(key, value, target):
+def _option_action(key, value, target, spec):
     """One key=value of an options line -> the model's action, or None for a key the model
     leaves alone."""
     conf = {GCU_CONF: "gcu_conf", TEST_CONF: "tmp_conf", "gcu_test.conf": "tmp_conf"}.get(target)
@@ -104,9 +103,11 @@ def _option_action(key, value, target):
         if conf is None:
             raise CommandError(f"reset_enable goes to {GCU_CONF} or {TEST_CONF}, not {target}")
         number = int(value, 0) if re.fullmatch(r"0x[0-9a-fA-F]+|\d+", value) else None
-        if number not in (0, 0xFFFFFFFF):
-            raise CommandError(f"reset_enable={value}: the model knows 0 and the all-f default")
-        return _action("write_option", file=conf, value="zero" if number == 0 else "allf")
+        named = [name for name, word in spec.bits["reset_enable"]["masks"].items() if word == number]
+        if not named:
+            raise CommandError(f"reset_enable={value}: the model knows "
+                               + " and ".join(reset_words(spec).values()))
+        return _action("write_option", file=conf, value=named[0])
     if key == "gcu_whitelist_str" and target == GCU_CONF:
         return _action("write_gcu_whitelist", card=card_of(value))
     if key == "irq_poll_interval" and target == GCU_CONF:
@@ -118,6 +119,12 @@ def _option_action(key, value, target):
     if target not in OPTION_FILES:
         raise CommandError(f"options go to {', '.join(sorted(OPTION_FILES))}, not {target}")
     return None
+
+
+def reset_words(spec) -> dict:
+    """reset_enable value -> the text an options line writes for it: the word of
+    constants.yaml `bits: reset_enable: masks` (PARAM-4), in hex, 0 as the guide writes it."""
+    return {name: f"{word:#x}" if word else "0" for name, word in spec.bits["reset_enable"]["masks"].items()}
 
 
 def _run_package(words, line):
@@ -181,7 +188,7 @@ def split_line(line: str) -> list:
 HEADERS = re.compile(r"(sudo\s+)?apt(-get)?\s+install\s+(-y\s+)?linux-headers-(\$\(uname -r\)|`uname -r`)")
 
 
-def parse(line: str) -> Parsed:
+def parse(line: str, spec) -> Parsed:
     """One command line of a set-up -> the model's action text."""
     text = line.strip()
     try:
@@ -243,7 +250,7 @@ def parse(line: str) -> Parsed:
         pairs, target, append = _echo_options(words, text)
         actions, options = [], []
         for key, value in pairs:
-            action = _option_action(key, value, target)
+            action = _option_action(key, value, target, spec)
             if action is None:
                 options.append((key, value))
             else:
@@ -252,7 +259,7 @@ def parse(line: str) -> Parsed:
     raise CommandError(f"unknown command: {text}")
 
 
-def render(action) -> str:
+def render(action, spec) -> str:
     """An action (text or Action) -> the command line a user types."""
     from ..core.outcome import parse_action_text
     name, params = parse_action_text(str(action))
@@ -290,7 +297,7 @@ def render(action) -> str:
         return "sudo modprobe enflame" + (f" -C {TEST_CONF}" if p["conf"] == "tmp_conf" else "")
     if name == "write_option":
         target = GCU_CONF if p["file"] == "gcu_conf" else TEST_CONF
-        return f"echo 'options enflame \"reset_enable={RESET_VALUES[p['value']]}\"' >> {target}"
+        return f"echo 'options enflame \"reset_enable={reset_words(spec)[p['value']]}\"' >> {target}"
     if name == "write_vgcu_num":
         return f"echo 'options enflame \"vgcu_num={VGCU_VALUES[p['value']]}\"' > {VGCU_CONF}"
     if name == "write_gcu_whitelist":

@@ -68,7 +68,7 @@ class GoalAnswer:
         return out | {"impossible_because": self.reason.as_dict()}
 
 
-def parse_setup(text: str) -> list:
+def parse_setup(text: str, spec) -> list:
     """Lines (or ';' / '&&' separated commands), comments and blank lines skipped."""
     out = []
     for n, raw in enumerate(text.splitlines(), 1):
@@ -81,7 +81,7 @@ def parse_setup(text: str) -> list:
             raise QueryError(f"line {n}: a set-up has no pipes ('| {shlex.join(piped[0])}')")
         for _, words in parts:
             try:
-                out.extend(parse(shlex.join(words)).singles())   # options the model leaves alone drop out
+                out.extend(parse(shlex.join(words), spec).singles())   # options the model leaves alone drop out
             except CommandError as exc:
                 raise QueryError(f"line {n}: {exc}") from None
     if not out:
@@ -90,7 +90,7 @@ def parse_setup(text: str) -> list:
 
 
 def check(spec, setup_text: str, fixed: dict) -> list:
-    parsed = parse_setup(setup_text)
+    parsed = parse_setup(setup_text, spec)
     answers = []
     for facts in combinations(spec, fixed):
         system = system_for(spec, facts)
@@ -136,7 +136,7 @@ def goal(spec, expr_text: str, fixed: dict, max_steps: int = 4) -> list:
         found = _shortest(u, target)
         core = u.solve(target) if found is None else None
         if found is not None:
-            answers.append(GoalAnswer(facts, True, found.actions, [render(a) for a in found.actions]))
+            answers.append(GoalAnswer(facts, True, found.actions, [render(a, spec) for a in found.actions]))
         else:
             reason = _reason(u, core or [], [], system)
             if not reason.checks:
@@ -176,7 +176,7 @@ def all_configs(spec, fixed: dict) -> dict:
                      "numvfs": q.get("card0.numvfs", d.get("card0.numvfs")),
                      "l3_per_vf_mb": q["card0.l3_per_vf_mb"], "vgcu_nodes": q["card0.vgcu_count"],
                      "mdevs": q["card0.mdev_count"],
-                     "commands": [render(a) for a in result.actions]}
+                     "commands": [render(a, spec) for a in result.actions]}
             valid.append(entry)
             blocked.append(z3.Not(z3.And(*same)))
         if not found_any:
@@ -240,7 +240,7 @@ def _plainest(u, found, target):
     fixed = [u.choice[n] == u.stop] if n < u.k else []
     for i in range(n):
         name = found.actions[i].split("(")[0]
-        variants = sorted({st.text for st in u.steps if st.action.decl.name == name}, key=lambda t: (len(render(t)), t))
+        variants = sorted({st.text for st in u.steps if st.action.decl.name == name}, key=lambda t: (len(render(t, u.system.spec)), t))
         for text in variants:
             result = u.solve(target, *fixed, u.choose(i, text))
             if isinstance(result, Found):
