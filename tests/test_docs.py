@@ -152,8 +152,9 @@ def test_editing_one_guard_errno_makes_check_report_machines_md(spec, spec_copy,
     assert status == 1, output
     reported = [line for line in output.splitlines() if ": " in line and line.split(": ")[0] in
                 ("differs", "missing", "stale")]
-    # the machine reference and the state-by-state operations both show the errno
-    assert reported == [f"differs: {old / 'machines.md'}", f"differs: {old / 'operations.md'}"], reported
+    # the machine reference, the state-by-state operations and the protocol's action table show the errno
+    assert reported == [f"differs: {old / 'machines.md'}", f"differs: {old / 'operations.md'}",
+                        f"differs: {old / 'protocol.md'}"], reported
     assert "else EIO" in generate(load_spec(spec_copy))["machines.md"]
 
 
@@ -170,7 +171,7 @@ def test_check_reports_missing_and_stale_pages_and_write_fixes_them(spec, tmp_pa
     assert {k: v for k, v in statuses.items() if not k.startswith("dot/")} == {
         "assumptions.md": "current", "traceability.md": "current", "machines.md": "current",
         "configs.md": "missing", "operations.md": "current", "resets.md": "current", "matrix.md": "current",
-        "old-page.md": "stale"}
+        "protocol.md": "current", "old-page.md": "stale"}
     assert {v for k, v in statuses.items() if k.startswith("dot/")} == {"current"}
     status, output = run_docs(["--out", str(tmp_path)])
     assert status == 0, output
@@ -231,3 +232,34 @@ def test_matrix_page_lists_valid_and_forbidden_configurations(pages):
     matrix = pages["matrix.md"]
     assert "| S60 " in matrix and "virt_host" in matrix and "sudo ./enflame-xxx.run --virt-host" in matrix
     assert "enable Above 4G decoding in the BIOS (PROD-2)" in matrix
+
+
+def test_protocol_page_is_the_vocabulary_an_implementation_must_understand(spec, pages):
+    """Issue 7: the adapter protocol reference, generated: configurations and initial choices,
+    every action with the errnos the spec may refuse it with, RAS blocks, labels, sysfs files."""
+    from gcu_model.docs.protocol import refusal_errnos
+    page = pages["protocol.md"]
+    assert "| `i20-firewall` |" in page and "`card0.fw`: off, on" in page
+    for action in spec.actions.values():
+        assert f"| `{action.name}(" in page, action.name
+    numvfs = next(line for line in page.splitlines() if line.startswith("| `write_sriov_numvfs(card, n)` |"))
+    assert "EBUSY" in numvfs and "ERANGE" in numvfs and "SRIOV-6" in numvfs
+    assert refusal_errnos(spec, spec.actions["write_sriov_numvfs"]) == sorted(
+        {c.errno for t in spec.transitions if t.trigger == "write_sriov_numvfs" for c in t.checks}
+        | {c.errno for c in spec.actions["write_sriov_numvfs"].checks} | {spec.actions["write_sriov_numvfs"].otherwise_errno})
+    assert "| `vf_only` | SIP, SDTE, L1, CBF, L3, SP HWQ, SP task core |" in page
+    assert "| `cardN.vfN.binding` |" in page and "| `cardN.l3_per_vf_mb` |" in page
+    assert "| `/sys/bus/pci/devices/PF/sriov_numvfs` | S60 | `0`: the VFs enabled |" in page
+    assert "| `/sys/class/enflame/gcuX/device/rpm/switch` | S60 |" in page
+
+
+def test_every_sysfs_file_the_walk_finds_is_documented_and_every_entry_is_found(spec):
+    from gcu_model.docs.generate import once_per_spec
+    from gcu_model.docs.protocol import sysfs_walk
+    from gcu_model.reference.sysfs_docs import FILES
+    found = once_per_spec(spec, "sysfs_walk", lambda: sysfs_walk(spec))
+    assert sorted(set(found) - set(FILES)) == [], "files the reference serves that sysfs_docs.py does not describe"
+    assert sorted(set(FILES) - set(found)) == [], "sysfs_docs.py entries no explored state shows"
+    for pattern, (read_doc, write_doc) in FILES.items():
+        assert bool(write_doc) == found[pattern]["write"], pattern         # a write is described iff it is taken
+        assert bool(read_doc) == (found[pattern]["read"] is not None), pattern

@@ -11,7 +11,7 @@ Pure functions of the spec, like every generated page.
 """
 from __future__ import annotations
 
-from .generate import cell, code, reqs_text, table
+from .generate import cell, code, once_per_spec, reqs_text, table
 
 
 def _refusal(c) -> str:
@@ -130,17 +130,7 @@ def _reason_text(reason) -> str:
     return f"{said} ({', '.join(reason.get('reqs') or [])})" if said else ", ".join(reason.get("reqs") or [])
 
 
-_SOLVED: dict = {}
-
-
 def _all_configs(spec):
     """all_configs, once per spec content in a process (the solver takes seconds)."""
-    import copy
-    import hashlib
-    from pathlib import Path
     from ..solve.queries import all_configs
-    root = Path(spec.root)
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(root.rglob("*.yaml")))).hexdigest()
-    if digest not in _SOLVED:
-        _SOLVED[digest] = all_configs(spec, {})
-    return copy.deepcopy(_SOLVED[digest])
+    return once_per_spec(spec, "all_configs", lambda: all_configs(spec, {}))

@@ -1,0 +1,226 @@
+"""protocol.md: the adapter protocol's vocabulary, as the spec and the reference host give it
+(issue 7, "the adapter protocol reference").
+
+The wire format (ops, fields, errors) is fixed code and is described by hand in
+docs/adapter-protocol.md and its JSON Schema. What an implementation must understand
+inside those messages changes with the spec, so it is generated here:
+
+  reset     the configurations, and the variables whose initial value `initial` may pick
+  apply     every action, its parameters, the errnos it may be refused with, its requirements
+  ras       the IP blocks of constants.yaml `device: ip_blocks` and the event each becomes
+  observe   every state variable and quantity, by label pattern
+  sysfs     every file the reference host serves, found by walking its sysfs along the
+            explorer's shortest path to each goal of each configuration, with a sample
+            read, whether it is writable, and what it means (reference/sysfs_docs.py)
+"""
+from __future__ import annotations
+
+import re
+
+from ..core.system import System
+from ..explore.explorer import explore
+from ..reference.host import HostError, ReferenceHost
+from ..reference.protocol import OPS, PROTOCOL_VERSION
+from ..reference.sysfs import Sysfs, SysfsError
+from ..reference.sysfs_docs import FILES
+from .generate import cell, code, once_per_spec, reqs_text, table, type_text, value_text
+
+
+def protocol_page(spec) -> list:
+    return ["# Adapter protocol reference", "",
+            f"Protocol version {PROTOCOL_VERSION}; ops: {', '.join(code(op) for op in OPS)}. The wire format",
+            "(requests, responses, errors) is [../adapter-protocol.md](../adapter-protocol.md) with its JSON",
+            "Schema; this page is the vocabulary inside those messages, derived from the spec and the",
+            "reference host, so it is what an implementation under test must understand.",
+            *_configs(spec), *_actions(spec), *_ras(spec), *_observe(spec), *_sysfs(spec)]
+
+
+# ------------------------------------------------------------ reset
+def initial_choices(system) -> dict:
+    """label -> the values it takes among the initial states, for the labels that differ."""
+    seen: dict = {}
+    for state in system.initial:
+        for label, value in system.describe(state).items():
+            seen.setdefault(label, [])
+            if value not in seen[label]:
+                seen[label].append(value)
+    return {label: values for label, values in seen.items() if len(values) > 1}
+
+
+def _configs(spec) -> list:
+    rows = []
+    for name, config in spec.configs.items():
+        choices = initial_choices(ReferenceHost(spec, name).system)
+        rows.append([code(name), cell(config.description),
+                     "<br>".join(f"{code(label)}: {', '.join(value_text(v) for v in values)}"
+                                 for label, values in sorted(choices.items())) or "one initial state"])
+    return ["", "## `reset`: configurations and initial states", "",
+            "`config` names one of these; `initial` picks an initial state by the variables that tell",
+            "them apart (the first value is the default).", "",
+            *table(["config", "what it is", "`initial` may set"], rows)]
+
+
+# ------------------------------------------------------------ apply
+def _domain(param, spec) -> str:
+    if isinstance(param.type, str):                       # an instance of a family
+        return f"a {param.type} label"
+    dom = param.domain
+    if dom is None:
+        return type_text(param.type)
+    if dom[0] == "range":
+        return f"{dom[1]}..{dom[2]}"
+    if dom[0] == "values":
+        return ", ".join(value_text(v) for v in dom[1])
+    if dom[0] == "constant":
+        return f"the configuration's `{dom[1]}`"
+    return type_text(param.type)
+
+
+def refusal_errnos(spec, action) -> list:
+    """Every errno the spec may refuse the action with: its checks, its transitions'
+    guards, and its `otherwise` (no transition from the current state)."""
+    errnos = {c.errno for c in action.checks} | {action.otherwise_errno}
+    errnos |= {c.errno for t in spec.transitions if t.trigger == action.name for c in t.checks}
+    return sorted(e for e in errnos if e)
+
+
+def _actions(spec) -> list:
+    lines = ["", "## `apply`: actions", "",
+             "An action is written `name(param=value, ...)` with every parameter, in this order; an",
+             "instance is named by its label (`card0`, `card0.vf1`, `vm0`, `ctr0`). Which actions a",
+             "configuration offers depends on its constants (an action outside it is `ok: false`).",
+             "Refused with: every errno the spec may answer it with."]
+    for m in spec.machines.values():
+        rows = []
+        for a in (a for a in spec.actions.values() if a.machine == m.name):
+            params = ", ".join(f"{p.name}={_domain(p, spec)}" for p in a.params)
+            trans_reqs = {r for t in spec.transitions if t.trigger == a.name for r in t.reqs}
+            rows.append([code(f"{a.name}({', '.join(p.name for p in a.params)})"), cell(params), cell(a.doc),
+                         cell(", ".join(refusal_errnos(spec, a))), reqs_text(sorted(set(a.reqs) | trans_reqs))])
+        if rows:
+            lines += ["", f"### {m.name}", "", *table(["action", "parameters", "what it is", "refused with", "reqs"],
+                                                      rows)]
+    return lines
+
+
+# ------------------------------------------------------------ ras
+def _ras(spec) -> list:
+    blocks = spec.device.get("ip_blocks", {})
+    if not blocks:
+        return []
+    event = {"vf_only": "`ras_vf_only(vf=VF)`: `device` names the VF",
+             "vf_shared": "`ras_card(card=CARD, ip=vf_shared)`: `device` names the card or one of its VFs",
+             "pf_only": "`ras_card(card=CARD, ip=pf_only)`: `device` names the card or one of its VFs"}
+    by_class: dict = {}
+    for ip, cls in blocks.items():
+        by_class.setdefault(cls, []).append(ip)
+    return ["", "## `ras`: IP blocks", "",
+            "`ip` is one of these blocks (constants.yaml `device: ip_blocks`, SRIOV-4); the event it",
+            "becomes decides what is reset (RST-5, RST-6).", "",
+            *table(["class", "blocks", "event"],
+                   [[code(cls), cell(", ".join(ips)), event.get(cls, "")] for cls, ips in by_class.items()])]
+
+
+# ------------------------------------------------------------ observe
+def _observe(spec) -> list:
+    rows = [[code(f"{_label(spec, v.family)}.{v.name}"), cell(type_text(v.type)), code(v.machine), cell(v.doc)]
+            for v in spec.vars.values()]
+    qrows = [[code(f"{_label(spec, q.family)}.{q.name}"), cell(q.doc), reqs_text(q.reqs)]
+             for q in spec.quantities.values()]
+    return ["", "## `observe`: variables and quantities", "",
+            "`state` holds every variable of every instance by label, `quantities` every quantity;",
+            "a configuration without an instance has none of its labels.", "",
+            *table(["label", "type", "machine", "meaning"], rows), "",
+            *table(["quantity", "meaning", "reqs"], qrows)]
+
+
+def _label(spec, family: str) -> str:
+    fam = spec.families[family]
+    if fam.parent is None:
+        return family if fam.count == 1 else f"{family}N"
+    return f"{_label(spec, fam.parent)}.{family}N"
+
+
+# ------------------------------------------------------------ sysfs
+_PF = re.compile(r"/0000:[0-9a-f]{2}:00\.0(?=/|$)")
+_VF = re.compile(r"/0000:[0-9a-f]{2}:00\.[1-7](?=/|$)")
+_DEBUG = re.compile(r"^/sys/kernel/debug/enflame/\d+/")
+_MDEV = re.compile(r"^/sys/bus/mdev/devices/[0-9a-f-]{36}/")
+
+
+def pattern(path: str, fs: Sysfs) -> str:
+    """A file path with its device names replaced by the patterns of sysfs_docs.py."""
+    out = _VF.sub("/VF", _PF.sub("/PF", path))
+    out = _DEBUG.sub("/sys/kernel/debug/enflame/N/", out)
+    out = _MDEV.sub("/sys/bus/mdev/devices/UUID/", out)
+    m = re.match(r"^/sys/class/enflame/(gcu\d+)/", out)
+    if m:
+        node = "gcuX" if m.group(1) in fs.vf_nodes() else "gcuN"
+        out = out.replace(m.group(1), node, 1)
+    return out
+
+
+def sysfs_walk(spec) -> dict:
+    """pattern -> {"read": first sample text or None, "write": bool, "products": set}, over the
+    files the reference host serves in every state of the explorer's shortest path to each
+    goal of each configuration (the states a user most wants to see)."""
+    found: dict = {}
+    for name, config in spec.configs.items():
+        system = System(spec, name)
+        result = explore(system, graph=False)
+        host = ReferenceHost(spec, name)
+        fs = Sysfs(host)
+        product = config.values.get("product", "?")
+        choices = set(initial_choices(system))
+        for node in sorted({n for n in result.goals.values() if n is not None}):
+            start = system.describe(result.states[result.root_of(node)])
+            try:
+                host.reset_to({label: start[label] for label in sorted(choices)})
+            except HostError:
+                host.reset_to()
+            _visit(fs, product, found)
+            for action in result.path_to(node):
+                if host.apply(str(action)).accepted:
+                    _visit(fs, product, found)
+    return found
+
+
+def _visit(fs, product, found):
+    for path in fs.files():
+        entry = found.setdefault(pattern(path, fs), {"read": None, "write": False, "products": set()})
+        entry["products"].add(product)
+        _, readable, writable = fs.mode(path)
+        entry["write"] |= writable
+        if readable and entry["read"] is None:
+            try:
+                entry["read"] = fs.read(path)
+            except SysfsError as exc:
+                entry["read"] = exc.errno
+
+
+def _sample(text) -> str:
+    if text is None:
+        return ""
+    first = text.splitlines()[0] if text.strip() else "(empty)"
+    more = " ..." if len(text.splitlines()) > 1 else ""
+    return code(first[:48]) + more
+
+
+def _sysfs(spec) -> list:
+    found = once_per_spec(spec, "sysfs_walk", lambda: sysfs_walk(spec))
+    rows = []
+    for pat in sorted(found):
+        entry = found[pat]
+        read_doc, write_doc = FILES.get(pat, ("(undocumented)", "(undocumented)"))
+        rows.append([code(pat), ", ".join(sorted(entry["products"])),
+                     (_sample(entry["read"]) + (f": {read_doc}" if read_doc else "")) if entry["read"] is not None
+                     else "write-only (EACCES)",
+                     write_doc if entry["write"] else "read-only (EACCES)"])
+    return ["", "## The reference host's sysfs", "",
+            "Every file the reference host serves in the states on the explorer's shortest path to",
+            "each goal of each configuration (`read`, `write`, `list` and the FUSE mount see the same",
+            "tree). A file exists only while what provides it does; a missing one is ENOENT. The",
+            "sample is the first read seen. PF and VF stand for PCI addresses (card N is",
+            "`0000:0(N+1):00.0`, its VF j function j+1), gcuN for the KMD's device N (VER-4), gcuX",
+            "for a VF's node on the host KMD, UUID for an mdev.", "",
+            *table(["path", "products", "read (sample: meaning)", "write"], rows)]
