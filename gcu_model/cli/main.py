@@ -79,10 +79,12 @@ def configs_cmd(specs_dir, as_json):
     Console().print(table)
 
 
-def _progress_explore(system, graph, quiet, max_states=None):
+def _progress_explore(system, graph, quiet, max_states=None, symmetric=False):
     from ..explore.explorer import explore
+    from ..explore.symmetry import Canonicalizer
+    symmetry = Canonicalizer(system) if symmetric else None
     if quiet or not sys.stderr.isatty():
-        return explore(system, graph=graph, max_states=max_states)
+        return explore(system, graph=graph, max_states=max_states, symmetry=symmetry)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
                   console=_stderr_console()) as bar:
@@ -90,7 +92,7 @@ def _progress_explore(system, graph, quiet, max_states=None):
 
         def report(done, seen):
             bar.update(task, description=f"exploring {system.config.name}: {done:,} of {seen:,} states expanded")
-        return explore(system, graph=graph, progress=report, max_states=max_states)
+        return explore(system, graph=graph, progress=report, max_states=max_states, symmetry=symmetry)
 
 
 def _stderr_console():
@@ -106,8 +108,10 @@ def _stderr_console():
               help="Stop each exploration after this many states (then the check fails as truncated).")
 @click.option("--prove/--no-prove", "with_proofs", default=True, show_default=True,
               help="After exploring, prove every invariant inductive with z3 (unbounded counters).")
+@click.option("--symmetry/--no-symmetry", "symmetric", default=True, show_default=True,
+              help="Keep one state per renaming of interchangeable cards, VFs, VMs and containers.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def check_cmd(specs_dir, config_names, max_states, with_proofs, as_json):
+def check_cmd(specs_dir, config_names, max_states, with_proofs, symmetric, as_json):
     """Explore each configuration, check every invariant and goal, then prove the invariants."""
     from ..explore.report import summary
     spec = load(specs_dir)
@@ -115,7 +119,7 @@ def check_cmd(specs_dir, config_names, max_states, with_proofs, as_json):
     results = []
     for name in names:
         system = system_for(spec, name)
-        result = _progress_explore(system, graph=False, quiet=as_json, max_states=max_states)
+        result = _progress_explore(system, graph=False, quiet=as_json, max_states=max_states, symmetric=symmetric)
         results.append(summary(result))
     proofs = run_proofs(spec, names) if with_proofs else []
     for entry, proof in zip(results, proofs):
@@ -184,7 +188,9 @@ def _print_check(results, proofs=()):
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
 @click.option("--dump-code", "dump_code", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the generated successor function (for debugging the engine).")
-def explore_cmd(specs_dir, name, fmt, output, max_states, as_json, dump_code):
+@click.option("--symmetry/--no-symmetry", "symmetric", default=False, show_default=True,
+              help="One node per renaming of interchangeable instances (the graph of orbit representatives).")
+def explore_cmd(specs_dir, name, fmt, output, max_states, as_json, dump_code, symmetric):
     """Build the full reachability graph of one configuration."""
     from ..explore import export
     from ..explore.report import summary
@@ -193,7 +199,7 @@ def explore_cmd(specs_dir, name, fmt, output, max_states, as_json, dump_code):
     spec = load(specs_dir)
     pick_configs(spec, [name])
     system = system_for(spec, name)
-    result = _progress_explore(system, graph=True, quiet=as_json, max_states=max_states)
+    result = _progress_explore(system, graph=True, quiet=as_json, max_states=max_states, symmetric=symmetric)
     data = summary(result)
     if fmt is not None:
         try:

@@ -274,11 +274,22 @@ def machines_page(spec) -> list:
              "diagrams are drawn by the `transitions` library from the same transitions the explorer runs;",
              "the spec's semantics are in `docs/spec-format.md`.", "",
              "## Families", "",
-             *table(["family", "count", "parent", "doc"],
-                    [[f.name, cell(f.count), cell(f.parent or ""), cell(f.doc)] for f in spec.families.values()])]
+             *table(["family", "count", "parent", "interchangeable", "doc"],
+                    [[f.name, cell(f.count), cell(f.parent or ""), _symmetric_text(f), cell(f.doc)]
+                     for f in spec.families.values()])]
+
     for m in spec.machines.values():
         lines += ["", *machine_section(spec, m)]
     return lines
+
+
+def _symmetric_text(family) -> str:
+    """families.yaml `symmetric:` in words (issue 8: what the explorer's reduction renames)."""
+    if family.symmetric is True:
+        return "yes"
+    if family.symmetric:
+        return f"the first `{family.symmetric}` of each {family.parent}"
+    return ""
 
 
 def machine_section(spec, m) -> list:

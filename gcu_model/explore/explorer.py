@@ -44,6 +44,7 @@ class Exploration:
     seconds: float
     truncated: bool = False
     slot_values: dict = field(default_factory=dict)
+    symmetry: object = None       # the Canonicalizer when states are orbit representatives
 
     # ---- reading results
     @property
@@ -59,6 +60,29 @@ class Exploration:
             node = pred
         out.reverse()
         return out
+
+    def concrete_state(self, node: int) -> tuple:
+        """The state a run of concrete_path(node) from the root ends in: the node's own state
+        without reduction, else the member of its orbit that the run reaches."""
+        if self.symmetry is None:
+            return self.states[node]
+        from .symmetry import run_to
+        return run_to(self.system, self.states[self.root_of(node)], self.concrete_path(node))
+
+    def concrete_path(self, node: int) -> list:
+        """path_to(node) with the instances named as they are in a run from the root: under
+        symmetry reduction each step was taken in a representative state, so its names are
+        mapped back (symmetry.concretize); without reduction the same list as path_to."""
+        if self.symmetry is None:
+            return self.path_to(node)
+        from .symmetry import concretize
+        labels = []
+        n = node
+        while self.parent[n] is not None:
+            n, label = self.parent[n]
+            labels.append(label)
+        ids = concretize(self.system, self.symmetry, self.states[n], labels[::-1])
+        return [self.system.actions[a].action for a in ids]
 
     def root_of(self, node: int) -> int:
         while self.parent[node] is not None:
@@ -117,27 +141,32 @@ class Exploration:
 
 
 def explore(system, graph: bool = True, max_states: int | None = None, compiled: Compiled | None = None,
-            progress=None) -> Exploration:
-    """Explore every state reachable from the configuration's initial states."""
+            progress=None, symmetry=None) -> Exploration:
+    """Explore every state reachable from the configuration's initial states; with a
+    symmetry.Canonicalizer, one representative per orbit (issue 8)."""
     # The search allocates millions of small containers and creates no cycles; the
     # cyclic garbage collector would only rescan them over and over.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _explore(system, graph, max_states, compiled, progress)
+        return _explore(system, graph, max_states, compiled, progress, symmetry)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _explore(system, graph, max_states, compiled, progress) -> Exploration:
+def _explore(system, graph, max_states, compiled, progress, symmetry) -> Exploration:
     start = time.perf_counter()
     comp = compiled or compiled_for(system)
     expand, first_violation, all_violations = comp.expand, comp.first_violation, comp.violations
+    if symmetry is not None and not symmetry.active:
+        symmetry = None
+    canon = symmetry.canon if symmetry is not None else None
+    seen_as: dict = {}        # a successor that is no representative -> its representative
     index: dict = {}
     states: list = []
     parent: list = []
-    for s in system.initial:
+    for s in (system.initial if canon is None else [canon(x) for x in system.initial]):
         if s not in index:
             index[s] = len(states)
             states.append(s)
@@ -200,7 +229,17 @@ def _explore(system, graph, max_states, compiled, progress) -> Exploration:
         way_out = False
         out = succ_adj[i] if graph else None
         for label, t in succ:
-            j = i if t is s else index.get(t)
+            if t is s:
+                j = i
+            else:
+                j = index.get(t)
+                if j is None and canon is not None:
+                    # a known representative needs no sorting; anything else is sorted once
+                    c = seen_as.get(t)
+                    if c is None:
+                        c = seen_as[t] = canon(t)
+                    t = c
+                    j = index.get(t)
             if j is None:
                 if max_states is not None and len(states) >= max_states:
                     truncated = True
@@ -236,9 +275,9 @@ def _explore(system, graph, max_states, compiled, progress) -> Exploration:
 
     slot_values = {k: set(x[k] for x in states) for k in _control_slots(system)} if states else {}
     result = Exploration(system, states, initial, parent, g, refusals, transitions, [], {}, fired, bound_hits,
-                         deadlocks, 0.0, truncated, slot_values)
+                         deadlocks, 0.0, truncated, slot_values, symmetry)
     for name, reqs, node in violations:
-        result.violations.append(Violation(name, reqs, node, result.path_to(node), result.root_of(node)))
+        result.violations.append(Violation(name, reqs, node, result.concrete_path(node), result.root_of(node)))
     result.goals = {p.name: hit for p, hit in zip(system.goals, goal_hit)}
     result.seconds = time.perf_counter() - start
     return result

@@ -16,7 +16,7 @@ def summary(result) -> dict:
             entry["counterexample"] = {
                 "initial": sysm.describe(result.states[v.initial]),
                 "actions": [str(a) for a in v.path],
-                "state": sysm.describe(result.states[v.state]),
+                "state": sysm.describe(result.concrete_state(v.state)),
             }
         invariants.append(entry)
     goals = []
@@ -24,13 +24,15 @@ def summary(result) -> dict:
         node = result.goals.get(p.name)
         entry = {"name": p.name, "reqs": list(p.reqs), "reached": node is not None}
         if node is not None:
-            entry["witness"] = [str(a) for a in result.path_to(node)]
+            entry["witness"] = [str(a) for a in result.concrete_path(node)]
             entry["witness_initial"] = sysm.describe(result.states[result.root_of(node)])
         goals.append(entry)
     return {
         "config": result.config,
         "description": sysm.config.description,
         "states": len(result.states),
+        # issue 8: the families whose renamings were folded (states are then orbit representatives)
+        "symmetry": list(result.symmetry.reduced) if result.symmetry is not None else [],
         "initial_states": len(result.initial),
         # edges: accepted (state, action) pairs, i.e. the labelled transitions; the graph
         # merges parallel ones into one networkx edge (graph_edges, when a graph was built)

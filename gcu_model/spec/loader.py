@@ -286,7 +286,7 @@ class _Loader:
             w = fams.where(name)
             self.name(name, w, "a family name")
             body = self.mapping(body, w, f"family {name}")
-            self.keys(body, {"count", "parent", "doc"}, f"family {name}", required=["count"])
+            self.keys(body, {"count", "parent", "doc", "symmetric"}, f"family {name}", required=["count"])
             count = body["count"]
             if isinstance(count, str):
                 if count not in self.constants or not isinstance(self.constants[count].type, IntT):
@@ -305,7 +305,15 @@ class _Loader:
                 seen.add(up)
                 up_body = fams.get(up)
                 up = up_body.get("parent") if isinstance(up_body, dict) else None
-            self.families[name] = Family(name, count, parent, self.text(body, "doc", ""), w)
+            symmetric = body.get("symmetric", False)
+            if not isinstance(symmetric, (bool, str)):
+                raise body.where("symmetric").error(
+                    f"family {name}: symmetric is true, false or a variable of the parent family", str(symmetric))
+            if isinstance(symmetric, str) and parent is None:
+                raise body.where("symmetric").error(
+                    f"family {name}: symmetric: {symmetric} names a parent variable, but {name} has no parent",
+                    symmetric)
+            self.families[name] = Family(name, count, parent, self.text(body, "doc", ""), w, symmetric)
         if "host" not in self.families:
             raise fams.where().error("families must include 'host' (count 1)", "host")
 
@@ -890,8 +898,10 @@ class _Loader:
 
     def load_property(self, kind, body, w: Where):
         body = self.mapping(body, w, f"a {kind}")
-        self.keys(body, {"name", "expr", "when", "reqs", "doc", "assumption"}, f"a {kind}",
+        self.keys(body, {"name", "expr", "when", "reqs", "doc", "assumption", "symmetric"}, f"a {kind}",
                   required=["name", "expr"])
+        if not isinstance(body.get("symmetric", False), bool):
+            raise body.where("symmetric").error(f"a {kind}'s symmetric is true or false", str(body["symmetric"]))
         name = self.name(body["name"], body.where("name"), f"a {kind} name")
         if any(p.name == name for p in self.properties):
             raise body.where("name").error(f"{kind} '{name}' is defined twice", name)
@@ -901,7 +911,7 @@ class _Loader:
         if "when" in body:
             when = check_expr(body["when"], body.value_where("when"), Scope(self.view, constants_only=True))
         self.properties.append(Property(name, kind, ir, body["expr"], when, self.reqs(body),
-                                        self.text(body, "doc", ""), w))
+                                        self.text(body, "doc", ""), w, body.get("symmetric", False)))
 
 
 def _kind(v):

@@ -40,6 +40,9 @@ class Family:
     parent: str | None
     doc: str
     where: Where
+    # interchangeable instances (issue 8): False; True (any renaming); or the name of an int
+    # variable of the parent bounding the interchangeable prefix (vf: `numvfs`)
+    symmetric: object = False
 
 
 @dataclass
@@ -137,6 +140,7 @@ class Property:
     reqs: tuple
     doc: str
     where: Where
+    symmetric: bool = False   # reads an instance's index, yet its verdict ignores renaming (issue 8)
 
 
 @dataclass

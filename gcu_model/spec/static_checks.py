@@ -5,7 +5,8 @@
   sets them;
 - ambiguous transitions: for some configuration, action and state, two transitions'
   sources overlap and their selectors (`when`) can both hold (z3 gives the witness);
-- transitions that can never fire: in no configuration can their trigger select them.
+- transitions that can never fire: in no configuration can their trigger select them;
+- a family declared `symmetric` whose instances a rule tells apart (explore/symmetry.py).
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from .errors import InvalidSpec
 
 
 def run_static_checks(spec) -> None:
+    from ..explore.symmetry import validate as symmetric_families_hold
+    symmetric_families_hold(spec)          # families.yaml `symmetric:` (issue 8)
     _duplicates(spec)
     _unenterable_states(spec)
     _per_config(spec)

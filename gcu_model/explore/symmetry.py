@@ -1,0 +1,321 @@
+"""Symmetry reduction (issue 8, item 1): interchangeable instances, one state per orbit.
+
+Cards of one configuration share product and mode, VMs and containers are alike, and the
+VFs of a card that exist (the first `numvfs` slots) are alike: renaming them maps every
+run of the model onto another run. `specs/families.yaml` says which families are
+interchangeable (`symmetric: true`, or the parent variable that bounds the
+interchangeable prefix, `symmetric: numvfs`), and `validate` checks the spec keeps that
+promise: no rule reads the index of such an instance (a prefix family's index only as
+`v.index < E`, which creates or counts the prefix), and a property that reads one says
+it does not depend on names (`symmetric: true`), which the tests check by exploring small
+hosts both ways.
+
+`Canonicalizer.canon(state)` sorts the instances' blocks of slots and renames every
+reference (a `ref[card]` slot, say) to match, so the explorer keeps one representative of
+each orbit. Sorting is cheap and always lands in the orbit (sound), but two members of an
+orbit whose blocks tie may land on different representatives: the reduction is then a
+little weaker, never wrong. `canon_perm` also returns the renaming, which maps a path
+found among representatives back to concrete names (`concretize`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+
+from ..spec import expr as E
+from ..spec.errors import InvalidSpec
+from ..spec.types import IntT, RefT
+
+
+# ------------------------------------------------------------ what the spec promises
+@dataclass(frozen=True)
+class IndexRead:
+    family: str
+    owner: str            # "transition pf.write_sriov_numvfs#2", "invariant x", "action y: check 1"
+    where: object
+    as_prefix: bool       # read as `x.index < E`
+    is_rule: bool         # steers transitions (else a property)
+
+
+def index_reads(spec) -> list:
+    """Every place the spec reads an instance's index, directly or through a quantity."""
+    out = []
+
+    def scan(node, owner, where, is_rule):
+        for family, as_prefix in _reads(node, False):
+            out.append(IndexRead(family, owner, where, as_prefix, is_rule))
+
+    for t in spec.transitions:
+        scan(t.when, f"transition {t.id}", t.where, True)
+        for k, c in enumerate(t.checks, 1):
+            scan(c.expr, f"transition {t.id} guard {k}", c.where, True)
+        scan(t.effect, f"transition {t.id} effect", t.where, True)
+    for a in spec.actions.values():
+        for k, c in enumerate(a.checks, 1):
+            scan(c.expr, f"action {a.name}: check {k}", c.where, True)
+        if not isinstance(a.target, str):
+            scan(a.target, f"action {a.name} target", a.where, True)
+    for p in spec.properties:
+        scan(p.expr, f"{p.kind} {p.name}", p.where, False)
+    return out
+
+
+def _reads(node, as_prefix):
+    """(family, as_prefix) for each IndexOf under node."""
+    if isinstance(node, (tuple, list)):
+        for item in node:
+            yield from _reads(item, False)
+        return
+    if not is_dataclass(node) or isinstance(node, type):
+        return
+    if isinstance(node, E.IndexOf):
+        yield node.inst.type.family, as_prefix
+        yield from _reads(node.inst, False)
+        return
+    if isinstance(node, E.Compare) and node.op == "<" and isinstance(node.left, E.IndexOf):
+        yield from _reads(node.left, True)
+        yield from _reads(node.right, False)
+        return
+    for f in fields(node):
+        if f.name != "type":
+            yield from _reads(getattr(node, f.name), False)
+
+
+def validate(spec) -> None:
+    """InvalidSpec where a rule or property breaks a family's `symmetric:` promise."""
+    for fam in spec.families.values():
+        if isinstance(fam.symmetric, str):
+            var = spec.vars.get((fam.parent, fam.symmetric))
+            if var is None or not isinstance(var.type, IntT):
+                raise fam.where.error(f"family {fam.name}: symmetric: {fam.symmetric} is not an int variable "
+                                      f"of {fam.parent}", fam.symmetric)
+    symmetric_props = {p.name for p in spec.properties if p.symmetric}
+    for read in index_reads(spec):
+        fam = spec.families[read.family]
+        if not fam.symmetric:
+            continue
+        if read.is_rule and (fam.symmetric is True or not read.as_prefix):
+            how = "any read" if fam.symmetric is True else "a read other than `x.index < E`"
+            raise read.where.error(f"{read.owner} reads a {read.family}'s index, but families.yaml declares "
+                                   f"{read.family} symmetric ({how} tells instances apart)", read.family)
+        if not read.is_rule and not (read.as_prefix and fam.symmetric is not True) \
+                and read.owner.split(" ", 1)[1] not in symmetric_props:
+            raise read.where.error(f"{read.owner} reads a {read.family}'s index, and {read.family} is symmetric: "
+                                   f"say `symmetric: true` if its verdict does not depend on names", read.family)
+
+
+# ------------------------------------------------------------ canonical states
+class Canonicalizer:
+    """Canonical representatives of one System's states (see the module doc)."""
+
+    def __init__(self, system):
+        self.system = system
+        layout, spec = system.layout, system.spec
+        self.notes: list = []
+        blocks: dict = {}                      # family -> {instance: (start, end)}
+        for slot in layout.slots:
+            rng = blocks.setdefault(slot.family, {}).setdefault(slot.instance, [slot.index, slot.index + 1])
+            rng[1] = slot.index + 1
+        self.count = {f: len(insts) for f, insts in layout.instances.items()}
+        self.span = {f: [tuple(blocks.get(f, {}).get(i, (0, 0))) for i in range(n)] for f, n in self.count.items()}
+        self.tops, self.children = [], []      # reduced families: top-level, and children of a parent
+        for f, fam in spec.families.items():
+            if not fam.symmetric or not self.count.get(f):
+                continue
+            if not self._alike(f):
+                self.notes.append(f"{f}: instances differ in their fixed values; not reduced")
+                continue
+            if fam.parent is None:
+                if fam.symmetric is True and self.count[f] > 1:
+                    self.tops.append(f)
+            elif layout.count(f) > 1:
+                self.children.append(f)
+        self.per = {f: layout.count(f) for f in self.children}
+        self.parent = {f: spec.families[f].parent for f in self.children}
+        self.prefix = {}                      # child family -> per parent: slot index or fixed count
+        for f in self.children:
+            var, parent = spec.families[f].symmetric, self.parent[f]
+            bounds = []
+            for p in range(self.count[parent]):
+                if var is True:
+                    bounds.append(("fixed", self.per[f]))
+                elif (parent, p, var) in layout.frozen:
+                    bounds.append(("fixed", layout.frozen[(parent, p, var)]))
+                else:
+                    bounds.append(("slot", layout.slot_of[(parent, p, var)]))
+            self.prefix[f] = bounds
+        self.refs = [(slot.index, slot.type.family) for slot in layout.slots if isinstance(slot.type, RefT)]
+        self.reduced = tuple(self.tops + self.children)
+        # how a reference slot is named in a tie-breaking key (_signature)
+        self._referrer = {j: (("var", layout.slots[j].family, layout.slots[j].var)
+                              if layout.slots[j].family in self.reduced else ("slot", str(j)))
+                          for j, _ in self.refs}
+
+    def _alike(self, family) -> bool:
+        """Every instance has the same variables in the state and the same fixed values."""
+        layout = self.system.layout
+        shapes = set()
+        for inst in layout.instances[family]:
+            in_state = tuple(s.var for s in layout.slots if s.family == family and s.instance == inst.index)
+            fixed = tuple(sorted((var, v) for (f, i, var), v in layout.frozen.items()
+                                 if f == family and i == inst.index))
+            shapes.add((in_state, fixed))
+        return len(shapes) <= 1
+
+    @property
+    def active(self) -> bool:
+        return bool(self.reduced)
+
+    # ---- the representative and the renaming that leads to it
+    def canon(self, state: tuple) -> tuple:
+        return self.canon_perm(state)[0]
+
+    def canon_perm(self, s: tuple):
+        """(representative, perms): perms[family][old global index] = new global index."""
+        perms = {f: list(range(n)) for f, n in self.count.items()}
+        # 1. children within each parent: the prefix sorted by its blocks' values
+        for f in self.children:
+            per, spans, bounds = self.per[f], self.span[f], self.prefix[f]
+            perm = perms[f]
+            for p in range(self.count[self.parent[f]]):
+                kind, b = bounds[p]
+                n = min(per, b if kind == "fixed" else s[b])
+                if n < 2:
+                    continue
+                base = p * per
+                order = sorted(range(n), key=lambda k: s[spans[base + k][0]:spans[base + k][1]])
+                for new, old in enumerate(order):
+                    perm[base + old] = base + new
+        # 2. top families: key = own block with child refs renamed, its children's blocks in
+        # their new order, and who refers to it
+        for f in self.tops:
+            spans = self.span[f]
+            kids = [c for c in self.children if self.parent[c] == f]
+            keys = []
+            for i in range(self.count[f]):
+                a, b = spans[i]
+                own = list(s[a:b])
+                for j, fam in self.refs:
+                    if a <= j < b and own[j - a] >= 0:
+                        own[j - a] = perms[fam][own[j - a]] if fam in kids else own[j - a]
+                sub = []
+                for c in kids:
+                    per, cspans, cperm = self.per[c], self.span[c], perms[c]
+                    ordered = sorted(range(i * per, (i + 1) * per), key=cperm.__getitem__)
+                    sub.append(tuple(s[cspans[g][0]:cspans[g][1]] for g in ordered))
+                keys.append((own, sub, self._signature(s, f, i, kids, perms)))
+            order = sorted(range(self.count[f]), key=keys.__getitem__)
+            perm = perms[f]
+            for new, old in enumerate(order):
+                perm[old] = new
+            for c in kids:                        # children follow their parent
+                per, cperm = self.per[c], perms[c]
+                moved = list(cperm)
+                for g, new_g in enumerate(cperm):
+                    p, k = divmod(new_g, per)
+                    moved[g] = perm[p] * per + k
+                perms[c] = moved
+        return self._apply(s, perms), perms
+
+    def _signature(self, s, family, i, kids, perms):
+        """The references to instance i of `family` (or to its children): ties broken by who
+        points at it. A referrer outside the reduced families is named by its slot, one
+        inside by its variable (its own number is a name the sort may change)."""
+        out = []
+        for j, fam in self.refs:
+            v = s[j]
+            if v < 0:
+                continue
+            if fam == family and v == i:
+                out.append(self._referrer[j] + (0,))
+            elif fam in kids and v // self.per[fam] == i:
+                out.append(self._referrer[j] + (perms[fam][v] % self.per[fam] + 1,))
+        out.sort()
+        return out
+
+    def _apply(self, s, perms) -> tuple:
+        out = list(s)
+        for f in self.reduced:
+            spans, perm = self.span[f], perms[f]
+            for old, new in enumerate(perm):
+                if old != new:
+                    a, b = spans[old]
+                    c, d = spans[new]
+                    out[c:d] = s[a:b]
+        for j, fam in self.refs:
+            v = out[j]
+            if v >= 0 and fam in perms:
+                out[j] = perms[fam][v]
+        return tuple(out)
+
+    def orbit_key(self, s: tuple) -> tuple:
+        """The least state of s's orbit, by trying every renaming: exact, and exponential in
+        the instances, so for small hosts only (the tests compare reduced and full runs)."""
+        from itertools import permutations, product
+        tops = [list(permutations(range(self.count[f]))) for f in self.tops]
+        best = None
+        for chosen in product(*tops):
+            perms = {f: list(range(n)) for f, n in self.count.items()}
+            for f, perm in zip(self.tops, chosen):
+                perms[f] = list(perm)
+            blocks = []                       # (family, parent, n) of each prefix to permute
+            for f in self.children:
+                per = self.per[f]
+                for p in range(self.count[self.parent[f]]):
+                    kind, b = self.prefix[f][p]
+                    blocks.append((f, p, min(per, b if kind == "fixed" else s[b])))
+            for inner in product(*[list(permutations(range(n))) for _, _, n in blocks]):
+                full = {f: list(v) for f, v in perms.items()}
+                for (f, p, n), local in zip(blocks, inner):
+                    per, parent_perm = self.per[f], perms[self.parent[f]]
+                    for k in range(per):
+                        new_k = local[k] if k < n else k
+                        full[f][p * per + k] = parent_perm[p] * per + new_k
+                t = self._apply(s, full)
+                if best is None or t < best:
+                    best = t
+        return best
+
+    # ---- names
+    def rename_action(self, action_id: int, perms, inverse: bool = False) -> int:
+        """The ground action that is `action_id` with its instance parameters renamed."""
+        system = self.system
+        ga = system.actions[action_id]
+        layout = system.layout
+        params = []
+        for name, value in ga.action.params:
+            param = next((p for p in ga.decl.params if p.name == name), None)
+            if param is not None and isinstance(param.type, str) and value in layout.labels:
+                inst = layout.labels[value]
+                perm = perms.get(inst.family)
+                if perm is not None:
+                    index = perm.index(inst.index) if inverse else perm[inst.index]
+                    value = layout.instances[inst.family][index].label
+            params.append(f"{name}={value}")
+        text = f"{ga.action.name}({', '.join(params)})"
+        return system.by_text[text].id if text in system.by_text else action_id
+
+
+def run_to(system, state: tuple, actions) -> tuple:
+    """The state after applying accepted actions from `state`."""
+    for action in actions:
+        state = system.step(state, system.action(str(action))).state
+    return state
+
+
+def concretize(system, canonicalizer, initial: tuple, labels: list) -> list:
+    """Ground-action ids, from the concrete state `initial`, that follow a path of labels
+    found among representatives (each label applied to a representative)."""
+    state = initial
+    rep, perms = canonicalizer.canon_perm(state)
+    out = []
+    for label in labels:
+        aid = system.labels[label][0]
+        concrete = canonicalizer.rename_action(aid, perms, inverse=True)
+        out.append(concrete)
+        outcome = system.step(state, system.actions[concrete])
+        if not getattr(outcome, "accepted", False):
+            raise InvalidSpec(f"symmetry: {system.actions[concrete].action} is not accepted where its "
+                              f"representative was; the spec is not symmetric in {canonicalizer.reduced}")
+        state = outcome.state
+        rep, perms = canonicalizer.canon_perm(state)
+    return out

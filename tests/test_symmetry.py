@@ -1,0 +1,114 @@
+"""Symmetry reduction (issue 8, item 1): interchangeable cards, VFs, VMs and containers are
+folded into one state per orbit, and nothing the explorer reports changes: the same orbits
+are reached, the same invariants hold or fail, the same goals are reached, and every path
+it prints is a run of the concrete host."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import edit
+from gcu_model.core.system import System
+from gcu_model.explore.explorer import explore, replay
+from gcu_model.explore.symmetry import Canonicalizer
+from gcu_model.spec.errors import InvalidSpec
+from gcu_model.spec.loader import load_spec
+from test_planted_violations import PLANTED
+
+SMALL = ["s60-2card", "s60-sriov-4vf", "t20-2card", "i20-mdev", "t20-vgcu", "s60-reset"]
+
+
+@pytest.mark.parametrize("config", SMALL)
+def test_reduced_and_full_exploration_reach_the_same_orbits_and_verdicts(systems, config):
+    system = systems[config]
+    canon = Canonicalizer(system)
+    full = explore(system, graph=False)
+    reduced = explore(system, graph=False, symmetry=canon)
+    assert canon.active and len(reduced.states) < len(full.states)
+    # the same set of reachable states up to renaming (orbit keys are exact: every renaming tried)
+    assert {canon.orbit_key(s) for s in full.states} == {canon.orbit_key(s) for s in reduced.states}
+    assert sorted(v.invariant for v in full.violations) == sorted(v.invariant for v in reduced.violations)
+    assert ({g for g, node in full.goals.items() if node is not None}
+            == {g for g, node in reduced.goals.items() if node is not None})
+    assert full.never_fired() == reduced.never_fired() and full.unreached_states() == reduced.unreached_states()
+
+
+@pytest.mark.parametrize("config", ["s60-2card", "s60-sriov-4vf"])
+def test_representatives_are_in_the_orbit_and_stable(systems, config):
+    system = systems[config]
+    canon = Canonicalizer(system)
+    for s in explore(system, graph=False).states[::7]:
+        c = canon.canon(s)
+        assert canon.orbit_key(c) == canon.orbit_key(s)
+        assert canon.canon(c) == c
+
+
+@pytest.mark.parametrize("invariant", ["vf_count_matches_numvfs", "open_vf_only_bound_to_enflame",
+                                       "jobs_run_in_running_vms", "device_ids_are_distinct",
+                                       "stopped_containers_hold_nothing"])
+def test_counterexamples_found_among_representatives_replay_with_concrete_names(spec_copy, invariant):
+    config, file, old, new = PLANTED[invariant]
+    edit(spec_copy / file, old, new)
+    system = System(load_spec(spec_copy), config)
+    canon = Canonicalizer(system)
+    assert canon.active
+    reduced = explore(system, graph=False, symmetry=canon, max_states=60_000)
+    full = explore(system, graph=False, max_states=60_000)
+    found = {v.invariant: v for v in reduced.violations}
+    assert invariant in found
+    violation = found[invariant]
+    steps = replay(system, violation.path, reduced.states[violation.initial])
+    assert all(outcome.accepted for _, outcome in steps), [(str(a), o) for a, o in steps]
+    final = steps[-1][1].state if steps else reduced.states[violation.initial]
+    assert invariant in system.check_invariants(final)
+    # orbits are as far from the initial states as their members: still a shortest path
+    assert len(violation.path) == len(next(v for v in full.violations if v.invariant == invariant).path)
+
+
+def test_goal_witnesses_replay_with_concrete_names(systems):
+    from gcu_model.core import closures
+    system = systems["s60-sriov-4vf"]
+    result = explore(system, graph=False, symmetry=Canonicalizer(system))
+    for goal, term in zip(system.goals, system.goal_terms):
+        node = result.goals[goal.name]
+        steps = replay(system, result.concrete_path(node), result.states[result.root_of(node)])
+        assert all(outcome.accepted for _, outcome in steps), goal.name
+        final = steps[-1][1].state if steps else result.states[result.root_of(node)]
+        assert closures.term(term)(final), goal.name
+
+
+@pytest.mark.parametrize("file, old, new, message", [
+    # a rule that tells cards apart by position
+    ("machines/pf.yaml", "      - require: n in vf_modes", "      - require: n in vf_modes and self.index >= 0",
+     "reads a card's index, but families.yaml declares card symmetric"),
+    # a VF rule reading the index other than as the prefix bound
+    ("machines/pf.yaml", "            if v.card == self and v.index < n:",
+     "            if v.card == self and v.index <= n - 1:", "a read other than `x.index < E`"),
+    # a property that reads a card's index without saying its verdict ignores names
+    ("machines/pf.yaml", "    # holds exactly when the probe order is reversed on a host of several cards, whatever their names\n"
+                         "    symmetric: true\n", "", "say `symmetric: true`"),
+    ("families.yaml", "symmetric: numvfs", "symmetric: binding", "is not an int variable of card"),
+])
+def test_a_broken_symmetry_promise_is_a_spec_error_with_its_place(spec_copy, file, old, new, message):
+    edit(spec_copy / file, old, new)
+    with pytest.raises(InvalidSpec, match=message.replace("(", r"\(").replace("`", ".")) as info:
+        load_spec(spec_copy)
+    assert ".yaml:" in str(info.value)
+
+
+def _check_json(*args):
+    proc = subprocess.run([sys.executable, "-m", "gcu_model", "check", "--no-prove", "--json", *args],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)["configs"][0]
+
+
+def test_check_reduces_by_default_and_says_so():
+    on = _check_json("--config", "s60-sriov-4vf")
+    off = _check_json("--config", "s60-sriov-4vf", "--no-symmetry")
+    assert on["symmetry"] == ["vm", "vf"] and off["symmetry"] == []
+    assert on["states"] < off["states"]
+    assert [i["held"] for i in on["invariants"]] == [i["held"] for i in off["invariants"]]
