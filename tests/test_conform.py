@@ -212,6 +212,21 @@ def test_pytest_plugin_runs_the_suites_as_tests():
     assert r.returncode == 1 and "step 4 rmmod(): the outcome differs" in r.stdout, r.stdout[-2000:]
 
 
+def test_lockstep_campaign_is_sharded_across_xdist_workers():
+    """Issue 8, item 4: --gcu-lockstep N makes N tests per configuration, each with its own
+    seed, which pytest-xdist spreads over processes; a failing shard names its seed."""
+    base = [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", "-n", "2", "-k", "lockstep",
+            "--gcu-lockstep", "4", "--gcu-lockstep-examples", "10"]
+    r = subprocess.run(base + ["--gcu-config", SMALL, "-v"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0 and "4 passed" in r.stdout, r.stdout[-2000:]
+    assert {f"[gw{k}]" for k in (0, 1)} <= {w for w in ("[gw0]", "[gw1]") if w in r.stdout}   # both workers ran shards
+    assert all(f"{SMALL}/shard{i}" in r.stdout for i in range(4))
+    r = subprocess.run(base[:-4] + ["--gcu-lockstep", "2", "--gcu-lockstep-examples", "150", "--gcu-config", "t20-asic",
+                                    "--gcu-target", "mutant:rmmod-ignores-peermem"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 1 and "seed 0:" in r.stdout and "rmmod()" in r.stdout, r.stdout[-2000:]
+
+
 # ------------------------------------------------------------------ lockstep
 def test_lockstep_agrees_with_the_reference(spec):
     target = open_target("reference", spec)

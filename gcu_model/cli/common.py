@@ -28,3 +28,23 @@ def load(specs_dir):
         return load_spec(specs_dir)
     except InvalidSpec as exc:
         raise UsageProblem(f"invalid spec: {exc}") from None
+
+
+def pick_configs(spec, names):
+    if not names:
+        return list(spec.configs)
+    for name in names:
+        if name not in spec.configs:
+            import difflib
+            close = difflib.get_close_matches(name, list(spec.configs), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise UsageProblem(f"unknown configuration '{name}'{hint}; known: {', '.join(spec.configs)}")
+    return list(dict.fromkeys(names))
+
+
+def system_for(spec, name):
+    from ..core.system import System
+    try:
+        return System(spec, spec.configs[name])
+    except InvalidSpec as exc:
+        raise UsageProblem(f"invalid spec: {exc}") from None

@@ -44,7 +44,7 @@ def conform_cmd(specs_dir, target_desc, suites, config_names, examples, max_step
         raise UsageProblem(f"target {target_desc}: {exc}") from None
     try:
         if examples is not None:
-            from .main import pick_configs
+            from .common import pick_configs
             names = pick_configs(spec, config_names)
             ok = _lockstep(spec, target, names, examples, max_steps, seed, as_json)
         else:

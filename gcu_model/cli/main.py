@@ -15,6 +15,7 @@ import click
 from ..spec.errors import InvalidSpec
 from .conform_cmd import conform_cmd
 from .docs_cmd import docs_cmd
+from .export_cmd import export_cmd
 from .mutants_cmd import mutants_cmd
 from .prove_cmd import print_proof_failures, prove_cmd, run_proofs
 from .requirements_cmd import requirements_cmd
@@ -24,27 +25,7 @@ from .serve_sysfs_cmd import serve_sysfs_cmd
 from .solve_cmd import solve_cmd
 from .suite_cmd import suite_cmd
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem, load, specs_option
-
-
-def pick_configs(spec, names):
-    if not names:
-        return list(spec.configs)
-    for name in names:
-        if name not in spec.configs:
-            import difflib
-            close = difflib.get_close_matches(name, list(spec.configs), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise UsageProblem(f"unknown configuration '{name}'{hint}; known: {', '.join(spec.configs)}")
-    return list(dict.fromkeys(names))
-
-
-def system_for(spec, name):
-    from ..core.system import System
-    try:
-        return System(spec, spec.configs[name])
-    except InvalidSpec as exc:
-        raise UsageProblem(f"invalid spec: {exc}") from None
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageProblem, load, pick_configs, specs_option, system_for
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,7 +84,7 @@ def _stderr_console():
 @cli.command("check")
 @specs_option
 @click.option("--config", "config_names", multiple=True, metavar="NAME",
-              help="Configuration to check (repeatable; default: all embedded ones).")
+              help="Configuration or composed host to check (repeatable; default: all embedded ones).")
 @click.option("--max-states", type=click.IntRange(min=1), default=None,
               help="Stop each exploration after this many states (then the check fails as truncated).")
 @click.option("--prove/--no-prove", "with_proofs", default=True, show_default=True,
@@ -112,10 +93,13 @@ def _stderr_console():
               help="Keep one state per renaming of interchangeable cards, VFs, VMs and containers.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def check_cmd(specs_dir, config_names, max_states, with_proofs, symmetric, as_json):
-    """Explore each configuration, check every invariant and goal, then prove the invariants."""
+    """Explore each configuration, check every invariant and goal, then prove the invariants;
+    check each composed host in parts (configs.yaml `composed:`)."""
     from ..explore.report import summary
     spec = load(specs_dir)
-    names = pick_configs(spec, config_names)
+    composed = [n for n in config_names if n in spec.composed] if config_names else list(spec.composed)
+    names = pick_configs(spec, [n for n in config_names if n not in spec.composed]) \
+        if [n for n in config_names if n not in spec.composed] or not config_names else []
     results = []
     for name in names:
         system = system_for(spec, name)
@@ -125,12 +109,56 @@ def check_cmd(specs_dir, config_names, max_states, with_proofs, symmetric, as_js
     for entry, proof in zip(results, proofs):
         entry["proof"] = proof.as_dict()
         entry["ok"] = entry["ok"] and proof.ok
-    ok = all(r["ok"] for r in results)
+    hosts = _check_composed(spec, composed, as_json) if with_proofs else []
+    ok = all(r["ok"] for r in results) and all(h.ok for h in hosts)
     if as_json:
-        click.echo(json.dumps({"ok": ok, "configs": results}, indent=2))
+        click.echo(json.dumps({"ok": ok, "configs": results, "composed": [h.as_dict() for h in hosts]}, indent=2))
     else:
-        _print_check(results, proofs)
+        if results:
+            _print_check(results, proofs)
+        _print_composed(hosts)
+        if composed and not with_proofs:
+            click.echo(f"note: composed host(s) {', '.join(composed)} not checked: their check is proofs (--prove)")
     sys.exit(EXIT_OK if ok else EXIT_FAILED)
+
+
+def _check_composed(spec, names, quiet):
+    from ..explore.compose import check_composed
+    out = []
+    for name in names:
+        if not quiet and sys.stderr.isatty():
+            click.echo(f"checking composed host {name} in parts ...", err=True)
+        out.append(check_composed(spec, spec.composed[name]))
+    return out
+
+
+def _print_composed(hosts):
+    """Composed hosts: the two-card exploration, the proofs over the whole host, the
+    non-interference proof (explore/compose.py)."""
+    if not hosts:
+        return
+    from rich.console import Console
+    from rich.table import Table
+    console = Console()
+    table = Table(title="composed hosts (checked in parts)")
+    for col in ("host", "cards", "2-card states", "held", "goals", "proven", "steps on 2 cards", "interfere",
+                "seconds"):
+        table.add_column(col, justify="left" if col == "host" else "right")
+    for h in hosts:
+        d = h.as_dict()
+        p = d["pair"]
+        proven = sum(i["status"] == "proven" for i in d["proof"]["invariants"])
+        table.add_row(h.name, str(h.count), f"{p['states']:,}", f"{p['invariants_held']}/{p['invariants']}",
+                      f"{p['goals_reached']}/{p['goals']}", f"{proven}/{len(d['proof']['invariants'])}",
+                      str(h.steps_checked), str(len(h.interference)), f"{h.seconds:.2f}")
+    console.print(table)
+    for h in hosts:
+        for i in h.interference:
+            console.print(f"[bold red]INTERFERES[/] {h.name}: {i.action} ({i.transition}) {i.status}"
+                          + (f": {', '.join(i.cards)}" if i.cards else ""), highlight=False)
+        if h.guards_reading_two:
+            console.print(f"note {h.name}: guards that read two cards: " + ", ".join(h.guards_reading_two),
+                          highlight=False, markup=False)
 
 
 def _print_check(results, proofs=()):
@@ -226,6 +254,7 @@ def explore_cmd(specs_dir, name, fmt, output, max_states, as_json, dump_code, sy
 
 
 cli.add_command(docs_cmd)
+cli.add_command(export_cmd)
 cli.add_command(prove_cmd)
 cli.add_command(solve_cmd)
 cli.add_command(serve_cmd)

@@ -83,7 +83,7 @@ def print_proof_failures(proofs, console):
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def prove_cmd(specs_dir, config_names, invariants, as_json):
     """Prove every invariant inductive with z3; tell real violations from weak invariants."""
-    from .main import pick_configs
+    from .common import pick_configs
     spec = load(specs_dir)
     names = pick_configs(spec, config_names)
     check_invariant_names(spec, invariants)

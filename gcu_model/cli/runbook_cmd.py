@@ -12,7 +12,7 @@ from .common import EXIT_FAILED, UsageProblem, load, specs_option
 
 
 def _config(spec, runbook, config):
-    from .main import pick_configs
+    from .common import pick_configs
     name = config or (runbook.config if runbook else None)
     if name is None:
         raise UsageProblem("say which configuration: --config NAME, or '# @config NAME' in the runbook")

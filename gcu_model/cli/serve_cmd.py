@@ -20,6 +20,6 @@ def serve_cmd(specs_dir, stdio, config):
         raise UsageProblem("say how to serve: --stdio (JSON lines; see docs/adapter-protocol.md)")
     spec = load(specs_dir)
     if config is not None and config not in spec.configs:
-        from .main import pick_configs
+        from .common import pick_configs
         pick_configs(spec, [config])
     serve(spec, config, sys.stdin, sys.stdout)

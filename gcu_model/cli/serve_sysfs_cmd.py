@@ -17,7 +17,7 @@ def serve_sysfs_cmd(specs_dir, mountpoint, config):
     """Mount the reference host's sysfs at MOUNTPOINT (cat and echo work; refused writes fail with errno)."""
     from ..reference.fuse_fs import available, serve
     from ..reference.host import ReferenceHost
-    from .main import pick_configs
+    from .common import pick_configs
     why = available()
     if why is not None:
         raise UsageProblem(f"cannot serve over FUSE: {why}")

@@ -32,7 +32,7 @@ def generate_cmd(specs_dir, config_names, out_dir, criteria, check, as_json):
     from ..conform.coverage import CRITERIA
     from ..conform.generate import GenerateError, generate, render
     from ..spec.loader import default_spec_dir
-    from .main import pick_configs
+    from .common import pick_configs
     chosen = tuple(c.strip() for c in criteria.split(",") if c.strip())
     bad = [c for c in chosen if c not in CRITERIA]
     if bad or not chosen:

@@ -7,6 +7,12 @@ conformance/suites), `--gcu-config NAME` (repeatable; default every suite). The 
 function itself is conformance/test_conformance.py: it asks for the `gcu_case` and
 `gcu_runner` fixtures this plugin provides. A failing case reports its first diverging
 step, expected and observed side by side, and the replayable prefix.
+
+A lockstep campaign (issue 8, item 4) is `--gcu-lockstep N`: N shards per configuration,
+each a test of its own running `--gcu-lockstep-examples K` random lockstep examples from
+its own seed (`--gcu-seed S` plus the shard's number), so pytest-xdist (`-n auto`) spreads
+the campaign over processes, or over machines with its remote workers, and a failing
+shard names the seed that replays it.
 """
 from __future__ import annotations
 
@@ -22,6 +28,12 @@ def pytest_addoption(parser):
                     help="suite file or directory (repeatable; default conformance/suites)")
     group.addoption("--gcu-config", action="append", default=[], metavar="NAME",
                     help="only the suites of these configurations (repeatable)")
+    group.addoption("--gcu-lockstep", type=int, default=0, metavar="N",
+                    help="also run N lockstep shards per configuration (one test each; spread them with -n)")
+    group.addoption("--gcu-lockstep-examples", type=int, default=50, metavar="K",
+                    help="random lockstep examples per shard (default 50)")
+    group.addoption("--gcu-seed", type=int, default=0, metavar="S",
+                    help="seed of shard 0; shard i uses S + i (default 0)")
 
 
 def pytest_configure(config):
@@ -49,6 +61,28 @@ def pytest_generate_tests(metafunc):
         cases = _cases(metafunc.config)
         metafunc.parametrize("gcu_case", [pytest.param(c, id=c.id, marks=pytest.mark.reqs(*c.reqs))
                                           for c in cases])
+    if "gcu_shard" in metafunc.fixturenames:
+        metafunc.parametrize("gcu_shard", [pytest.param(s, id=f"{s.config}/shard{s.index}")
+                                           for s in _shards(metafunc.config)])
+
+
+class Shard:
+    """One lockstep shard: a configuration, its number, its seed and its examples."""
+
+    def __init__(self, config, index, seed, examples):
+        self.config, self.index, self.seed, self.examples = config, index, seed, examples
+
+
+def _shards(config):
+    """The same list in every xdist worker: it depends only on the options and the suites."""
+    n = config.getoption("gcu_lockstep")
+    if n < 0 or config.getoption("gcu_lockstep_examples") < 1:
+        raise pytest.UsageError("gcu-model: --gcu-lockstep takes N >= 0 and --gcu-lockstep-examples K >= 1")
+    if n == 0:
+        return []
+    configs = list(dict.fromkeys(c.config for c in _cases(config)))
+    seed, examples = config.getoption("gcu_seed"), config.getoption("gcu_lockstep_examples")
+    return [Shard(name, i, seed + i, examples) for name in configs for i in range(n)]
 
 
 @pytest.fixture(scope="session")

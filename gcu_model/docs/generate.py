@@ -448,6 +448,16 @@ def configs_page(spec) -> list:
              *table(["constant", "type"] + [code(n) for n in names] + ["doc"], rows)]
     for config in spec.configs.values():
         lines += ["", *config_section(spec, config)]
+    if spec.composed:
+        lines += ["", "## Composed hosts", "",
+                  "Hosts too big to explore whole (`configs.yaml` `composed:`): a configuration above with more",
+                  "instances of one interchangeable family. `gcu-model check` explores the configuration, and",
+                  "the same host with two of them (symmetry reduced), whole; then proves with z3, over the",
+                  "whole host, every invariant inductive and that no step outside the host's own machines",
+                  "changes two of them (`gcu_model/explore/compose.py`).", "",
+                  *table(["host", "grows", "to", "what it is"],
+                         [[code(h.name), code(h.base), f"{h.count} {h.family}s", cell(h.description)]
+                          for h in spec.composed.values()])]
     return lines
 
 

@@ -80,8 +80,11 @@ class ConfigProof:
                 "bit_facts": [p.as_dict() for p in self.bit_facts]}
 
 
-def prove(spec, config: str, only: list | None = None, timeout_ms: int = 20000) -> ConfigProof:
-    """Prove the invariants of `config` (all, or the names in `only`)."""
+def prove(spec, config, only: list | None = None, timeout_ms: int = 20000,
+          bounded_check: bool = True) -> ConfigProof:
+    """Prove the invariants of `config` (a name, or a Config such as a composed host's; all
+    invariants, or the names in `only`). A failed step is told apart as a real violation by
+    exploring the configuration, unless `bounded_check` is off (a host too big to explore)."""
     started = time.perf_counter()
     system = System(spec, config, unbounded_counters=True)
     enc = Z3Encoder(system.layout)
@@ -91,7 +94,7 @@ def prove(spec, config: str, only: list | None = None, timeout_ms: int = 20000) 
     reads = {k: slots_read(t) for k, t in enumerate(system.invariant_terms)}
     proofs = {k: InvariantProof(system.invariants[k].name, system.invariants[k].reqs, "proven") for k in chosen}
     domain_proof = InvariantProof(DOMAIN, (), "proven")
-    result = ConfigProof(config, [proofs[k] for k in chosen], domain_proof)
+    result = ConfigProof(getattr(config, "name", config), [proofs[k] for k in chosen], domain_proof)
     # bit-level facts that are inductive are proven alongside, as extra obligations
     extras = [f for f in [bitlevel.reset_bits_fact(spec, system, enc)] if f is not None] if only is None else []
     for i, fact in enumerate(extras):
@@ -158,7 +161,7 @@ def prove(spec, config: str, only: list | None = None, timeout_ms: int = 20000) 
     failed = [p for p in result.invariants if p.status == "not_inductive"]
     failed_facts = [(fact, proofs[("bits", i)]) for i, fact in enumerate(extras)
                     if proofs[("bits", i)].status == "not_inductive"]
-    if failed or failed_facts:
+    if (failed or failed_facts) and bounded_check:
         _bounded_check(spec, config, failed, failed_facts)
     if only is None:
         result.bit_facts += bitlevel.firewall_facts(spec, system, enc, domain + list(inv_z3.values()))

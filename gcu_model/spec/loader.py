@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import InvalidSpec, Where
 from .expr import Scope, check_effect, check_expr
-from .model import (ActionDecl, Check, Config, Constant, Family, Machine, Param, Property, Quantity,
+from .model import (ActionDecl, Check, Composed, Config, Constant, Family, Machine, Param, Property, Quantity,
                     Requirement, SolverSpace, Spec, Transition, Var, merge_config_values)
 from .types import BOOL, BoolT, EnumT, IntT, RefT, SetT, same_kind
 from .yamlfile import LDict, LList, read_yaml
@@ -209,6 +209,7 @@ class _Loader:
                     tables=self.tables)
         self.resolve_config_initial()
         spec.solver = self.load_solver_space()
+        spec.composed = self.load_composed(spec)
         spec.bits = self.load_bits()
         spec.device = self.load_device()
         from .static_checks import run_static_checks
@@ -319,7 +320,8 @@ class _Loader:
 
     def load_configs(self):
         data = self.mapping(self.file("configs.yaml"), Where("configs.yaml", 1), "configs.yaml")
-        self.keys(data, {"configs", "solver"}, "configs.yaml", required=["configs"])
+        self.keys(data, {"configs", "solver", "composed"}, "configs.yaml", required=["configs"])
+        self.composed_body = data.get("composed")
         self.solver_body = data.get("solver")
         self.solver_where = data.where("solver") if "solver" in data else None
         cfgs = self.mapping(data["configs"], data.where("configs"), "configs")
@@ -465,6 +467,41 @@ class _Loader:
             secured[product] = tuple(pairs)
         return {"reset_enable": {"variable": (fam, var), "masks": dict(masks), "bits": dict(kinds)},
                 "secured_ranges": secured}
+
+    def load_composed(self, spec) -> dict:
+        """configs.yaml `composed:`: big hosts checked compositionally (issue 8, item 2)."""
+        if self.composed_body is None:
+            return {}
+        hosts = self.mapping(self.composed_body, self.composed_body.where(), "composed")
+        out = {}
+        for name, body in hosts.items():
+            w = hosts.where(name)
+            if not isinstance(name, str) or not re.match(r"^[a-z0-9][a-z0-9-]*$", name):
+                raise w.error(f"composed host name must be lower-case words joined by '-', got {name!r}", str(name))
+            if name in self.configs:
+                raise w.error(f"composed host '{name}' is also a configuration", name)
+            body = self.mapping(body, w, f"composed host {name}")
+            self.keys(body, {"description", "base", "family", "count"}, f"composed host {name}",
+                      required=["base", "family", "count"])
+            base, family, count = body["base"], body["family"], body["count"]
+            if base not in self.configs:
+                raise body.where("base").error(f"composed host {name}: unknown configuration '{base}'"
+                                               + self.suggest(str(base), self.configs), str(base))
+            fam = self.families.get(family)
+            if fam is None or fam.parent is not None or fam.symmetric is not True:
+                raise body.where("family").error(f"composed host {name}: '{family}' is not a top-level family "
+                                                 "declared symmetric in families.yaml", str(family))
+            if not isinstance(fam.count, str):
+                raise body.where("family").error(f"composed host {name}: family {family} has a fixed count", family)
+            if isinstance(count, bool) or not isinstance(count, int) or count < 2:
+                raise body.where("count").error(f"composed host {name}: count must be an int of at least 2, "
+                                                f"got {count!r}", str(count))
+            cfg = self.configs[base]
+            values = dict(cfg.values)
+            values[fam.count] = count
+            derived = spec.derive_config(name, values, cfg.initial, self.text(body, "description", ""), w)
+            out[name] = Composed(name, self.text(body, "description", ""), base, family, count, w, derived)
+        return out
 
     def load_solver_space(self):
         """configs.yaml `solver:`: the facts `gcu-model solve` varies and what else it runs with."""

@@ -33,6 +33,19 @@ class Config:
 
 
 @dataclass
+class Composed:
+    """A host too big to explore whole (issue 8, item 2): an ordinary configuration with
+    more instances of one symmetric family, checked compositionally (explore/compose.py)."""
+    name: str
+    description: str
+    base: str          # the configuration it grows (explored whole, as every configuration)
+    family: str        # the family it grows
+    count: int         # instances of it on this host
+    where: Where
+    config: object = None   # the derived Config: the base's values with `family`'s count set
+
+
+@dataclass
 class Family:
     """Instances of one kind (host, card, VF slot, VM ...), sized by a configuration."""
     name: str
@@ -199,6 +212,7 @@ class Spec:
     solver: "SolverSpace | None" = None
     bits: dict | None = None   # constants.yaml `bits:` (gcu_model.prove.bitlevel)
     device: dict = field(default_factory=dict)   # constants.yaml `device:` (the reference host)
+    composed: dict = field(default_factory=dict)  # configs.yaml `composed:` (issue 8: big hosts)
 
     def derive_config(self, name: str, values: dict, initial: dict | None = None,
                       description: str = "", where: Where | None = None) -> Config:
