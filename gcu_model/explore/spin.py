@@ -30,6 +30,15 @@ def missing() -> str | None:
 
 
 def run(source: str, workdir: Path, timeout: int = 600) -> SpinRun:
+    """Compile the model in `workdir` and search it once."""
+    compiled = compile_model(source, workdir, timeout)
+    result = search(workdir, timeout)
+    result.compile_seconds = compiled
+    return result
+
+
+def compile_model(source: str, workdir: Path, timeout: int = 600) -> float:
+    """spin -a and the C compiler: `workdir/pan`; returns the seconds they took."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "model.pml").write_text(source, encoding="utf-8")
@@ -38,7 +47,12 @@ def run(source: str, workdir: Path, timeout: int = 600) -> SpinRun:
     # BFS: shortest counterexamples, no depth limit to tune; SAFETY: no never claim; one
     # process, so partial-order reduction has nothing to reduce
     _call(["cc", "-O2", "-DBFS", "-DSAFETY", "-DNOREDUCE", "-DMEMLIM=8192", "-o", "pan", "pan.c"], workdir, timeout)
-    compiled = time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def search(workdir: Path, timeout: int = 600) -> SpinRun:
+    """Run the compiled `pan` of `workdir`."""
+    workdir = Path(workdir)
     proc = subprocess.run(["./pan"], cwd=workdir, capture_output=True, text=True, timeout=timeout)
     out = proc.stdout + proc.stderr
     states = re.search(r"(\d+) states, stored", out)
@@ -47,7 +61,7 @@ def run(source: str, workdir: Path, timeout: int = 600) -> SpinRun:
     if states is None or errors is None:
         raise RuntimeError(f"pan gave no state count:\n{out[-2000:]}")
     return SpinRun(int(states.group(1)), int(errors.group(1)), float(elapsed.group(1)) if elapsed else 0.0,
-                   compiled, out)
+                   0.0, out)
 
 
 def _call(argv, cwd, timeout):
