@@ -25,8 +25,10 @@ def suite_cmd():
 @click.option("--criteria", default=",".join(("states", "transitions", "refusals", "pairs", "reqs")),
               show_default=True, help="Comma-separated coverage criteria.")
 @click.option("--check", is_flag=True, help="Write nothing; fail when a file differs from what the spec gives.")
+@click.option("--symmetry", "symmetric", is_flag=True,
+              help="Targets up to renaming of interchangeable instances (fewer cases; runs keep concrete names).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
-def generate_cmd(specs_dir, config_names, out_dir, criteria, check, as_json):
+def generate_cmd(specs_dir, config_names, out_dir, criteria, check, symmetric, as_json):
     """Write one suite per configuration: cases that cover every target of the criteria."""
     from ..conform import default_suite_dir
     from ..conform.coverage import CRITERIA
@@ -45,7 +47,7 @@ def generate_cmd(specs_dir, config_names, out_dir, criteria, check, as_json):
     for name in names:
         t0 = time.perf_counter()
         try:
-            doc = generate(spec, specs_dir or default_spec_dir(), name, chosen)
+            doc = generate(spec, specs_dir or default_spec_dir(), name, chosen, symmetric=symmetric)
         except GenerateError as exc:
             raise click.ClickException(f"{name}: {exc}") from None
         text = render(doc)

@@ -128,12 +128,19 @@ def _nodes(walk):
             node = s.node
 
 
-def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None) -> dict:
-    """The suite document of one configuration."""
+def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None, symmetric: bool = False) -> dict:
+    """The suite document of one configuration. `symmetric`: from the graph of orbit
+    representatives (issue 8): the targets are kinds up to renaming, so fewer cases, and
+    every walk is taken with concrete names (each step renamed as the run goes)."""
     if config not in spec.configs:
         raise GenerateError(f"unknown configuration '{config}'; known: {', '.join(spec.configs)}")
     system = System(spec, config)
-    ex = explore(system, graph=True)
+    canon = None
+    if symmetric:
+        from ..explore.symmetry import Canonicalizer
+        canon = Canonicalizer(system)
+    ex = explore(system, graph=True, symmetry=canon)
+    canon = ex.symmetry
     graph = Graph(ex)
     kinds_b = kind_b(spec)
     walks, targets, covered = choose_cases(graph, criteria, kinds_b)
@@ -164,6 +171,10 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
         before = dict(start["observe"])
         steps = []
         node = walk.start
+        concrete = ex.states[walk.start]          # the run's own state, names and all
+        if canon is not None:
+            from ..explore.symmetry import Follower
+            follow = Follower(canon)
         case_id = f"{config}/{n + 1:04d}"
         for k, step in enumerate(walk.steps):
             if isinstance(step, Go):
@@ -175,11 +186,17 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
                 r = system.refusals[step.refusal]
                 expect = {"accepted": False, "errno": r.errno, "rule": r.rule}
                 reqs = sorted(r.reqs)
+            if canon is not None:
+                rep_aid, aid = aid, follow.concrete(aid)
+                if isinstance(step, Go):
+                    concrete = system.step(concrete, system.actions[aid]).state
+                    follow.advance(ex.states[node], rep_aid, ex.states[step.node])
             action = str(system.actions[aid].action)
             got = host.apply(action)
             _agree(case_id, k, action, expect, got)
             after = observe()
-            model_view = system.describe(ex.states[step.node]) if isinstance(step, Go) else None
+            model_view = (system.describe(concrete if canon is not None else ex.states[step.node])
+                          if isinstance(step, Go) else None)
             if model_view is not None:
                 wrong = {key: (v, after.get(key)) for key, v in model_view.items() if after.get(key) != _json(v)}
                 if wrong:
@@ -204,6 +221,7 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
         "config": config,
         "spec_digest": spec_digest(spec_dir),
         "criteria": list(criteria),
+        **({"symmetry": list(canon.reduced)} if canon is not None else {}),
         "coverage": coverage,
         # what the spec defines but this configuration can never reach (the exploration is
         # exhaustive, so these are proven unreachable here, not missed)

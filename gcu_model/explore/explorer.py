@@ -76,12 +76,13 @@ class Exploration:
         if self.symmetry is None:
             return self.path_to(node)
         from .symmetry import concretize
-        labels = []
+        labels, nodes = [], [node]
         n = node
         while self.parent[n] is not None:
             n, label = self.parent[n]
             labels.append(label)
-        ids = concretize(self.system, self.symmetry, self.states[n], labels[::-1])
+            nodes.append(n)
+        ids = concretize(self.system, self.symmetry, [self.states[m] for m in nodes[::-1]], labels[::-1])
         return [self.system.actions[a].action for a in ids]
 
     def root_of(self, node: int) -> int:

@@ -302,20 +302,42 @@ def run_to(system, state: tuple, actions) -> tuple:
     return state
 
 
-def concretize(system, canonicalizer, initial: tuple, labels: list) -> list:
-    """Ground-action ids, from the concrete state `initial`, that follow a path of labels
-    found among representatives (each label applied to a representative)."""
-    state = initial
-    rep, perms = canonicalizer.canon_perm(state)
+class Follower:
+    """Follows a walk among representatives with concrete names (concrete_path, and suites
+    generated from the reduced graph). `sigma` renames the run's own state into the
+    representative it stands at: sigma(concrete) == representative. A step `a` taken at the
+    representative is sigma^-1(a) in the run; the successor t of the representative is
+    sorted into the next representative by some rho, and sigma becomes rho after sigma.
+    (Sorting the run's own state afresh could pick another member of the orbit when
+    blocks tie, and the next step's names would then be wrong.)"""
+
+    def __init__(self, canonicalizer):
+        self.canon = canonicalizer
+        self.sigma = {f: list(range(n)) for f, n in canonicalizer.count.items()}
+
+    def concrete(self, action_id: int) -> int:
+        return self.canon.rename_action(action_id, self.sigma, inverse=True)
+
+    def advance(self, representative: tuple, action_id: int, next_representative: tuple) -> None:
+        system = self.canon.system
+        t = system.step(representative, system.actions[action_id]).state
+        if t == next_representative:
+            return
+        rep, rho = self.canon.canon_perm(t)
+        if rep != next_representative:
+            raise InvalidSpec("symmetry: a representative's successor sorts to another representative "
+                              f"than the explorer's; the spec is not symmetric in {self.canon.reduced}")
+        self.sigma = {f: [rho[f][self.sigma[f][x]] for x in range(n)] for f, n in self.canon.count.items()}
+
+
+def concretize(system, canonicalizer, representatives: list, labels: list) -> list:
+    """Ground-action ids that follow, from the initial state representatives[0] (an
+    initial state is its own representative's run), the path of `labels` through the
+    states `representatives` (one more than labels)."""
+    follow = Follower(canonicalizer)
     out = []
-    for label in labels:
+    for k, label in enumerate(labels):
         aid = system.labels[label][0]
-        concrete = canonicalizer.rename_action(aid, perms, inverse=True)
-        out.append(concrete)
-        outcome = system.step(state, system.actions[concrete])
-        if not getattr(outcome, "accepted", False):
-            raise InvalidSpec(f"symmetry: {system.actions[concrete].action} is not accepted where its "
-                              f"representative was; the spec is not symmetric in {canonicalizer.reduced}")
-        state = outcome.state
-        rep, perms = canonicalizer.canon_perm(state)
+        out.append(follow.concrete(aid))
+        follow.advance(representatives[k], aid, representatives[k + 1])
     return out
