@@ -83,3 +83,9 @@ def test_check_names_a_composed_host():
     assert data["configs"] == [] and [h["name"] for h in data["composed"]] == ["s60x8-4vf"]
     host = data["composed"][0]
     assert host["ok"] and host["count"] == 8 and host["proof"]["ok"] and host["interference"] == []
+
+
+def test_a_composed_host_without_proofs_is_a_usage_error():
+    proc = subprocess.run([sys.executable, "-m", "gcu_model", "check", "--config", "s60x8-4vf", "--no-prove"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "checked by proofs" in proc.stderr and "Traceback" not in proc.stderr

@@ -98,6 +98,8 @@ def check_cmd(specs_dir, config_names, max_states, with_proofs, symmetric, as_js
     from ..explore.report import summary
     spec = load(specs_dir)
     composed = [n for n in config_names if n in spec.composed] if config_names else list(spec.composed)
+    if config_names and not with_proofs and composed and len(composed) == len(config_names):
+        raise UsageProblem(f"{', '.join(composed)}: a composed host is checked by proofs; drop --no-prove")
     names = pick_configs(spec, [n for n in config_names if n not in spec.composed]) \
         if [n for n in config_names if n not in spec.composed] or not config_names else []
     results = []
