@@ -1,9 +1,9 @@
 """The compositional check of a host too big to explore whole (issue 8, item 2).
 
 Eight S60 cards with four VFs each, two VMs and a container have more reachable states
-than any machine holds, even one per renaming: the explorer finds 238 orbit
-representatives with one card, 14,410 with two, 202,664 with three (about x14 a card, so
-some 10^10 with eight). A `composed:` host of configs.yaml is therefore checked in parts,
+than any machine holds, even one per renaming: the explorer finds 176 orbit
+representatives with one card, 8,304 with two, 102,356 with three (about x12 a card, so
+some 10^9 with eight). A `composed:` host of configs.yaml is therefore checked in parts,
 each exhaustive:
 
   1. its base configuration (one card) is an ordinary configuration: `check` explores it

@@ -12,9 +12,10 @@ hosts both ways.
 
 `Canonicalizer.canon(state)` sorts the instances' blocks of slots and renames every
 reference (a `ref[card]` slot, say) to match, so the explorer keeps one representative of
-each orbit. Sorting is cheap and always lands in the orbit (sound), but two members of an
-orbit whose blocks tie may land on different representatives: the reduction is then a
-little weaker, never wrong. `canon_perm` also returns the renaming, which maps a path
+each orbit. Blocks that tie are told apart by who refers to them (a VM holding one of two
+alike VFs, say). Sorting is cheap and always lands in the orbit (sound); were two members
+of an orbit to land on different representatives, the reduction would only be weaker,
+never wrong. On the small hosts the tests compare, it finds exactly the orbits. `canon_perm` also returns the renaming, which maps a path
 found among representatives back to concrete names (`concretize`).
 """
 from __future__ import annotations
@@ -124,6 +125,9 @@ class Canonicalizer:
             if not self._alike(f):
                 self.notes.append(f"{f}: instances differ in their fixed values; not reduced")
                 continue
+            if self._pinned(f):
+                self.notes.append(f"{f}: a fixed reference names one of them; not reduced")
+                continue
             if fam.parent is None:
                 if fam.symmetric is True and self.count[f] > 1:
                     self.tops.append(f)
@@ -145,10 +149,18 @@ class Canonicalizer:
             self.prefix[f] = bounds
         self.refs = [(slot.index, slot.type.family) for slot in layout.slots if isinstance(slot.type, RefT)]
         self.reduced = tuple(self.tops + self.children)
-        # how a reference slot is named in a tie-breaking key (_signature)
+        # how a reference slot is named in a tie-breaking key (_signature): its variable (or,
+        # outside the reduced families, its slot), and the block of the instance it is in,
+        # with the references masked (their numbers are names the sort may change)
         self._referrer = {j: (("var", layout.slots[j].family, layout.slots[j].var)
                               if layout.slots[j].family in self.reduced else ("slot", str(j)))
                           for j, _ in self.refs}
+        ref_slots = {j for j, _ in self.refs}
+        self._block_of = {}
+        for j, _ in self.refs:
+            slot = layout.slots[j]
+            a, b = self.span[slot.family][slot.instance]
+            self._block_of[j] = (a, b, tuple(k - a for k in range(a, b) if k in ref_slots))
 
     def _alike(self, family) -> bool:
         """Every instance has the same variables in the state and the same fixed values."""
@@ -160,6 +172,16 @@ class Canonicalizer:
                                  if f == family and i == inst.index))
             shapes.add((in_state, fixed))
         return len(shapes) <= 1
+
+    def _pinned(self, family) -> bool:
+        """A variable no step changes (folded out of the state) refers to one instance of
+        the family: renaming would move what it points at."""
+        spec = self.system.spec
+        for (f, _, var), value in self.system.layout.frozen.items():
+            t = spec.vars[(f, var)].type
+            if isinstance(t, RefT) and value >= 0 and (t.family == family or spec.families[t.family].parent == family):
+                return True
+        return False
 
     @property
     def active(self) -> bool:
@@ -182,7 +204,8 @@ class Canonicalizer:
                 if n < 2:
                     continue
                 base = p * per
-                order = sorted(range(n), key=lambda k: s[spans[base + k][0]:spans[base + k][1]])
+                order = sorted(range(n), key=lambda k: (s[spans[base + k][0]:spans[base + k][1]],
+                                                        self._pointed(s, f, base + k)))
                 for new, old in enumerate(order):
                     perm[base + old] = base + new
         # 2. top families: key = own block with child refs renamed, its children's blocks in
@@ -196,7 +219,7 @@ class Canonicalizer:
                 own = list(s[a:b])
                 for j, fam in self.refs:
                     if a <= j < b and own[j - a] >= 0:
-                        own[j - a] = perms[fam][own[j - a]] if fam in kids else own[j - a]
+                        own[j - a] = perms[fam][own[j - a]]     # kids, and families sorted before
                 sub = []
                 for c in kids:
                     per, cspans, cperm = self.per[c], self.span[c], perms[c]
@@ -218,19 +241,30 @@ class Canonicalizer:
 
     def _signature(self, s, family, i, kids, perms):
         """The references to instance i of `family` (or to its children): ties broken by who
-        points at it. A referrer outside the reduced families is named by its slot, one
-        inside by its variable (its own number is a name the sort may change)."""
+        points at it, each referrer told by its variable and its own masked block."""
         out = []
         for j, fam in self.refs:
             v = s[j]
             if v < 0:
                 continue
             if fam == family and v == i:
-                out.append(self._referrer[j] + (0,))
+                out.append(self._referrer[j] + (self._masked(s, j), 0))
             elif fam in kids and v // self.per[fam] == i:
-                out.append(self._referrer[j] + (perms[fam][v] % self.per[fam] + 1,))
+                out.append(self._referrer[j] + (self._masked(s, j), perms[fam][v] % self.per[fam] + 1))
         out.sort()
         return out
+
+    def _pointed(self, s, family, g):
+        """Who refers to instance g of a child family: ties among alike children broken."""
+        return sorted(self._referrer[j] + (self._masked(s, j),) for j, fam in self.refs
+                      if fam == family and s[j] == g)
+
+    def _masked(self, s, j) -> tuple:
+        a, b, refs = self._block_of[j]
+        block = list(s[a:b])
+        for k in refs:
+            block[k] = -2
+        return tuple(block)
 
     def _apply(self, s, perms) -> tuple:
         out = list(s)
