@@ -225,6 +225,9 @@ def test_lockstep_campaign_is_sharded_across_xdist_workers():
                                     "--gcu-target", "mutant:rmmod-ignores-peermem"],
                        capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert r.returncode == 1 and "seed 0:" in r.stdout and "rmmod()" in r.stdout, r.stdout[-2000:]
+    r = subprocess.run([sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", "--gcu-lockstep", "-1"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 4 and "--gcu-lockstep takes N >= 0" in r.stderr and "Traceback" not in r.stderr
 
 
 # ------------------------------------------------------------------ lockstep

@@ -38,6 +38,8 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "reqs(*ids): requirement IDs the test covers")
+    if config.getoption("gcu_lockstep", 0) < 0 or config.getoption("gcu_lockstep_examples", 1) < 1:
+        raise pytest.UsageError("gcu-model: --gcu-lockstep takes N >= 0 and --gcu-lockstep-examples K >= 1")
 
 
 def _cases(config):
@@ -76,8 +78,6 @@ class Shard:
 def _shards(config):
     """The same list in every xdist worker: it depends only on the options and the suites."""
     n = config.getoption("gcu_lockstep")
-    if n < 0 or config.getoption("gcu_lockstep_examples") < 1:
-        raise pytest.UsageError("gcu-model: --gcu-lockstep takes N >= 0 and --gcu-lockstep-examples K >= 1")
     if n == 0:
         return []
     configs = list(dict.fromkeys(c.config for c in _cases(config)))
