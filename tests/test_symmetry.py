@@ -38,6 +38,21 @@ def test_reduced_and_full_exploration_reach_the_same_orbits_and_verdicts(systems
     assert full.never_fired() == reduced.never_fired() and full.unreached_states() == reduced.unreached_states()
 
 
+def test_cards_carry_their_vfs_even_when_vfs_are_not_renamed(spec):
+    """Two cards of one VF slot each: the VFs are not renamed among themselves (one per
+    card), yet renaming the cards must move each card's VF with it."""
+    base = spec.configs["s60-server"]
+    values = dict(base.values, cards=2, vf_slots=1, vf_modes=frozenset([1]), vf_num_options=frozenset([1]),
+                  numvfs_writes=frozenset([0, 1]), vms=1)
+    system = System(spec, spec.derive_config("two cards, one VF each", values, base.initial))
+    canon = Canonicalizer(system)
+    assert canon.reduced == ("card",) and "vf" in canon.moved
+    full = explore(system, graph=False)
+    reduced = explore(system, graph=False, symmetry=canon)
+    orbits = {canon.orbit_key(s) for s in full.states}
+    assert orbits == {canon.orbit_key(s) for s in reduced.states} and len(reduced.states) == len(orbits)
+
+
 @pytest.mark.parametrize("config", ["s60-2card", "s60-sriov-4vf"])
 def test_representatives_are_in_the_orbit_and_stable(systems, config):
     system = systems[config]

@@ -133,8 +133,18 @@ class Canonicalizer:
                     self.tops.append(f)
             elif layout.count(f) > 1:
                 self.children.append(f)
-        self.per = {f: layout.count(f) for f in self.children}
-        self.parent = {f: spec.families[f].parent for f in self.children}
+        # a top family's children move with it, reduced among themselves or not; renaming it
+        # is sound only if its children are alike across parents too
+        self.kids = {}
+        for f in list(self.tops):
+            kids = [c for c, fam in spec.families.items() if fam.parent == f and self.count.get(c)]
+            if any(not self._alike(c) or self._pinned(c) for c in kids):
+                self.notes.append(f"{f}: its children differ in their fixed values; not reduced")
+                self.tops.remove(f)
+                continue
+            self.kids[f] = kids
+        self.per = {f: layout.count(f) for f in self.children + [c for ks in self.kids.values() for c in ks]}
+        self.parent = {f: spec.families[f].parent for f in self.per}
         self.prefix = {}                      # child family -> per parent: slot index or fixed count
         for f in self.children:
             var, parent = spec.families[f].symmetric, self.parent[f]
@@ -149,6 +159,7 @@ class Canonicalizer:
             self.prefix[f] = bounds
         self.refs = [(slot.index, slot.type.family) for slot in layout.slots if isinstance(slot.type, RefT)]
         self.reduced = tuple(self.tops + self.children)
+        self.moved = tuple(dict.fromkeys(self.tops + self.children + [c for ks in self.kids.values() for c in ks]))
         # how a reference slot is named in a tie-breaking key (_signature): its variable (or,
         # outside the reduced families, its slot), and the block of the instance it is in,
         # with the references masked (their numbers are names the sort may change)
@@ -212,7 +223,7 @@ class Canonicalizer:
         # their new order, and who refers to it
         for f in self.tops:
             spans = self.span[f]
-            kids = [c for c in self.children if self.parent[c] == f]
+            kids = self.kids[f]
             keys = []
             for i in range(self.count[f]):
                 a, b = spans[i]
@@ -268,7 +279,7 @@ class Canonicalizer:
 
     def _apply(self, s, perms) -> tuple:
         out = list(s)
-        for f in self.reduced:
+        for f in self.moved:
             spans, perm = self.span[f], perms[f]
             for old, new in enumerate(perm):
                 if old != new:
@@ -297,6 +308,11 @@ class Canonicalizer:
                 for p in range(self.count[self.parent[f]]):
                     kind, b = self.prefix[f][p]
                     blocks.append((f, p, min(per, b if kind == "fixed" else s[b])))
+            for f in self.tops:                    # children that are not reduced move with their parent
+                for c in self.kids[f]:
+                    if c not in self.children:
+                        per = self.per[c]
+                        perms[c] = [perms[f][g // per] * per + g % per for g in range(self.count[c])]
             for inner in product(*[list(permutations(range(n))) for _, _, n in blocks]):
                 full = {f: list(v) for f, v in perms.items()}
                 for (f, p, n), local in zip(blocks, inner):
