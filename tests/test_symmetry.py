@@ -151,3 +151,27 @@ def test_a_suite_from_the_reduced_graph_is_smaller_and_still_sound(spec, tmp_pat
     caught = [r for r in map(Runner(open_target("mutant:vf-deleted-under-load", spec)).run_case, suite.cases)
               if not r.passed]
     assert caught
+
+
+def test_one_instance_narrowed_keeps_its_family_unrenamed(spec_copy):
+    """`initial: {card1.fw: [...]}` narrows one card (a host whose cards differ); renaming
+    the cards would then map an initial state to one that is not, so they are left alone."""
+    edit(spec_copy / "configs.yaml", "configs:\n", "configs:\n"
+         "  i20-2card-mixed-fw:\n"
+         "    description: two I20 cards, one whose firmware runs the firewall\n"
+         "    values: {product: I20, cards: 2, vms: 0, max_opens: 1, explore_firewall: true}\n"
+         "    initial: {card.fw: ['off', 'on'], card0.fw: ['on'], card1.fw: ['off']}\n")
+    spec = load_spec(spec_copy)
+    system = System(spec, "i20-2card-mixed-fw")
+    assert {(system.describe(s)["card0.fw"], system.describe(s)["card1.fw"]) for s in system.initial} == {("on", "off")}
+    canon = Canonicalizer(system)
+    assert "card" not in canon.reduced and canon.notes
+
+
+@pytest.mark.parametrize("key, message", [("card2.fw", "there is no card2 here"), ("cardx.fw", "names no instance"),
+                                          ("card0.vf0.fw", "there is no vf0 here"), ("card0.nope", "unknown variable")])
+def test_a_narrowed_instance_must_exist(spec_copy, key, message):
+    edit(spec_copy / "configs.yaml", "    initial: {card.fw: [\"off\"]}\n  s60-asic:",
+         f"    initial: {{card.fw: [\"off\"], {key}: [\"off\"]}}\n  s60-asic:")
+    with pytest.raises(InvalidSpec, match=message):
+        load_spec(spec_copy)

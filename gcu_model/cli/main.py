@@ -44,7 +44,8 @@ def configs_cmd(specs_dir, as_json):
     for c in spec.configs.values():
         values = {k: (sorted(v) if isinstance(v, frozenset) else v) for k, v in c.values.items()}
         rows.append({"name": c.name, "description": c.description, "values": values,
-                     "initial": {f"{f}.{v}": list(x) for (f, v), x in c.initial.items()}})
+                     "initial": {k if isinstance(k, str) else f"{k[0]}.{k[1]}": list(x)
+                                 for k, x in c.initial.items()}})
     if as_json:
         click.echo(json.dumps({"configs": rows}, indent=2))
         return

@@ -159,7 +159,7 @@ class Layout:
         choices = []
         for slot in self.slots:
             var = self.spec.vars[(slot.family, slot.var)]
-            values = self.config.initial.get((slot.family, slot.var), var.init)
+            values = self.config.initial.get(slot.label, self.config.initial.get((slot.family, slot.var), var.init))
             choices.append([self.encode(v, slot.type) for v in values])
         return [tuple(c) for c in itertools.product(*choices)]
 

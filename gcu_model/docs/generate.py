@@ -470,8 +470,9 @@ def config_section(spec, config) -> list:
     if config.initial:
         lines += ["Initial values narrowed to:", "",
                   *table(["variable", "initial values"],
-                         [[code(f"{f}.{v}"), code(", ".join(value_text(x) for x in vals))]
-                          for (f, v), vals in config.initial.items()]), ""]
+                         [[code(k if isinstance(k, str) else f"{k[0]}.{k[1]}"),
+                           code(", ".join(value_text(x) for x in vals))]
+                          for k, vals in config.initial.items()]), ""]
     else:
         lines += ["Initial values: as declared by the machines.", ""]
     left_out = [a.name for a in spec.actions.values() if not system.applies(a.when)]

@@ -174,11 +174,14 @@ class Canonicalizer:
             self._block_of[j] = (a, b, tuple(k - a for k in range(a, b) if k in ref_slots))
 
     def _alike(self, family) -> bool:
-        """Every instance has the same variables in the state and the same fixed values."""
+        """Every instance has the same variables in the state, the same fixed values and the
+        same initial values (a configuration may narrow one instance's: card1.fw)."""
         layout = self.system.layout
+        initial = layout.config.initial
         shapes = set()
         for inst in layout.instances[family]:
-            in_state = tuple(s.var for s in layout.slots if s.family == family and s.instance == inst.index)
+            in_state = tuple((s.var, tuple(initial.get(s.label, ())))
+                             for s in layout.slots if s.family == family and s.instance == inst.index)
             fixed = tuple(sorted((var, v) for (f, i, var), v in layout.frozen.items()
                                  if f == family and i == inst.index))
             shapes.add((in_state, fixed))

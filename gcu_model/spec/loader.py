@@ -539,14 +539,18 @@ class _Loader:
                            self.solver_where)
 
     def resolve_config_initial(self):
-        """A config may narrow a variable's initial values: `initial: {host.headers: [true]}`."""
+        """A config may narrow a variable's initial values: for every instance of its family
+        (`initial: {host.headers: [true]}`), or for one instance (`card1.fw: ["off"]`, which
+        wins over `card.fw` for card1)."""
         for config, body in self.pending_initial:
             init = self.mapping(body["initial"], body.where("initial"), f"config {config.name} initial")
             for key, values in init.items():
                 w = init.where(key)
-                fam, _, var = str(key).partition(".")
+                target, _, var = str(key).rpartition(".")
+                fam = self.instance_family(config, target, w, str(key)) if target not in self.families else target
                 if (fam, var) not in self.vars:
-                    raise w.error(f"config {config.name}: unknown variable '{key}' (write family.var)", str(key))
+                    raise w.error(f"config {config.name}: unknown variable '{key}' (write family.var or "
+                                  "instance.var, as card1.fw)", str(key))
                 v = self.vars[(fam, var)]
                 values = values if isinstance(values, list) else [values]
                 parsed = tuple(self.value(x, v.type, w, str(key)) for x in values)
@@ -556,7 +560,23 @@ class _Loader:
                                       f"initial values {list(v.init)}", str(x))
                 if not parsed:
                     raise w.error(f"config {config.name}: {key} needs at least one value", str(key))
-                config.initial[(fam, var)] = parsed
+                config.initial[(fam, var) if target == fam else f"{target}.{var}"] = parsed
+
+    def instance_family(self, config, label, w, key) -> str:
+        """The family of an instance label (card1, card0.vf2) of a configuration; an error
+        when the configuration has no such instance."""
+        fam = None
+        for part in label.split("."):
+            m = re.fullmatch(r"([a-z_]+?)(\d+)", part)
+            if m is None or m.group(1) not in self.families or self.families[m.group(1)].parent != fam:
+                raise w.error(f"config {config.name}: '{key}' names no instance (write family.var or "
+                              "instance.var, as card1.fw)", key)
+            fam = m.group(1)
+            count = self.families[fam].count
+            count = config.values.get(count) if isinstance(count, str) else count
+            if not isinstance(count, int) or int(m.group(2)) >= count:
+                raise w.error(f"config {config.name}: there is no {part} here ({count} {fam} instance(s))", key)
+        return fam
 
     @staticmethod
     def suggest(name, names) -> str:
