@@ -19,15 +19,7 @@ import time
 from gcu_model.core.system import System
 from gcu_model.explore.explorer import compiled_for, count_states, explore
 from gcu_model.spec.loader import load_spec
-
-
-def best(fn, repeat):
-    times, value = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), value
+from timing import best
 
 
 def main(argv=None):

@@ -27,12 +27,7 @@ from gcu_model.explore.compose import check_composed
 from gcu_model.explore.explorer import compiled_for, explore
 from gcu_model.explore.symmetry import Canonicalizer
 from gcu_model.spec.loader import load_spec
-
-
-def _timed(fn):
-    start = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - start, value
+from timing import best
 
 
 def main(argv=None):
@@ -48,8 +43,8 @@ def main(argv=None):
         if not canon.active:
             continue
         compiled_for(system)
-        full_s, full = _timed(lambda: explore(system, graph=False))
-        red_s, red = _timed(lambda: explore(system, graph=False, symmetry=canon))
+        full_s, full = best(lambda: explore(system, graph=False))
+        red_s, red = best(lambda: explore(system, graph=False, symmetry=canon))
         symmetry.append({"config": name, "families": list(canon.reduced), "full_states": len(full.states),
                          "full_s": round(full_s, 3), "reduced_states": len(red.states), "reduced_s": round(red_s, 3)})
     growth = []
@@ -60,12 +55,12 @@ def main(argv=None):
             values = dict(base.values)
             values[count_name] = n
             system = System(spec, spec.derive_config(f"{host.base} x{n}", values, base.initial))
-            secs, result = _timed(lambda: explore(system, graph=False, symmetry=Canonicalizer(system)))
+            secs, result = best(lambda: explore(system, graph=False, symmetry=Canonicalizer(system)))
             growth.append({"host": host.name, host.family + "s": n, "reduced_states": len(result.states),
                            "seconds": round(secs, 2)})
     composed = []
     for host in spec.composed.values():
-        secs, result = _timed(lambda: check_composed(spec, host))
+        secs, result = best(lambda: check_composed(spec, host))
         composed.append({"host": host.name, "count": host.count, "ok": result.ok, "seconds": round(secs, 2),
                          "pair_states": result.pair["states"], "proof_s": round(result.proof.seconds, 2),
                          "steps_checked": result.steps_checked,

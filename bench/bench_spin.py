@@ -22,7 +22,6 @@ import json
 import platform
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from gcu_model.core.system import System
@@ -30,15 +29,7 @@ from gcu_model.explore import spin
 from gcu_model.explore.explorer import compiled_for, count_states, explore
 from gcu_model.explore.promela import export
 from gcu_model.spec.loader import load_spec
-
-
-def best(fn, repeat):
-    times, value = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), value
+from timing import best
 
 
 def main(argv=None):

@@ -51,14 +51,14 @@ def test_a_step_that_changes_two_cards_is_caught(spec_copy):
     assert not result.ok
     found = {i.transition for i in result.interference}
     assert "pf.bind_pf_vfio#2" in found, result.as_dict()["interference"]
-    assert all(len(i.cards) == 2 for i in result.interference if i.transition == "pf.bind_pf_vfio#2")
+    assert all(len(i.instances) == 2 and i.status == "changes two instances"
+               for i in result.interference if i.transition == "pf.bind_pf_vfio#2")
 
 
 def test_interaction_points_are_host_steps_or_follow_a_reference(systems):
     """The static view: which rules mention two cards at all (reads or writes)."""
     host_machines = {"kmd", "peermem", "virtpkg"}
-    system = System(systems["s60-2card"].spec, "s60-2card")
-    points = {(t.machine, t.transition) for t in interaction_points(system)}
+    points = {(t.machine, t.transition) for t in interaction_points(systems["s60-2card"], "card")}
     assert any(m in host_machines for m, _ in points)             # the KMD's life cycle touches every card
     assert {t for m, t in points if m not in host_machines} <= {
         "pf.bind_pf_vfio#1", "container.docker_stop#1", "vm.stop_vm#1"}, points

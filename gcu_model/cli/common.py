@@ -30,15 +30,18 @@ def load(specs_dir):
         raise UsageProblem(f"invalid spec: {exc}") from None
 
 
-def pick_configs(spec, names):
+def pick_configs(spec, names, composed_too: bool = False):
+    """The configurations named (all without names); an unknown name is a usage error that
+    lists the known ones (and the composed hosts, where the command takes them)."""
     if not names:
         return list(spec.configs)
+    known = list(spec.configs) + (list(spec.composed) if composed_too else [])
     for name in names:
         if name not in spec.configs:
             import difflib
-            close = difflib.get_close_matches(name, list(spec.configs), n=1)
+            close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise UsageProblem(f"unknown configuration '{name}'{hint}; known: {', '.join(spec.configs)}")
+            raise UsageProblem(f"unknown configuration '{name}'{hint}; known: {', '.join(known)}")
     return list(dict.fromkeys(names))
 
 

@@ -99,10 +99,10 @@ def check_cmd(specs_dir, config_names, max_states, with_proofs, symmetric, as_js
     from ..explore.report import summary
     spec = load(specs_dir)
     composed = [n for n in config_names if n in spec.composed] if config_names else list(spec.composed)
-    if config_names and not with_proofs and composed and len(composed) == len(config_names):
+    plain = [n for n in config_names if n not in spec.composed]
+    if composed and not plain and config_names and not with_proofs:
         raise UsageProblem(f"{', '.join(composed)}: a composed host is checked by proofs; drop --no-prove")
-    names = pick_configs(spec, [n for n in config_names if n not in spec.composed]) \
-        if [n for n in config_names if n not in spec.composed] or not config_names else []
+    names = pick_configs(spec, plain, composed_too=True) if plain or not config_names else []
     results = []
     for name in names:
         system = system_for(spec, name)
@@ -144,23 +144,23 @@ def _print_composed(hosts):
     from rich.table import Table
     console = Console()
     table = Table(title="composed hosts (checked in parts)")
-    for col in ("host", "cards", "2-card states", "held", "goals", "proven", "steps on 2 cards", "interfere",
+    for col in ("host", "grown to", "2-instance states", "held", "goals", "proven", "steps on 2", "interfere",
                 "seconds"):
         table.add_column(col, justify="left" if col == "host" else "right")
     for h in hosts:
         d = h.as_dict()
         p = d["pair"]
         proven = sum(i["status"] == "proven" for i in d["proof"]["invariants"])
-        table.add_row(h.name, str(h.count), f"{p['states']:,}", f"{p['invariants_held']}/{p['invariants']}",
+        table.add_row(h.name, f"{h.count} {h.family}s", f"{p['states']:,}", f"{p['invariants_held']}/{p['invariants']}",
                       f"{p['goals_reached']}/{p['goals']}", f"{proven}/{len(d['proof']['invariants'])}",
                       str(h.steps_checked), str(len(h.interference)), f"{h.seconds:.2f}")
     console.print(table)
     for h in hosts:
         for i in h.interference:
             console.print(f"[bold red]INTERFERES[/] {h.name}: {i.action} ({i.transition}) {i.status}"
-                          + (f": {', '.join(i.cards)}" if i.cards else ""), highlight=False)
+                          + (f": {', '.join(i.instances)}" if i.instances else ""), highlight=False)
         if h.guards_reading_two:
-            console.print(f"note {h.name}: guards that read two cards: " + ", ".join(h.guards_reading_two),
+            console.print(f"note {h.name}: rules that read two {h.family}s: " + ", ".join(h.guards_reading_two),
                           highlight=False, markup=False)
 
 

@@ -8,41 +8,68 @@ The generated source is kept on the result (`source`) for `gcu-model explore --d
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from .ground import assigned_slots, slots_read
 
-_OPS = {"+": "+", "-": "-", "*": "*", "|": "|", "&": "&", "<<": "<<"}
+@dataclass(frozen=True)
+class TermSyntax:
+    """How one target language writes what the ground terms hold (ground.py): the walk is
+    the same for every back end (this module's Python, explore/promela.py's Promela), only
+    these spellings differ. Templates take the operands as {0}, {1}, {2}."""
+    lit: Callable[[object], str]
+    negate: str            # not x
+    conj: str              # the separator of `and`
+    disj: str              # the separator of `or`
+    cond: str              # c ? a : b, as {0}, {1}, {2}
+    floordiv: str          # a // b, 0 when b is 0
+    popcount: Callable[[str], str]   # len() of a set held as a bit mask
+    minimum: str
+    maximum: str
+
+
+PYTHON = TermSyntax(lit=repr, negate="(not {0})", conj=" and ", disj=" or ", cond="({1} if {0} else {2})",
+                    floordiv="_div({0}, {1})", popcount=lambda x: f"bin({x}).count('1')",
+                    minimum="min({0}, {1})", maximum="max({0}, {1})")
+
+
+def render_term(t, rd, syntax: TermSyntax) -> str:
+    """A ground term as source text of `syntax`; `rd(slot)` names a slot's value."""
+    kind = t[0]
+    if kind == "lit":
+        return syntax.lit(t[1])
+    if kind == "slot":
+        return rd(t[1])
+    def r(x):
+        return render_term(x, rd, syntax)
+    if kind == "not":
+        return syntax.negate.format(r(t[1]))
+    if kind == "neg":
+        return f"(-{r(t[1])})"
+    if kind == "bin":
+        a, b = r(t[2]), r(t[3])
+        if t[1] == "-set":
+            return f"({a} & ~{b})"
+        if t[1] == "//":
+            return syntax.floordiv.format(a, b)
+        return f"({a} {t[1]} {b})"
+    if kind == "cmp":
+        return f"({r(t[2])} {t[1]} {r(t[3])})"
+    if kind in ("and", "or"):
+        return "(" + (syntax.conj if kind == "and" else syntax.disj).join(r(x) for x in t[1]) + ")"
+    if kind == "if":
+        return syntax.cond.format(r(t[1]), r(t[2]), r(t[3]))
+    if kind == "call":
+        args = [r(x) for x in t[2]]
+        if t[1] == "len":
+            return syntax.popcount(args[0])
+        return (syntax.minimum if t[1] == "min" else syntax.maximum).format(*args)
+    raise ValueError(f"unknown ground term {kind}")
 
 
 def term(t, rd) -> str:
-    kind = t[0]
-    if kind == "lit":
-        return repr(t[1])
-    if kind == "slot":
-        return rd(t[1])
-    if kind == "not":
-        return f"(not {term(t[1], rd)})"
-    if kind == "neg":
-        return f"(-{term(t[1], rd)})"
-    if kind == "bin":
-        a, b = term(t[2], rd), term(t[3], rd)
-        op = t[1]
-        if op == "-set":
-            return f"({a} & ~{b})"
-        if op == "//":
-            return f"_div({a}, {b})"
-        return f"({a} {_OPS[op]} {b})"
-    if kind == "cmp":
-        return f"({term(t[2], rd)} {t[1]} {term(t[3], rd)})"
-    if kind in ("and", "or"):
-        return "(" + f" {kind} ".join(term(x, rd) for x in t[1]) + ")"
-    if kind == "if":
-        return f"({term(t[2], rd)} if {term(t[1], rd)} else {term(t[3], rd)})"
-    if kind == "call":
-        args = [term(x, rd) for x in t[2]]
-        if t[1] == "len":
-            return f"bin({args[0]}).count('1')"
-        return f"{t[1]}({', '.join(args)})"
-    raise ValueError(kind)
+    return render_term(t, rd, PYTHON)
 
 
 class _Writer:

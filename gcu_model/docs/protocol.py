@@ -19,10 +19,10 @@ import re
 
 from ..core.system import System
 from ..explore.explorer import explore
-from ..reference.host import HostError, ReferenceHost
+from ..reference.host import ReferenceHost
 from ..reference.protocol import OPS, PROTOCOL_VERSION
 from ..reference.sysfs import Sysfs, SysfsError
-from ..reference.sysfs_docs import FILES
+from ..reference.sysfs_docs import describe
 from .generate import cell, code, once_per_spec, reqs_text, table, type_text, value_text
 
 
@@ -174,14 +174,13 @@ def sysfs_walk(spec) -> dict:
         choices = set(initial_choices(system))
         for node in sorted({n for n in result.goals.values() if n is not None}):
             start = system.describe(result.states[result.root_of(node)])
-            try:
-                host.reset_to({label: start[label] for label in sorted(choices)})
-            except HostError:
-                host.reset_to()
+            host.reset_to({label: start[label] for label in sorted(choices)})
             _visit(fs, product, found)
             for action in result.path_to(node):
-                if host.apply(str(action)).accepted:
-                    _visit(fs, product, found)
+                if not host.apply(str(action)).accepted:    # the reference runs the same rules
+                    raise RuntimeError(f"{name}: the reference host refuses {action}, a step of the "
+                                       "explorer's path to a goal")
+                _visit(fs, product, found)
     return found
 
 
@@ -211,7 +210,7 @@ def _sysfs(spec) -> list:
     rows = []
     for pat in sorted(found):
         entry = found[pat]
-        read_doc, write_doc = FILES.get(pat, ("(undocumented)", "(undocumented)"))
+        read_doc, write_doc = describe(pat, spec) or ("(undocumented)", "(undocumented)")
         rows.append([code(pat), ", ".join(sorted(entry["products"])),
                      (_sample(entry["read"]) + (f": {read_doc}" if read_doc else "")) if entry["read"] is not None
                      else "write-only (EACCES)",

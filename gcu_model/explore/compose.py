@@ -29,7 +29,7 @@ from ..core.z3terms import Z3Encoder
 from ..prove.induction import prove
 from ..prove.relation import symbolic_steps
 from .explorer import explore
-from .interaction import card_of_slot, touches
+from .interaction import owner_of_slot, touches
 from .report import summary
 from .symmetry import Canonicalizer
 
@@ -40,8 +40,8 @@ TIMEOUT_MS = 20000
 class Interference:
     action: str
     transition: str
-    status: str            # "changes two cards" (z3 found a state) or "unknown" (z3 gave up)
-    cards: list = field(default_factory=list)
+    status: str            # "changes two instances" (z3 found a state) or "unknown" (z3 gave up)
+    instances: list = field(default_factory=list)   # labels of the two it changes
 
 
 @dataclass
@@ -52,7 +52,7 @@ class ComposedResult:
     count: int
     pair: dict = field(default_factory=dict)          # report.summary of the two-instance host
     proof: object = None                              # ConfigProof over the whole host
-    steps_checked: int = 0                            # steps that write slots of two cards or more
+    steps_checked: int = 0                            # steps that write slots of two instances or more
     interference: list = field(default_factory=list)  # Interference
     guards_reading_two: list = field(default_factory=list)   # "action: transition" outside the host machines
     seconds: float = 0.0
@@ -85,9 +85,10 @@ def check_composed(spec, composed, timeout_ms: int = TIMEOUT_MS) -> ComposedResu
     result.pair = summary(explore(pair_system, graph=False, symmetry=Canonicalizer(pair_system)))
     result.proof = prove(spec, composed.config, timeout_ms=timeout_ms, bounded_check=False)
     system = System(spec, composed.config)
-    result.steps_checked, result.interference = _interference(system, timeout_ms)
+    result.steps_checked, result.interference = _interference(system, composed.family, timeout_ms)
     host_machines = _host_machines(spec)
-    result.guards_reading_two = sorted({f"{t.action.split('(')[0]}: {t.transition}" for t in touches(system)
+    result.guards_reading_two = sorted({f"{t.action.split('(')[0]}: {t.transition}"
+                                        for t in touches(system, composed.family)
                                         if t.machine not in host_machines and len(t.reads) > 1})
     result.seconds = time.perf_counter() - started
     return result
@@ -99,37 +100,37 @@ def _host_machines(spec) -> set:
             and spec.families[m.family].count == 1}
 
 
-def _interference(system, timeout_ms):
+def _interference(system, family, timeout_ms):
     """(steps checked, [Interference]): every step outside the host's machines that writes
-    slots of two cards or more, asked of z3: can it change two cards at once, from a state
-    that keeps every invariant?"""
+    slots of two instances of `family` or more, asked of z3: can it change two at once, from
+    a state that keeps every invariant?"""
     enc = Z3Encoder(system.layout)
     solver = z3.Solver()
     solver.set("timeout", timeout_ms)
     solver.add(*enc.domain())
     solver.add(*[enc.term(t) for t in system.invariant_terms])
-    cards = card_of_slot(system)
+    owner = owner_of_slot(system, family)
     host_machines = _host_machines(system.spec)
     checked, found = 0, []
     for step in symbolic_steps(system, enc):
         if step.action.decl.machine in host_machines:
             continue
-        by_card: dict = {}
+        by_owner: dict = {}
         for slot, term in step.post.items():
-            if slot in cards:
-                by_card.setdefault(cards[slot], []).append(term != enc.vars[slot])
-        if len(by_card) < 2:
+            if slot in owner:
+                by_owner.setdefault(owner[slot], []).append(term != enc.vars[slot])
+        if len(by_owner) < 2:
             continue
         checked += 1
-        changed = {c: z3.Or(*conds) for c, conds in by_card.items()}
+        changed = {c: z3.Or(*conds) for c, conds in by_owner.items()}
         solver.push()
         solver.add(step.pre, z3.Sum([z3.If(x, 1, 0) for x in changed.values()]) >= 2)
         verdict = solver.check()
         if verdict == z3.sat:
             model = solver.model()
             both = sorted(c for c, x in changed.items() if z3.is_true(model.eval(x, model_completion=True)))
-            found.append(Interference(step.text, step.rule.transition.id, "changes two cards",
-                                      [system.layout.instances["card"][c].label for c in both]))
+            found.append(Interference(step.text, step.rule.transition.id, "changes two instances",
+                                      [system.layout.instances[family][c].label for c in both]))
         elif verdict != z3.unsat:
             found.append(Interference(step.text, step.rule.transition.id, "unknown"))
         solver.pop()

@@ -1,15 +1,14 @@
-"""How the cards of a host depend on each other, read off the ground rules (issue 8, item 2).
+"""Where the instances of one family (the cards of a host) meet, read off the ground
+rules (issue 8, item 2).
 
-For every ground action of a configuration and every rule it may fire: the cards whose
-slots (the card's own, or one of its VFs') the rule reads (its source state, `when`, the
-action's checks, its guard, its effect's expressions) and the cards it writes. A rule that
-reads or writes more than one card is an interaction point. On a host whose cards are
-interchangeable, the compositional check (compose.py) requires every interaction point to
-be a step of the module lifecycle: an action of the machines `lifecycle` names, which act
-on the host as a whole (installing, loading, unloading the KMD, a reboot, a rescan).
-
-This is exact over the ground terms (a slot a term mentions is a slot it may read), so a
-rule it calls local never looks at another card in any state.
+For every ground action of a configuration and every rule it may fire: the instances of
+the family whose slots (their own, or their children's: a card's VFs) the rule mentions
+in its source state, `when`, the action's checks, its guard or its effect's expressions,
+and those it writes. A rule that mentions more than one is an interaction point. This
+over-approximates: a slot a term mentions is a slot it may read, so a rule it calls local
+never looks at another instance in any state, while one it lists may only do so through
+a reference (a container's card) or a loop whose other rounds change nothing. The
+compositional check (compose.py) lists these and proves with z3 which ones write two.
 """
 from __future__ import annotations
 
@@ -23,7 +22,7 @@ class Touch:
     action: str            # the ground action's text
     transition: str        # the rule's transition id
     machine: str
-    reads: frozenset       # card indexes
+    reads: frozenset       # instance indexes of the family
     writes: frozenset
 
 
@@ -38,22 +37,23 @@ def _stmt_reads(stmts, acc):
     return acc
 
 
-def card_of_slot(system) -> dict:
-    """slot index -> the card it belongs to (a card's own slots and its VFs')."""
-    layout = system.layout
-    vfs = layout.instances.get("vf", [])
+def owner_of_slot(system, family: str) -> dict:
+    """slot index -> the instance of `family` it belongs to: its own slots and those of its
+    children (a card's and its VFs')."""
+    layout, spec = system.layout, system.spec
     out = {}
     for slot in layout.slots:
-        if slot.family == "card":
-            out[slot.index] = slot.instance
-        elif slot.family == "vf":
-            out[slot.index] = vfs[slot.instance].parent
+        fam, index = slot.family, slot.instance
+        while fam != family and spec.families[fam].parent is not None:
+            index, fam = layout.instances[fam][index].parent, spec.families[fam].parent
+        if fam == family:
+            out[slot.index] = index
     return out
 
 
-def touches(system) -> list:
+def touches(system, family: str) -> list:
     """A Touch for every (ground action, rule) pair of the configuration."""
-    cards = card_of_slot(system)
+    owner = owner_of_slot(system, family)
     out = []
     for ga in system.actions:
         base = {ga.control}
@@ -67,11 +67,11 @@ def touches(system) -> list:
             _stmt_reads(rule.effect, reads)
             writes = assigned_slots(rule.effect) | ({ga.control} if rule.dest is not None else set())
             out.append(Touch(str(ga.action), rule.transition.id, ga.decl.machine,
-                             frozenset(cards[s] for s in reads if s in cards),
-                             frozenset(cards[s] for s in writes if s in cards)))
+                             frozenset(owner[s] for s in reads if s in owner),
+                             frozenset(owner[s] for s in writes if s in owner)))
     return out
 
 
-def interaction_points(system) -> list:
-    """The Touches that read or write more than one card."""
-    return [t for t in touches(system) if len(t.reads | t.writes) > 1]
+def interaction_points(system, family: str) -> list:
+    """The Touches that mention more than one instance of the family."""
+    return [t for t in touches(system, family) if len(t.reads | t.writes) > 1]

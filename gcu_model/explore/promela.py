@@ -17,6 +17,7 @@ A refused step leaves the state unchanged in the model, so it is no transition h
 """
 from __future__ import annotations
 
+from ..core.codegen import TermSyntax, render_term
 from ..core.ground import assigned_slots
 from ..spec.types import BoolT, EnumT, RefT, SetT
 
@@ -53,39 +54,20 @@ def _lit(v) -> str:
     raise NotExpressible(f"literal {v!r}")
 
 
+# a set is a bit mask; Promela has no popcount, so len() adds up its bits
+SET_BITS = 16
+
+PROMELA = TermSyntax(lit=_lit, negate="(!{0})", conj=" && ", disj=" || ", cond="({0} -> {1} : {2})",
+                     floordiv="(({1}) != 0 -> ({0}) / ({1}) : 0)",
+                     popcount=lambda x: "(" + " + ".join(f"(({x} >> {i}) & 1)" for i in range(SET_BITS)) + ")",
+                     minimum="({0} <= {1} -> {0} : {1})", maximum="({0} >= {1} -> {0} : {1})")
+
+
 def term(t, rd) -> str:
-    kind = t[0]
-    if kind == "lit":
-        return _lit(t[1])
-    if kind == "slot":
-        return rd(t[1])
-    if kind == "not":
-        return f"(!{term(t[1], rd)})"
-    if kind == "neg":
-        return f"(-{term(t[1], rd)})"
-    if kind == "bin":
-        a, b = term(t[2], rd), term(t[3], rd)
-        op = t[1]
-        if op == "-set":
-            return f"({a} & ~{b})"
-        if op == "//":
-            return f"(({b}) != 0 -> ({a}) / ({b}) : 0)"
-        return f"({a} {op} {b})"
-    if kind == "cmp":
-        return f"({term(t[2], rd)} {t[1]} {term(t[3], rd)})"
-    if kind == "and":
-        return "(" + " && ".join(term(x, rd) for x in t[1]) + ")"
-    if kind == "or":
-        return "(" + " || ".join(term(x, rd) for x in t[1]) + ")"
-    if kind == "if":
-        return f"({term(t[1], rd)} -> {term(t[2], rd)} : {term(t[3], rd)})"
-    if kind == "call":
-        args = [term(x, rd) for x in t[2]]
-        if t[1] == "len":                       # a set is a bit mask of at most 16 members
-            return "(" + " + ".join(f"(({args[0]} >> {i}) & 1)" for i in range(16)) + ")"
-        a, b = args
-        return f"({a} <= {b} -> {a} : {b})" if t[1] == "min" else f"({a} >= {b} -> {a} : {b})"
-    raise NotExpressible(f"ground term {kind}")
+    try:
+        return render_term(t, rd, PROMELA)
+    except ValueError as exc:
+        raise NotExpressible(str(exc)) from None
 
 
 def _v(i):
@@ -116,6 +98,9 @@ def export(system, with_invariants: bool = True) -> tuple:
     """(Promela source, extra_states): the states SPIN stores besides the explorer's."""
     layout = system.layout
     slots = layout.slots
+    wide = [s.label for s in slots if isinstance(s.type, SetT) and len(s.type.elem.values) > SET_BITS]
+    if wide:
+        raise NotExpressible(f"{wide[0]} is a set of more than {SET_BITS} members")
     lines = [MARK, f"/* configuration {system.config.name}: {len(slots)} state variables, "
                    f"{len(system.actions)} ground actions */"]
     first = system.initial[0]

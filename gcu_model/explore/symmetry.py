@@ -15,8 +15,9 @@ reference (a `ref[card]` slot, say) to match, so the explorer keeps one represen
 each orbit. Blocks that tie are told apart by who refers to them (a VM holding one of two
 alike VFs, say). Sorting is cheap and always lands in the orbit (sound); were two members
 of an orbit to land on different representatives, the reduction would only be weaker,
-never wrong. On the small hosts the tests compare, it finds exactly the orbits. `canon_perm` also returns the renaming, which maps a path
-found among representatives back to concrete names (`concretize`).
+never wrong. On the small hosts the tests compare, it finds exactly the orbits.
+`canon_perm` also returns the renaming, which maps a path found among representatives
+back to concrete names (`Follower`, `concretize`).
 """
 from __future__ import annotations
 
@@ -295,39 +296,6 @@ class Canonicalizer:
                 out[j] = perms[fam][v]
         return tuple(out)
 
-    def orbit_key(self, s: tuple) -> tuple:
-        """The least state of s's orbit, by trying every renaming: exact, and exponential in
-        the instances, so for small hosts only (the tests compare reduced and full runs)."""
-        from itertools import permutations, product
-        tops = [list(permutations(range(self.count[f]))) for f in self.tops]
-        best = None
-        for chosen in product(*tops):
-            perms = {f: list(range(n)) for f, n in self.count.items()}
-            for f, perm in zip(self.tops, chosen):
-                perms[f] = list(perm)
-            blocks = []                       # (family, parent, n) of each prefix to permute
-            for f in self.children:
-                per = self.per[f]
-                for p in range(self.count[self.parent[f]]):
-                    kind, b = self.prefix[f][p]
-                    blocks.append((f, p, min(per, b if kind == "fixed" else s[b])))
-            for f in self.tops:                    # children that are not reduced move with their parent
-                for c in self.kids[f]:
-                    if c not in self.children:
-                        per = self.per[c]
-                        perms[c] = [perms[f][g // per] * per + g % per for g in range(self.count[c])]
-            for inner in product(*[list(permutations(range(n))) for _, _, n in blocks]):
-                full = {f: list(v) for f, v in perms.items()}
-                for (f, p, n), local in zip(blocks, inner):
-                    per, parent_perm = self.per[f], perms[self.parent[f]]
-                    for k in range(per):
-                        new_k = local[k] if k < n else k
-                        full[f][p * per + k] = parent_perm[p] * per + new_k
-                t = self._apply(s, full)
-                if best is None or t < best:
-                    best = t
-        return best
-
     # ---- names
     def rename_action(self, action_id: int, perms, inverse: bool = False) -> int:
         """The ground action that is `action_id` with its instance parameters renamed."""
@@ -345,7 +313,10 @@ class Canonicalizer:
                     value = layout.instances[inst.family][index].label
             params.append(f"{name}={value}")
         text = f"{ga.action.name}({', '.join(params)})"
-        return system.by_text[text].id if text in system.by_text else action_id
+        if text not in system.by_text:        # a renaming maps the offered actions onto themselves
+            raise InvalidSpec(f"symmetry: renaming {ga.action} gives {text}, which this configuration does not "
+                              f"offer; the spec is not symmetric in {self.reduced}")
+        return system.by_text[text].id
 
 
 def run_to(system, state: tuple, actions) -> tuple:

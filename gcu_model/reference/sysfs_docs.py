@@ -4,7 +4,8 @@ generated protocol reference (docs/generated/protocol.md, issue 7).
 The files themselves, which exist when, and their sample texts are found by walking
 `Sysfs` (sysfs.py) along explored paths; this table only says in words what a read shows
 and what a write does. `docs/generated/protocol.md` is built from both, and a test keeps
-them in step: every pattern the walk finds has an entry here, and every entry is found.
+them in step: every pattern the walk finds is described here, and every entry is found.
+The module parameters the model keeps as text are described from constants.yaml.
 
 Patterns: PF and VF stand for a PCI address (card N is 0000:0(N+1):00.0, its VF j
 function j+1); gcuN is the KMD's device N (VER-4), gcuX a VF's node on the host KMD;
@@ -22,8 +23,6 @@ FILES = {
     f"{MODULE}/parameters/vgcu_num": ("the loaded value (PROD-9)", ""),
     f"{MODULE}/parameters/irq_poll_interval": ("the loaded value (PARAM-1)", ""),
     f"{MODULE}/parameters/gcu_whitelist_str": ("the loaded value (PARAM-1)", ""),
-    f"{MODULE}/parameters/enable_ssm_rt_fw": ("the loaded value: an option the model keeps as text (PARAM-1)", ""),
-    f"{MODULE}/parameters/enable_sip_timeout_interval_ms": ("as enable_ssm_rt_fw", ""),
     f"{MODULE}/drivers/pci:enflame/gcu_ioctl_version": ("MAJOR.MINOR.PATCH (VER-2)", ""),
     f"{DRIVER}/reset_enable": ("the word in hex (RST-9)",
                                "a word of constants.yaml `bits: reset_enable`; EINVAL otherwise"),
@@ -66,3 +65,15 @@ FILES = {
     "/sys/class/enflame/gcuX/device/rpm/switch": ("`start`/`stop`: a VF's own switch (RPM-1)", "`start`/`stop`"),
     "/sys/kernel/debug/enflame/N/dump/dump_reg_group": ("the secured ranges, `secured 0xLO-0xHI` a line (FW-1)", ""),
 }
+
+
+def describe(pattern: str, spec) -> tuple | None:
+    """(what a read shows, what a write does) for a path pattern, or None: FILES, and the
+    parameters the model keeps as text, named in constants.yaml `device: module_parameters`."""
+    if pattern in FILES:
+        return FILES[pattern]
+    folder, _, name = pattern.rpartition("/")
+    defaults = spec.device.get("module_parameters", {})
+    if folder == f"{MODULE}/parameters" and name in defaults:
+        return (f"the loaded value (default {defaults[name]}): an option the model keeps as text (PARAM-1)", "")
+    return None

@@ -29,7 +29,8 @@ class Config:
     description: str
     values: dict       # constant name -> python value (enum: str, set: frozenset)
     where: Where
-    initial: dict = field(default_factory=dict)   # (family, var) -> initial values it narrows to
+    # (family, var) or an instance's 'label.var' (card1.fw) -> the initial values it narrows to
+    initial: dict = field(default_factory=dict)
 
 
 @dataclass
