@@ -206,8 +206,11 @@ def test_checker_errors(spec, text, culprit, phrase):
 def test_constants_only_scope_rejects_state(spec):
     with pytest.raises(InvalidSpec, match="only config constants"):
         check_expr("vms > 0 and host.kmd == 'loaded'", Where("x.yaml", 3), Scope(spec, constants_only=True))
-    assert isinstance(check_expr("vms > 0 and 2 in vf_modes", Where("x.yaml", 3),
+    assert isinstance(check_expr("vms > 0 and any(2 in c.vf_modes for c in card)", Where("x.yaml", 3),
                                  Scope(spec, constants_only=True)).type, BoolT)
+    # a per-card constant is a card's: bare, outside a card, it names no value
+    with pytest.raises(InvalidSpec, match="'vf_modes' has one value per card; name the card"):
+        check_expr("vms > 0 and 2 in vf_modes", Where("x.yaml", 3), Scope(spec, constants_only=True))
 
 
 def test_effect_errors_carry_the_line_inside_the_block(spec):
@@ -389,10 +392,11 @@ EXPRESSIONS = [
     ("host.vf_num * 3 - host.vf_num - -1", IntT, lambda d: d["host.vf_num"] * 3 - d["host.vf_num"] + 1),
     ("host.vf_num // 3 + (7 // host.vf_num) - (-7 // 2)", IntT,
      lambda d: d["host.vf_num"] // 3 + (7 // d["host.vf_num"] if d["host.vf_num"] else 0) + 4),
-    ("host.vf_num in vf_modes", BoolT, lambda d: d["host.vf_num"] in (1, 2, 4)),
+    ("host.vf_num in card[0 if True else 0].vf_modes", None, None),              # rejected: an int is no card
+    ("all(host.vf_num in c.vf_modes for c in card)", BoolT, lambda d: d["host.vf_num"] in (1, 2, 4)),
     ("(host.kmd == 'loaded') == (host.vf_num != 0)", BoolT,
      lambda d: (d["host.kmd"] == "loaded") == (d["host.vf_num"] != 0)),
-    ("len(vf_modes) + count(c.binding == 'unbound' for c in card)", IntT,
+    ("len(card[host.whitelist_loaded].vf_modes) + count(c.binding == 'unbound' for c in card)", IntT,
      lambda d: 3 + (d["card0.binding"] == "unbound")),
     ("len({'enflame', 'vfio'}) == 2", None, None),                            # rejected: untyped strings
 ]

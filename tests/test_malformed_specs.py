@@ -114,9 +114,30 @@ CASES = {
         "machines/virtpkg.yaml", "require: host.mode == 'mdev_host'", "require: host.mode == 2",
         "host.mode == 2", "cannot compare an enum install_mode"),
     "check-string-not-enum-value": Case(
-        "machines/kmd.yaml", "require: opt_mode != 'virt_host' or supports_sriov",
-        "require: opt_mode != 'virt-host' or supports_sriov",
+        "machines/kmd.yaml", "require: opt_mode != 'virt_host' or any(c.supports_sriov for c in card)",
+        "require: opt_mode != 'virt-host' or any(c.supports_sriov for c in card)",
         "virt-host", "is not a value of enum install_mode"),
+    # --- per-card constants (issue 8: a host may mix products)
+    "per-card-constant-bare-outside-a-card": Case(
+        "machines/vf.yaml", "when: any(c.supports_sriov for c in card) and 'virt_host' in install_modes",
+        "when: supports_sriov and 'virt_host' in install_modes",
+        "supports_sriov", "'supports_sriov' has one value per card; name the card"),
+    "per-card-list-of-the-wrong-length": Case(
+        "configs.yaml", "values: {product: [T20, I20, S60], part_number:", "values: {product: [T20, I20], part_number:",
+        "product", "config mixed-host: product lists 2 values for 3 cards"),
+    "per-card-part-of-another-product": Case(
+        "configs.yaml", "part_number: [none, none, EFB-0088000-00]", "part_number: [EFB-0088000-00, none, EFB-0088000-00]",
+        "EFB-0088000-00", "card0's EFB-0088000-00 is a S60 part, not T20",
+        at="values: {product: [T20, I20, S60]"),
+    "host-wide-constant-given-a-list": Case(
+        "configs.yaml", "cards: 3, vms: 1, containers: 1,", "cards: 3, vms: [1, 1, 1], containers: 1,",
+        "vms", "vms is host-wide; give it one value, not a list", at="values: {product: [T20, I20, S60]"),
+    "product-row-sets-a-host-wide-constant": Case(
+        "constants.yaml", "I20: {supports_vdev: true,", "I20: {vms: 2, supports_vdev: true,",
+        "vms", "products.I20: 'vms' is host-wide, but product is per card"),
+    "per-names-no-family": Case(
+        "constants.yaml", "product: {type: product, per: card,", "product: {type: product, per: cards,",
+        "cards", "constant product: per: 'cards' is not a top-level family"),
     "invariant-unknown-variable": Case(
         "machines/peermem.yaml", "host.openibd == 'healthy'", "host.openib == 'healthy'",
         "openib", "unknown variable of family 'host' 'openib' (did you mean 'openibd'?)"),
@@ -146,7 +167,8 @@ CASES = {
         "constants.yaml", "module_parameters: {enable_ssm_rt_fw: 1,", "module_parameters: {Enable-SSM: 1,",
         "Enable-SSM", "must be a parameter name and its default value"),
     "goal-when-reads-state": Case(
-        "machines/pf.yaml", "when: 4 in vf_modes and", "when: host.kmd == 'loaded' and 4 in vf_modes and",
+        "machines/pf.yaml", "when: any(4 in c.vf_modes for c in card) and",
+        "when: host.kmd == 'loaded' and any(4 in c.vf_modes for c in card) and",
         "kmd", "state variables are not allowed here; only config constants"),
     # --- expressions: constructs outside the subset
     "call-open": Case(
@@ -162,7 +184,7 @@ CASES = {
         "machines/pf.yaml", "when: not (host.kmd == 'loaded' and probe_ok)", "when: \"lambda: True\"",
         "lambda: True", "a lambda is not allowed in a spec expression"),
     "list-comprehension": Case(
-        "machines/pf.yaml", "require: host.kmd == 'absent' or host.mode != 'virt_host'",
+        "machines/pf.yaml", "require: host.kmd == 'absent' or not sriov_pf",
         "require: \"[v for v in vf]\"",
         "[v for v in vf]", "a list comprehension is not allowed in a spec expression"),
     "expression-syntax-error": Case(

@@ -119,11 +119,14 @@ def test_embedded_configurations_are_among_the_valid_ones(spec, everything):
     assert set(expected) <= set(spec.configs)
     for name, key in expected.items():
         assert key in keys, name
-    # and every embedded configuration's host facts admit a valid set-up
+    # and every embedded configuration's host facts admit a valid set-up, card by card (a
+    # host may mix products; the solver's hosts have one card)
     host_facts = {tuple(sorted((k, str(v)) for k, v in v["facts"].items())) for v in everything["valid"]}
     for config in spec.configs.values():
-        facts = {f: config.values[f] for f in spec.solver.facts}
-        assert tuple(sorted((k, str(v)) for k, v in facts.items())) in host_facts, config.name
+        for card in range(config.values["cards"]):
+            facts = {f: config.value_of(f, card) if spec.constants[f].per else config.values[f]
+                     for f in spec.solver.facts}
+            assert tuple(sorted((k, str(v)) for k, v in facts.items())) in host_facts, (config.name, card)
 
 
 def test_the_guides_invalid_combinations_are_not_valid(everything):

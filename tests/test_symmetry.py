@@ -21,22 +21,47 @@ from test_planted_violations import PLANTED
 SMALL = ["s60-2card", "s60-sriov-4vf", "t20-2card", "i20-mdev", "t20-vgcu", "s60-reset"]
 
 
+def mixed(spec, base_name, products, parts, **more) -> System:
+    """A host grown from a configuration with cards of the given products: its host-wide
+    values, each card's own from its product's and part's rows (issue 8)."""
+    from gcu_model.spec.model import PerInstance
+    base = spec.configs[base_name]
+    host = {k: v for k, v in base.values.items() if spec.constants[k].per is None}
+    values = dict(host, cards=len(products), product=PerInstance(products), part_number=PerInstance(parts), **more)
+    return System(spec, spec.derive_config(f"{'+'.join(products)} host", values, base.initial))
+
+
 def orbit(system, state) -> tuple:
     """The least renaming of a state, found by trying every renaming of its instance labels
-    in `describe` (not through the canonicalizer's slot arithmetic, which it checks): cards,
-    VMs and containers in any order, each card's first `numvfs` VFs in any order (as
-    families.yaml declares). Exponential: small hosts only."""
+    in `describe` (not through the canonicalizer's slot arithmetic, which it checks): cards
+    of one product and part, VMs and containers in any order, each card's first `numvfs` VFs
+    in any order (as families.yaml declares). Exponential: small hosts only."""
     from itertools import permutations, product
     view = system.describe(state)
     insts = system.layout.instances
-    tops = [f for f in ("card", "vm", "ctr") if len(insts.get(f, [])) > 1]
+    config = system.config
     cards = [i.label for i in insts.get("card", [])]
     per = len(insts.get("vf", [])) // max(1, len(cards))
+
+    def kind(f, i):
+        """Instances are interchangeable when they are of one product and part (cards) and
+        start alike (a configuration may narrow one instance's initial values)."""
+        label = insts[f][i].label
+        narrowed = sorted((k.split(".", 1)[1], v) for k, v in config.initial.items()
+                          if isinstance(k, str) and k.startswith(label + "."))
+        facts = (config.value_of("product", i), config.value_of("part_number", i)) if f == "card" else ()
+        return facts, tuple(narrowed)
+    classes = []
+    for f in ("card", "vm", "ctr"):
+        by_kind = {}
+        for i in range(len(insts.get(f, []))):
+            by_kind.setdefault(kind(f, i), []).append(i)
+        classes += [(f, members) for members in by_kind.values() if len(members) > 1]
     best = None
-    for chosen in product(*[permutations(range(len(insts[f]))) for f in tops]):
+    for chosen in product(*[permutations(members) for _, members in classes]):
         names = {}
-        for f, perm in zip(tops, chosen):
-            names.update({insts[f][i].label: insts[f][perm[i]].label for i in range(len(perm))})
+        for (f, members), perm in zip(classes, chosen):
+            names.update({insts[f][i].label: insts[f][j].label for i, j in zip(members, perm)})
         prefixes = [min(per, view.get(f"{c}.numvfs", 0)) for c in cards]
         for inner in product(*[permutations(range(n)) for n in prefixes]):
             full = dict(names)
@@ -69,6 +94,21 @@ def test_reduced_and_full_exploration_reach_the_same_orbits_and_verdicts(systems
     assert ({g for g, node in full.goals.items() if node is not None}
             == {g for g, node in reduced.goals.items() if node is not None})
     assert full.never_fired() == reduced.never_fired() and full.unreached_states() == reduced.unreached_states()
+
+
+def test_cards_of_one_product_are_renamed_among_themselves_only(spec):
+    """Two S60 and a T20: the S60s (and their VFs) are interchangeable, the T20 is not; the
+    reduced run still reaches every orbit once, with the same verdicts (issue 8)."""
+    system = mixed(spec, "s60-2card", ["S60", "T20", "S60"], ["EFB-0088800-00", "none", "EFB-0088800-00"])
+    canon = Canonicalizer(system)
+    assert canon.groups == {"card": [[0, 2]]} and "vf" in canon.reduced
+    full = explore(system, graph=False)
+    reduced = explore(system, graph=False, symmetry=canon)
+    orbits = {orbit(system, s) for s in full.states}
+    assert len(orbits) < len(full.states)
+    assert orbits == {orbit(system, s) for s in reduced.states} and len(reduced.states) == len(orbits)
+    assert ({g for g, node in full.goals.items() if node is not None}
+            == {g for g, node in reduced.goals.items() if node is not None})
 
 
 def test_cards_carry_their_vfs_even_when_vfs_are_not_renamed(spec):

@@ -42,7 +42,7 @@ def configs_cmd(specs_dir, as_json):
     spec = load(specs_dir)
     rows = []
     for c in spec.configs.values():
-        values = {k: (sorted(v) if isinstance(v, frozenset) else v) for k, v in c.values.items()}
+        values = {k: _plain(c.given(k)) for k in c.values}
         rows.append({"name": c.name, "description": c.description, "values": values,
                      "initial": {k if isinstance(k, str) else f"{k[0]}.{k[1]}": list(x)
                                  for k, x in c.initial.items()}})
@@ -56,9 +56,22 @@ def configs_cmd(specs_dir, as_json):
         table.add_column(col)
     for r in rows:
         v = r["values"]
-        table.add_row(r["name"], str(v["product"]), str(v["part_number"]), str(v["cards"]), str(v["vf_slots"]),
-                      str(v["vms"]), r["description"])
+        table.add_row(r["name"], *(_cell(v[k]) for k in ("product", "part_number", "cards", "vf_slots", "vms")),
+                      r["description"])
     Console().print(table)
+
+
+def _plain(value):
+    """A configuration value for JSON: sets as sorted lists, per-card lists kept."""
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _cell(value) -> str:
+    return "/".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _progress_explore(system, graph, quiet, max_states=None, symmetric=False):

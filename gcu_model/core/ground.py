@@ -66,6 +66,19 @@ class Grounder:
     def g_ConstRef(self, n, env):
         return ("lit", Layout.encode(self.config[n.name], n.type))
 
+    def g_FactRef(self, n, env):
+        values = self.config[n.name]
+        inst = self.term(n.inst, env)
+        insts = self.layout.instances[n.family]
+
+        def value(index):
+            return ("lit", Layout.encode(values[index], n.type))
+        if is_lit(inst) and in_range(inst, insts):
+            return value(inst[1])
+        if is_lit(inst):                      # None: what the chain below falls back to
+            return value(insts[-1].index) if insts else ("lit", 0)
+        return self._chain(inst, [(i.index, value(i.index)) for i in insts])
+
     def g_ParamRef(self, n, env):
         return ("lit", env["params"][n.name])
 

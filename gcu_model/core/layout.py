@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..spec.errors import InvalidSpec
-from ..spec.model import Config, Spec
+from ..spec.model import Config, PerInstance, Spec
 from ..spec.types import BoolT, EnumT, IntT, RefT, SetT
 
 
@@ -56,7 +56,8 @@ class Layout:
                         continue
                     lo = hi = None
                     if isinstance(var.type, IntT):
-                        lo, hi = self.int_value(var.type.lo, var.where), self.int_value(var.type.hi, var.where)
+                        lo = self.int_value(var.type.lo, var.where, fname, inst.index)
+                        hi = self.int_value(var.type.hi, var.where, fname, inst.index)
                         if unbounded_counters and self.is_exploration_bound(var.type.hi):
                             hi = None
                     slot = Slot(len(self.slots), fname, inst.index, var.name, var.type, lo, hi,
@@ -69,18 +70,35 @@ class Layout:
         c = self.spec.constants.get(bound) if isinstance(bound, str) else None
         return c is not None and c.exploration_bound
 
-    def int_value(self, v, where):
+    def int_value(self, v, where, family=None, index=None):
+        """An int bound or count: a literal or a constant. A per-card constant is that of the
+        instance's own card (its parent's, for a VF), or the largest where none is named."""
         if isinstance(v, str):
-            return self.config.values[v]
+            value = self.config.values[v]
+            if isinstance(value, PerInstance):
+                own = self.owner_of(family, index, self.spec.constants[v].per)
+                return value[own] if own is not None else max(value, default=0)
+            return value
         if v is None:
             raise where.error("int without bounds")
         return v
+
+    def owner_of(self, family, index, per):
+        """The instance of family `per` that instance `index` of `family` is, or belongs to."""
+        while family is not None and index is not None:
+            if family == per:
+                return index
+            inst = self.instances[family][index]
+            family, index = self.spec.families[family].parent, inst.parent
+        return None
 
     def count(self, fname) -> int:
         fam = self.spec.families[fname]
         c = fam.count
         if isinstance(c, str):
-            c = self.config.values[c]
+            # a per-parent count (vf: vf_slots) gives every parent the largest: a card's slots past
+            # its own count never exist, as its numvfs is bounded by its own value
+            c = self.int_value(c, fam.where)
         if not isinstance(c, int) or c < 0:
             raise InvalidSpec(f"config {self.config.name}: family '{fname}' count {c!r} is not a non-negative int",
                               self.config.where.file, self.config.where.line, fname)

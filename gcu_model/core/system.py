@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass
 
 from ..spec.errors import InvalidSpec
-from ..spec.model import Config, Spec
+from ..spec.model import Config, PerInstance, Spec
 from ..spec.types import EnumT, IntT
 from . import closures
 from .ground import TRUE, Grounder, assigned_slots, is_lit
@@ -176,7 +176,11 @@ class System:
         by_trigger = {}
         for t in spec.transitions:
             by_trigger.setdefault(t.trigger, []).append(t)
-        fmt_consts = {k: _display(v) for k, v in self.config.values.items()}
+        # a per-card constant reads as the action's own card's value, else as the host's values
+        fmt_consts = {k: v.display(_display) if isinstance(v, PerInstance) else _display(v)
+                      for k, v in self.config.values.items()}
+        per_instance = {k: (spec.constants[k].per, v) for k, v in self.config.values.items()
+                        if isinstance(v, PerInstance)}
         for decl in spec.actions.values():
             if not self.applies(decl.when):
                 continue
@@ -194,6 +198,10 @@ class System:
                     target = 0
                 env = {"params": params, "self": target, "bound": {}}
                 fmt = dict(fmt_consts)
+                for k, (per, values) in per_instance.items():
+                    own = self.layout.owner_of(machine.family, target, per)
+                    if own is not None:
+                        fmt[k] = _display(values[own])
                 fmt.update({k: v for k, v in shown})
                 aid = len(self.actions)
                 checks = tuple((self.grounder.term(c.expr, env),

@@ -424,6 +424,13 @@ def _source_of(ir) -> str:
         return f"{_wrap(ir.then, ir)} if {_wrap(ir.test, ir)} else {_wrap(ir.orelse, ir)}"
     if isinstance(ir, E.Call):
         return f"{ir.fn}({', '.join(_source_of(a) for a in ir.args)})"
+    if isinstance(ir, E.BoundRef):
+        return ir.name
+    if isinstance(ir, E.FactRef):
+        return f"{_source_of(ir.inst)}.{ir.name}"
+    if isinstance(ir, E.Quant):
+        filt = f" if {_source_of(ir.filter)}" if ir.filter is not None else ""
+        return f"{ir.kind}({_source_of(ir.body)} for {ir.var} in {ir.family}{filt})"
     return type(ir).__name__
 
 
@@ -439,12 +446,13 @@ def _wrap(ir, parent) -> str:
 # ------------------------------------------------------------ configs.md
 def configs_page(spec) -> list:
     names = list(spec.configs)
-    rows = [[code(c.name), code(type_text(c.type))] + [code(value_text(spec.configs[n].values[c.name])) for n in names]
+    rows = [[code(c.name), code(type_text(c.type)) + (f" per {c.per}" if c.per else "")] + [code(value_text(spec.configs[n].given(c.name))) for n in names]
             + [cell(c.doc)] for c in spec.constants.values()]
     lines = ["# Configurations", "",
              "The configurations of `configs.yaml` that `gcu-model check` explores. A value comes from the",
              "configuration itself, else from its product's and part's rows in `constants.yaml`, else from",
-             "the constant's default.", "",
+             "the constant's default. A constant *per card* has one value for each card, from that card's",
+             "own product and part: one value is shown where every card has it, else a list, card by card.", "",
              *table(["constant", "type"] + [code(n) for n in names] + ["doc"], rows)]
     for config in spec.configs.values():
         lines += ["", *config_section(spec, config)]

@@ -170,24 +170,25 @@ def sysfs_walk(spec) -> dict:
         result = explore(system, graph=False)
         host = ReferenceHost(spec, name)
         fs = Sysfs(host)
-        product = config.values.get("product", "?")
         choices = set(initial_choices(system))
         for node in sorted({n for n in result.goals.values() if n is not None}):
             start = system.describe(result.states[result.root_of(node)])
             host.reset_to({label: start[label] for label in sorted(choices)})
-            _visit(fs, product, found)
+            _visit(fs, config, found)
             for action in result.path_to(node):
                 if not host.apply(str(action)).accepted:    # the reference runs the same rules
                     raise RuntimeError(f"{name}: the reference host refuses {action}, a step of the "
                                        "explorer's path to a goal")
-                _visit(fs, product, found)
+                _visit(fs, config, found)
     return found
 
 
-def _visit(fs, product, found):
+def _visit(fs, config, found):
+    devices = fs.devices()
+    nodes = {**fs.gcu_nodes(), **fs.vf_nodes()}
     for path in fs.files():
         entry = found.setdefault(pattern(path, fs), {"read": None, "write": False, "products": set()})
-        entry["products"].add(product)
+        entry["products"].update(_products_of(path, devices, nodes, config))
         _, readable, writable = fs.mode(path)
         entry["write"] |= writable
         if readable and entry["read"] is None:
@@ -195,6 +196,18 @@ def _visit(fs, product, found):
                 entry["read"] = fs.read(path)
             except SysfsError as exc:
                 entry["read"] = exc.errno
+
+
+def _products_of(path, devices, nodes, config) -> set:
+    """The product of the card a file belongs to (a VF's: its card's), or of every card
+    of the host for the host's own files (a host may mix products, issue 8)."""
+    cards = [i.index if kind == "card" else i.parent for bdf, (kind, i) in devices.items() if f"/{bdf}/" in path + "/"]
+    m = re.match(r"^/sys/class/enflame/(gcu\d+)/", path)
+    if m and m.group(1) in nodes:
+        inst = nodes[m.group(1)]
+        cards.append(inst.index if inst.family == "card" else inst.parent)
+    count = len(config.values["product"])
+    return {config.value_of("product", c) for c in (cards or range(count))}
 
 
 def _sample(text) -> str:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields, is_dataclass
 
 from ..spec import expr as E
 from ..spec.errors import InvalidSpec
+from ..spec.model import PerInstance
 from ..spec.types import IntT, RefT
 
 
@@ -123,27 +124,34 @@ class Canonicalizer:
         for f, fam in spec.families.items():
             if not fam.symmetric or not self.count.get(f):
                 continue
-            if not self._alike(f):
-                self.notes.append(f"{f}: instances differ in their fixed values; not reduced")
-                continue
             if self._pinned(f):
                 self.notes.append(f"{f}: a fixed reference names one of them; not reduced")
                 continue
-            if fam.parent is None:
-                if fam.symmetric is True and self.count[f] > 1:
-                    self.tops.append(f)
-            elif layout.count(f) > 1:
-                self.children.append(f)
-        # a top family's children move with it, reduced among themselves or not; renaming it
-        # is sound only if its children are alike across parents too
-        self.kids = {}
+            if fam.parent is not None:
+                # children are renamed among one parent's only: they need be alike there alone
+                if not self._siblings_alike(f):
+                    self.notes.append(f"{f}: instances differ in their fixed values; not reduced")
+                elif layout.count(f) > 1:
+                    self.children.append(f)
+            elif fam.symmetric is True and self.count[f] > 1:
+                self.tops.append(f)
+        # a top family is renamed within each class of alike instances (cards of one product,
+        # issue 8); its children move with it, so they must be alike across that class too
+        self.kids, self.groups = {}, {}
         for f in list(self.tops):
             kids = [c for c, fam in spec.families.items() if fam.parent == f and self.count.get(c)]
-            if any(not self._alike(c) or self._pinned(c) for c in kids):
-                self.notes.append(f"{f}: its children differ in their fixed values; not reduced")
+            if any(self._pinned(c) for c in kids):
+                self.notes.append(f"{f}: a fixed reference names one of its children; not reduced")
                 self.tops.remove(f)
                 continue
-            self.kids[f] = kids
+            groups = [g for g in self._classes(f) if len(g) > 1 and all(self._kids_alike(c, set(g)) for c in kids)]
+            if not groups:
+                self.notes.append(f"{f}: instances differ in their fixed values; not reduced")
+                self.tops.remove(f)
+                continue
+            if len(groups) > 1 or len(groups[0]) < self.count[f]:
+                self.notes.append(f"{f}: renamed within the classes {[[layout.instances[f][i].label for i in g] for g in groups]}")
+            self.kids[f], self.groups[f] = kids, groups
         self.per = {f: layout.count(f) for f in self.children + [c for ks in self.kids.values() for c in ks]}
         self.parent = {f: spec.families[f].parent for f in self.per}
         self.prefix = {}                      # child family -> per parent: slot index or fixed count
@@ -174,19 +182,48 @@ class Canonicalizer:
             a, b = self.span[slot.family][slot.instance]
             self._block_of[j] = (a, b, tuple(k - a for k in range(a, b) if k in ref_slots))
 
-    def _alike(self, family) -> bool:
-        """Every instance has the same variables in the state, the same fixed values and the
-        same initial values (a configuration may narrow one instance's: card1.fw)."""
+    def _shape(self, inst) -> tuple:
+        """What two instances must share to be interchangeable: their variables in the state
+        with the same bounds and initial values (a configuration may narrow one instance's:
+        card1.fw), the same fixed values, and their own card's per-card constants (a host
+        may mix products, issue 8)."""
         layout = self.system.layout
         initial = layout.config.initial
-        shapes = set()
-        for inst in layout.instances[family]:
-            in_state = tuple((s.var, tuple(initial.get(s.label, ())))
-                             for s in layout.slots if s.family == family and s.instance == inst.index)
-            fixed = tuple(sorted((var, v) for (f, i, var), v in layout.frozen.items()
-                                 if f == family and i == inst.index))
-            shapes.add((in_state, fixed))
-        return len(shapes) <= 1
+        in_state = tuple((s.var, s.lo, s.hi, tuple(initial.get(s.label, ())))
+                         for s in layout.slots if s.family == inst.family and s.instance == inst.index)
+        fixed = tuple(sorted((var, v) for (f, i, var), v in layout.frozen.items()
+                             if f == inst.family and i == inst.index))
+        facts = []
+        for name, value in layout.config.values.items():
+            if isinstance(value, PerInstance):
+                own = layout.owner_of(inst.family, inst.index, self.system.spec.constants[name].per)
+                if own is not None:
+                    facts.append((name, value[own]))
+        return in_state, fixed, tuple(facts)
+
+    def _classes(self, family) -> list:
+        """The instances of a top-level family, in classes of alike ones."""
+        classes: dict = {}
+        for inst in self.system.layout.instances[family]:
+            classes.setdefault(self._shape(inst), []).append(inst.index)
+        return list(classes.values())
+
+    def _siblings_alike(self, family) -> bool:
+        """The children of each parent are alike among themselves."""
+        shapes: dict = {}
+        for inst in self.system.layout.instances[family]:
+            shapes.setdefault(inst.parent, set()).add(self._shape(inst))
+        return all(len(v) == 1 for v in shapes.values())
+
+    def _kids_alike(self, child, parents) -> bool:
+        """Renaming these parents carries each one's children along, position by position:
+        the children at one position must be alike across the parents."""
+        per = max(1, self.system.layout.count(child))
+        shapes: dict = {}
+        for inst in self.system.layout.instances[child]:
+            if inst.parent in parents:
+                shapes.setdefault(inst.index % per, set()).add(self._shape(inst))
+        return all(len(v) == 1 for v in shapes.values())
 
     def _pinned(self, family) -> bool:
         """A variable no step changes (folded out of the state) refers to one instance of
@@ -241,10 +278,10 @@ class Canonicalizer:
                     ordered = sorted(range(i * per, (i + 1) * per), key=cperm.__getitem__)
                     sub.append(tuple(s[cspans[g][0]:cspans[g][1]] for g in ordered))
                 keys.append((own, sub, self._signature(s, f, i, kids, perms)))
-            order = sorted(range(self.count[f]), key=keys.__getitem__)
             perm = perms[f]
-            for new, old in enumerate(order):
-                perm[old] = new
+            for group in self.groups[f]:           # sorted within each class of alike instances
+                for new, old in zip(group, sorted(group, key=keys.__getitem__)):
+                    perm[old] = new
             for c in kids:                        # children follow their parent
                 per, cperm = self.per[c], perms[c]
                 moved = list(cperm)

@@ -88,20 +88,27 @@ class FirewallProof:
 def firewall_facts(spec, system, enc, hypotheses) -> list:
     """The FW-3 facts for every card of a configuration that offers register accesses on a
     product with secured ranges; [] when the configuration has none."""
-    ranges = (spec.bits or {}).get("secured_ranges", {}).get(system.config.values.get("product"))
+    all_ranges = (spec.bits or {}).get("secured_ranges", {})
+    config = system.config
     steps = {st.text: st for st in symbolic_steps(system, enc, {"read_register", "write_register"})}
-    if not ranges or not steps or not system.config.values.get("has_firewall"):
+    if not steps:
         return []
     addr, other = z3.BitVec("addr", WORD), z3.BitVec("other", WORD)
     value, regs = z3.BitVec("value", WORD), z3.Array("R", z3.BitVecSort(WORD), z3.BitVecSort(WORD))
 
-    def secured(a):
+    def within(a, ranges):
         return z3.Or(*[z3.And(z3.ULE(lo, a), z3.ULE(a, hi)) for lo, hi in ranges])
 
     layout = system.layout
     fw_type = spec.vars[("card", "fw")].type
     out = []
     for card in layout.instances["card"]:
+        ranges = all_ranges.get(config.value_of("product", card.index))
+        if not ranges or not config.value_of("has_firewall", card.index):
+            continue                       # FW-2: only a card with the firewall has secured ranges
+
+        def secured(a, ranges=ranges):
+            return within(a, ranges)
         fw_slot = layout.slot_of.get(("card", card.index, "fw"))
         fw_on = (enc.vars[fw_slot] == fw_type.values.index("on")) if fw_slot is not None else \
             z3.BoolVal(layout.frozen.get(("card", card.index, "fw")) == fw_type.values.index("on"))

@@ -31,7 +31,11 @@ class DeviceModel:
     def __init__(self, host):
         self.host = host
         spec = host.spec
-        self.secured = tuple((spec.bits or {}).get("secured_ranges", {}).get(host.system.config.values["product"], ()))
+        # FW-2: each card's secured ranges are those of its own product (a host may mix them)
+        ranges = (spec.bits or {}).get("secured_ranges", {})
+        config = host.system.config
+        self.secured = [tuple(ranges.get(config.value_of("product", inst.index), ()))
+                        for inst in host.system.layout.instances["card"]]
         self.cards = [CardDevice(inst.index, bdf_of(inst.index), l3={"pf": 0})
                       for inst in host.system.layout.instances["card"]]
         self.driver_override: dict = {}                # PF or VF label -> the name written, or None
@@ -51,8 +55,8 @@ class DeviceModel:
         return {labels[c.index].label: {"l2": c.l2, "l3": {str(k): v for k, v in sorted(c.l3.items(), key=str)},
                                         "fw_reloads": c.fw_reloads} for c in self.cards}
 
-    def is_secured(self, offset: int) -> bool:
-        return any(lo <= offset <= hi for lo, hi in self.secured)
+    def is_secured(self, card: int, offset: int) -> bool:
+        return any(lo <= offset <= hi for lo, hi in self.secured[card])
 
     def reaches(self, before: tuple, action: str, family: str, index: int, flags: tuple) -> bool:
         """Did the access reach the register? As the bit-level proof reads the spec

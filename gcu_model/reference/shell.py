@@ -287,7 +287,7 @@ class Shell:
         kind, inst = found
         if kind != "card" or bar != 0:
             return Result(1, stderr=f"pcimem: the reference host maps BAR0 (resource0) of a card; not {words[1]}\n")
-        secured = "true" if self.host.device.is_secured(offset) else "false"
+        secured = "true" if self.host.device.is_secured(inst.index, offset) else "false"
         dev = self.host.device
         if data is not None:
             action = f"write_register(card={inst.label}, secured={secured})"
@@ -344,9 +344,8 @@ class Shell:
         vendor = self.host.spec.device["pci_vendor"]
         lines = []
         for addr in sorted(self.fs.devices()):
-            kind, _ = self.fs.devices()[addr]
-            product = self.host.system.config.values["product"]
-            device = self.host.spec.device["vf_device" if kind == "vf" else "pci_device"][product]
+            kind, inst = self.fs.devices()[addr]
+            device = self.fs.pci_device(kind, inst)
             lines.append(f"{addr} 1200: {vendor:04x}:{device:04x}")
         return Result(0, "".join(f"{ln}\n" for ln in lines))
 

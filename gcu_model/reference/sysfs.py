@@ -74,7 +74,7 @@ class Sysfs:
                 out[pf_bdf(c.index)] = ("card", c)
         for v in self._vfs():
             if d.get(f"{v.label}.binding", "absent") != "absent":
-                pos = v.index - v.parent * self.host.system.config.values.get("vf_slots", 0)
+                pos = v.index - v.parent * self.host.system.layout.count("vf")
                 out[vf_bdf(v.parent, pos)] = ("vf", v)
         return out
 
@@ -205,7 +205,7 @@ class Sysfs:
             for name, card in self.gcu_nodes().items():
                 sys_["class"]["enflame"][name] = {"device": self._class_device_dir(card, d)}
                 sys_["kernel"]["debug"]["enflame"][name[3:]] = {"dump": {"dump_reg_group": (
-                    lambda: self._r_dump_reg_group(), None)}}
+                    lambda c=card: self._r_dump_reg_group(c), None)}}
             for name, vf in self.vf_nodes().items():            # RPM-1: every VF has its own switch
                 sys_["class"]["enflame"][name] = {"device": {"rpm": {"switch": (
                     lambda v=vf: ("start" if d[f"{v.label}.rpm_vf_on"] else "stop") + "\n",
@@ -214,18 +214,18 @@ class Sysfs:
 
     def _device_dir(self, kind, inst, d) -> dict:
         label = inst.label
-        values = self.host.system.config.values
+        config = self.host.system.config
         out = {
             "vendor": (lambda: f"0x{self._device_info('pci_vendor'):04x}\n", None),
-            "device": (lambda: f"0x{self._pci_device(kind):04x}\n", None),
+            "device": (lambda: f"0x{self.pci_device(kind, inst):04x}\n", None),
             "reset": (None, lambda t: self._w_reset(kind, inst, t)),
             "remove": (None, lambda t: self._w_remove(kind, inst, t)),
             "driver_override": (lambda: f"{self.host.device.driver_override.get(inst.label) or '(null)'}\n",
                                 lambda t: self._w_driver_override(inst, t)),
         }
         if kind == "card":
-            if values.get("supports_sriov"):
-                out["sriov_totalvfs"] = (lambda: f"{values.get('vf_slots', 0)}\n", None)
+            if config.value_of("supports_sriov", inst.index):
+                out["sriov_totalvfs"] = (lambda: f"{config.value_of('vf_slots', inst.index)}\n", None)
                 out["sriov_numvfs"] = (lambda: f"{d[f'{label}.numvfs']}\n",
                                        lambda t: self._w_numvfs(inst, t))
             if d[f"{label}.binding"] == "enflame" and d["host.kmd"] == "loaded":
@@ -270,8 +270,10 @@ class Sysfs:
     def _device_info(self, key):
         return self.host.spec.device[key]
 
-    def _pci_device(self, kind):
-        product = self.host.system.config.values["product"]
+    def pci_device(self, kind, inst):
+        """The PCI device id of a card or VF: its own card's product's (PROD-1)."""
+        card = inst.index if kind == "card" else inst.parent
+        product = self.host.system.config.value_of("product", card)
         return self._device_info("vf_device" if kind == "vf" else "pci_device")[product]
 
     def _param_reader(self, name):
@@ -300,8 +302,8 @@ class Sysfs:
         lines = [f"{name}: {version}" for name, version in sorted(firmware.items())]
         return "\n".join(lines + [f"reloads: {dev.fw_reloads}"]) + "\n"
 
-    def _r_dump_reg_group(self):
-        ranges = self.host.device.secured
+    def _r_dump_reg_group(self, card):
+        ranges = self.host.device.secured[card.index]
         return "".join(f"secured 0x{lo:08x}-0x{hi:08x}\n" for lo, hi in ranges)
 
     # ---- writers: parse as the kernel does, then one action of the spec
@@ -315,7 +317,7 @@ class Sysfs:
         n = _int(text)
         offered = self.host.system.config.values.get("numvfs_writes") or ()
         if n not in offered:          # past sriov_totalvfs: every such count is refused alike (SRIOV-1)
-            n = min(n, self.host.system.config.values.get("vf_slots", 0) + 1)
+            n = min(n, self.host.system.config.value_of("vf_slots", card.index) + 1)
         self._apply(f"write_sriov_numvfs(card={card.label}, n={n})")
 
     def _w_reset_enable(self, text):

@@ -100,7 +100,7 @@ def render(action: str, player) -> str | None:
                 "write_power_stock": "power_stock/enable_power_stock"}[name]
         return echo(1 if p["value"] == "true" else 0, klass(p["card"], rest))
     if name in ("read_register", "write_register"):
-        secured = host.device.secured
+        secured = host.device.secured[host.system.layout.labels[p["card"]].index]    # FW-2: the card's own
         offset = secured[0][0] if p["secured"] == "true" and secured else 0x2000
         where = f"/sys/bus/pci/devices/{address(p['card'])}/resource0 {offset:#x}"
         if p["secured"] == "true" and not secured:

@@ -21,7 +21,7 @@ import z3
 from ..core.outcome import Accepted
 from ..shell.commands import CommandError, parse, render, split_line
 from ..spec.errors import InvalidSpec, Where
-from ..spec.expr import ConstRef, QuantityRef, Scope, VarRef, check_expr
+from ..spec.expr import ConstRef, FactRef, QuantityRef, Scope, VarRef, check_expr
 from .space import combinations, describe_facts, system_for
 from .unroll import Found, Unrolling
 
@@ -283,30 +283,24 @@ def _why_no_check(spec, ir, system) -> str:
     nodes = list(_walk(ir))
     quantities = sorted({(n.family, n.name) for n in nodes if isinstance(n, QuantityRef)})
     read_vars = {(n.family, n.var) for n in nodes if isinstance(n, VarRef)}
-    consts = sorted({n.name for n in nodes if isinstance(n, ConstRef)})
+    consts = sorted({n.name for n in nodes if isinstance(n, (ConstRef, FactRef))})
     parts = ["no set-up reaches it on this host, whatever the checks allow"]
     if quantities:
         reqs = sorted({r for fam, name in quantities for r in spec.quantities[(fam, name)].reqs})
         parts.append(f"it follows from the definition of {', '.join(n for _, n in quantities)} ({', '.join(reqs)})")
     if consts:
-        shown = ", ".join(f"{c} = {_show(system.config.values[c])}" for c in consts)
+        shown = ", ".join(f"{c} = {system.config.display(c)}" for c in consts)
         parts.append(f"on {system.config.description}: {shown}")
     for fam, var in sorted(read_vars):
         t = spec.vars[(fam, var)].type
         if isinstance(getattr(t, "hi", None), str):
-            parts.append(f"{var} is at most {t.hi} = {system.config.values[t.hi]} here")
+            parts.append(f"{var} is at most {t.hi} = {system.config.display(t.hi)} here")
     frozen = sorted({f"{system.layout.instances[fam][i].label}.{var} = "
                      f"{system.layout.decode(value, spec.vars[(fam, var)].type)}"
                      for (fam, i, var), value in system.layout.frozen.items() if (fam, var) in read_vars})
     if frozen:
         parts.append("this host never changes " + ", ".join(frozen))
     return "; ".join(parts)
-
-
-def _show(value):
-    if isinstance(value, frozenset):
-        return "{" + ", ".join(map(str, sorted(value))) + "}"
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _walk(node):

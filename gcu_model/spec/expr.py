@@ -66,6 +66,16 @@ class ConstRef(Node):
 
 
 @dataclass(frozen=True)
+class FactRef(Node):
+    """inst.name: a per-instance constant (constants.yaml `per: card`) of one instance; it
+    folds to that instance's value in each configuration (issue 8: mixed hosts)."""
+    family: str
+    inst: Node
+    name: str
+    type: object
+
+
+@dataclass(frozen=True)
 class ParamRef(Node):
     name: str
     type: object
@@ -318,7 +328,10 @@ class _Checker:
                 v = scope.spec.vars[(scope.self_family, name)]
                 return VarRef(scope.self_family, SelfRef(InstT(scope.self_family)), name, v.type)
         if name in scope.spec.constants:
-            return ConstRef(name, scope.spec.constants[name].type)
+            c = scope.spec.constants[name]
+            if getattr(c, "per", None) is not None:
+                return self._own_fact(node, scope, c)
+            return ConstRef(name, c.type)
         choices = set(scope.spec.constants)
         if not scope.constants_only:
             choices |= set(scope.params) | set(scope.bound)
@@ -349,8 +362,27 @@ class _Checker:
             self.fail(node, f"'.{attr}' applies to a family instance, not to a {_tdesc(inst.type)}")
         return self._var_of(node, inst.type.family, inst, attr)
 
+    def _own_fact(self, node, scope, c):
+        """A bare per-instance constant: the own instance's value, inside a machine of its
+        family or of a child family (a VF's card); anywhere else the instance must be named."""
+        family, inst = scope.self_family, None
+        if family is not None and not scope.constants_only:
+            inst = SelfRef(InstT(family))
+            while family != c.per and scope.spec.families[family].parent is not None:
+                parent = scope.spec.families[family].parent
+                inst, family = ParentOf(inst, InstT(parent)), parent
+        if family != c.per:
+            self.fail(node, f"'{c.name}' has one value per {c.per}; name the {c.per}: "
+                      f"{c.per}[i].{c.name}, or any({c.per[0]}.{c.name} for {c.per[0]} in {c.per})", culprit=c.name)
+        return FactRef(c.per, inst, c.name, c.type)
+
     def _var_of(self, node, family, inst, attr):
         fam = self.scope.spec.families[family]
+        c = self.scope.spec.constants.get(attr)
+        if c is not None and getattr(c, "per", None) == family and (family, attr) not in self.scope.spec.vars:
+            if inst is None:
+                self.fail(node, f"'{attr}' needs an instance")
+            return FactRef(family, inst, attr, c.type)
         if attr == "index" and inst is not None:
             return IndexOf(inst)
         if fam.parent and attr == fam.parent:

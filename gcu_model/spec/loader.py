@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import InvalidSpec, Where
 from .expr import Scope, check_effect, check_expr
 from .model import (ActionDecl, Check, Composed, Config, Constant, Family, Machine, Param, Property, Quantity,
-                    Requirement, SolverSpace, Spec, Transition, Var, merge_config_values)
+                    PerInstance, Requirement, SolverSpace, Spec, Transition, Var, merge_config_values)
 from .types import BOOL, BoolT, EnumT, IntT, RefT, SetT, same_kind
 from .yamlfile import LDict, LList, read_yaml
 
@@ -200,6 +200,7 @@ class _Loader:
         self.load_requirements()
         self.load_constants()
         self.load_families()
+        self.load_tables()
         self.load_configs()
         self.load_machines()
         spec = Spec(root=str(self.root), requirements=self.requirements, constants=self.constants,
@@ -252,15 +253,25 @@ class _Loader:
             w = consts.where(name)
             self.name(name, w, "a constant name")
             body = self.mapping(body, w, f"constant {name}")
-            self.keys(body, {"type", "doc", "default", "exploration_bound"}, f"constant {name}", required=["type"])
+            self.keys(body, {"type", "doc", "default", "exploration_bound", "per"}, f"constant {name}",
+                      required=["type"])
             t = self.parse_type(body, w)
             bound = body.get("exploration_bound", False)
             if not isinstance(bound, bool) or (bound and not isinstance(t, IntT)):
                 raise body.where("exploration_bound").error(
                     f"constant {name}: exploration_bound is true or false, and only for an int", str(bound))
-            self.constants[name] = Constant(name, t, self.text(body, "doc", ""), w, bound)
+            per = body.get("per")
+            if per is not None and (not isinstance(per, str) or bound):
+                raise body.where("per").error(f"constant {name}: per names the family each of whose instances "
+                                              "has its own value (and is not an exploration bound)", str(per))
+            self.constants[name] = Constant(name, t, self.text(body, "doc", ""), w, bound, per)
             if "default" in body:
                 self.constants[name].default = self.value(body["default"], t, body.where("default"), name)
+        self.tables_body = data
+
+    def load_tables(self):
+        """constants.yaml `products:` and `parts:`: what each product and part fixes."""
+        data = self.tables_body
         self.tables = {}
         for table, key_const in (("products", "product"), ("parts", "part_number")):
             if table not in data:
@@ -272,9 +283,14 @@ class _Loader:
                     self.value(row_key, self.constants[key_const].type, rw, f"{table} key")
                 row = self.mapping(row, rw, f"{table}.{row_key}")
                 values = {}
+                key_per = getattr(self.constants.get(key_const), "per", None)
                 for cname, cval in row.items():
                     if cname not in self.constants:
                         raise row.where(cname).error(f"unknown constant '{cname}' in {table}.{row_key}", cname)
+                    if self.constants[cname].per != key_per:
+                        raise row.where(cname).error(
+                            f"{table}.{row_key}: '{cname}' is {self.per_words(cname)}, but {key_const} is "
+                            f"{self.per_words(key_const)}; a row sets constants of its key's kind only", cname)
                     values[cname] = self.value(cval, self.constants[cname].type, row.where(cname), cname)
                 self.tables.setdefault(table, {})[row_key] = values
 
@@ -315,6 +331,15 @@ class _Loader:
                     f"family {name}: symmetric: {symmetric} names a parent variable, but {name} has no parent",
                     symmetric)
             self.families[name] = Family(name, count, parent, self.text(body, "doc", ""), w, symmetric)
+        for c in self.constants.values():             # constants.yaml `per:` names a top-level family
+            if c.per is not None and (c.per not in self.families or self.families[c.per].parent is not None):
+                raise c.where.error(f"constant {c.name}: per: '{c.per}' is not a top-level family"
+                                    + self.suggest(c.per, self.families), c.per)
+            for f in self.families.values():
+                # a child family may be sized per parent (vf: vf_slots); layout gives every parent the most
+                if c.per is not None and f.count == c.name and f.parent != c.per:
+                    raise c.where.error(f"constant {c.name} sizes family {f.name}, which is not a child of "
+                                        f"{c.per}; it cannot have one value per {c.per}", c.name)
         if "host" not in self.families:
             raise fams.where().error("families must include 'host' (count 1)", "host")
 
@@ -338,14 +363,11 @@ class _Loader:
             for cname, cval in raw.items():
                 if cname not in self.constants:
                     raise raw.where(cname).error(f"unknown constant '{cname}' in config {name}", str(cname))
-                values[cname] = self.value(cval, self.constants[cname].type, raw.where(cname), cname)
-            # product and part tables fill in what the config does not say itself
-            merged = merge_config_values(self.constants, self.tables, values)
-            part_row = self.tables.get("parts", {}).get(values.get("part_number"), {})
-            if "product" in part_row and part_row["product"] != merged.get("product"):
-                raise raw.where("part_number").error(
-                    f"config {name}: {values['part_number']} is a {part_row['product']} part, "
-                    f"not {merged.get('product')}", str(values["part_number"]))
+                values[cname] = self.config_value(cname, cval, raw.where(cname))
+            self.check_lengths(name, values, raw)
+            # product and part tables fill in what the config does not say itself, card by card
+            merged = merge_config_values(self.constants, self.tables, values, self.families)
+            self.check_parts(name, merged, raw)
             missing = [c for c in self.constants if c not in merged]
             if missing:
                 raise w.error(f"config {name} gives no value for constant(s) {', '.join(missing)}", missing[0])
@@ -354,6 +376,44 @@ class _Loader:
                 self.pending_initial.append((self.configs[name], body))
         if not self.configs:
             raise cfgs.where().error("no configurations defined")
+
+    def per_words(self, cname) -> str:
+        per = self.constants[cname].per
+        return f"per {per}" if per else "host-wide"
+
+    def config_value(self, cname, cval, w: Where):
+        """A configuration's value of a constant; a per-instance one may be a list with one
+        value per instance (a set-typed one: a list of lists)."""
+        c = self.constants[cname]
+        per_item = isinstance(cval, list) and (not isinstance(c.type, SetT) or any(isinstance(x, list) for x in cval))
+        if c.per is not None and per_item:
+            return PerInstance(self.value(x, c.type, w, f"{cname} of {c.per}{i}") for i, x in enumerate(cval))
+        if per_item and not isinstance(c.type, SetT):
+            raise w.error(f"{cname} is host-wide; give it one value, not a list", cname)
+        return self.value(cval, c.type, w, cname)
+
+    def check_lengths(self, name, values, raw):
+        """Every per-instance list is as long as its family."""
+        for cname, value in values.items():
+            c = self.constants[cname]
+            if isinstance(value, PerInstance):
+                count = self.families[c.per].count
+                n = values.get(count, getattr(self.constants.get(count), "default", None)) \
+                    if isinstance(count, str) else count
+                if len(value) != n:
+                    raise raw.where(cname).error(f"config {name}: {cname} lists {len(value)} values for "
+                                                 f"{n} {c.per}s", cname)
+
+    def check_parts(self, name, merged, raw):
+        """Each card's part number is a part of its own product."""
+        products, parts = merged.get("product"), merged.get("part_number")
+        if products is None or parts is None:
+            return
+        for i, (product, part) in enumerate(zip(products, parts)):
+            row = self.tables.get("parts", {}).get(part, {})
+            if "product" in row and row["product"] != product:
+                raise (raw.where("part_number") if "part_number" in raw else raw.where()).error(
+                    f"config {name}: card{i}'s {part} is a {row['product']} part, not {product}", str(part))
 
     def load_device(self):
         """constants.yaml `device:`: identity and versions the reference host shows (VER-1..3, PROD-1)."""

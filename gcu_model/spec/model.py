@@ -21,6 +21,22 @@ class Constant:
     doc: str
     where: Where
     exploration_bound: bool = False  # bounds counters for the explorer only; proofs leave them unbounded
+    per: str | None = None   # a family: every instance has its own value (constants.yaml `per: card`)
+
+
+class PerInstance(tuple):
+    """A per-instance constant's value in one configuration: one value per instance of its
+    family, in instance order (issue 8: a host whose cards are of several products)."""
+
+    def display(self, shown=None) -> str:
+        """The distinct values in instance order, joined by '/': 'S60', or 'T20/I20/S60'."""
+        return "/".join(dict.fromkeys((shown or _shown)(v) for v in self))
+
+
+def _shown(v):
+    if isinstance(v, frozenset):
+        return "{" + ", ".join(str(x) for x in sorted(v)) + "}"
+    return str(v).lower() if isinstance(v, bool) else str(v)
 
 
 @dataclass
@@ -31,6 +47,36 @@ class Config:
     where: Where
     # (family, var) or an instance's 'label.var' (card1.fw) -> the initial values it narrows to
     initial: dict = field(default_factory=dict)
+
+    def value_of(self, name: str, index: int | None = None):
+        """A constant's value; for a per-instance constant, instance `index`'s own."""
+        value = self.values[name]
+        if isinstance(value, PerInstance):
+            if index is None:
+                raise KeyError(f"{name} has one value per instance; name the instance")
+            return value[index]
+        return value
+
+    def uniform(self, name: str):
+        """A constant's one value on this host, or None where its instances differ."""
+        value = self.values[name]
+        if isinstance(value, PerInstance):
+            return value[0] if value and all(v == value[0] for v in value) else None
+        return value
+
+    def given(self, name: str):
+        """A constant's value as configs.yaml would write it: one value where every instance
+        has it, else the list of one value per instance."""
+        value = self.values[name]
+        if isinstance(value, PerInstance):
+            one = self.uniform(name)
+            return one if one is not None or not value else list(value)
+        return value
+
+    def display(self, name: str) -> str:
+        """A constant's value as messages show it (a per-instance one: its distinct values)."""
+        value = self.values[name]
+        return value.display() if isinstance(value, PerInstance) else _shown(value)
 
 
 @dataclass
@@ -169,19 +215,60 @@ class Quantity:
     where: Where
 
 
-def merge_config_values(constants: dict, tables: dict, values: dict) -> dict:
+TABLE_KEYS = (("products", "product"), ("parts", "part_number"))
+
+
+def merge_config_values(constants: dict, tables: dict, values: dict, families: dict) -> dict:
     """The value of every constant: what `values` says, else its product's and part's rows
-    in constants.yaml, else the constant's default (configs.yaml, gcu-model solve)."""
+    in constants.yaml, else the constant's default (configs.yaml, gcu-model solve).
+
+    A per-instance constant (`per: card`) gets a PerInstance: `values` may give one value for
+    every instance or a PerInstance of one per instance; each instance's product and part
+    rows fill in the rest of its own values (issue 8: mixed hosts)."""
     merged = {}
-    for table, key in (("products", "product"), ("parts", "part_number")):
+    host_keys = [(t, k) for t, k in TABLE_KEYS if k in constants and constants[k].per is None]
+    for table, key in host_keys:
         row_key = values.get(key)
         if row_key is not None and row_key in tables.get(table, {}):
             merged.update(tables[table][row_key])
     for cname, c in constants.items():
-        if cname not in values and cname not in merged and hasattr(c, "default"):
+        if c.per is None and cname not in values and cname not in merged and hasattr(c, "default"):
             merged[cname] = c.default
-    merged.update(values)
+    merged.update({k: v for k, v in values.items() if k in constants and constants[k].per is None})
+    for family in dict.fromkeys(c.per for c in constants.values() if c.per is not None):
+        count = families[family].count
+        n = merged.get(count) if isinstance(count, str) else count
+        if not isinstance(n, int):
+            continue                      # the count itself is missing: reported by the caller
+        names = [cname for cname, c in constants.items() if c.per == family]
+        rows = []
+        for i in range(n):
+            own = {cname: _nth(values[cname], i, n, cname) for cname in names if cname in values}
+            row = {}
+            for table, key in TABLE_KEYS:
+                row_key = own.get(key, getattr(constants.get(key), "default", None))
+                if key in names and row_key in tables.get(table, {}):
+                    row.update(tables[table][row_key])
+            for cname in names:
+                if cname not in row and hasattr(constants[cname], "default"):
+                    row[cname] = constants[cname].default
+            row.update(own)
+            rows.append(row)
+        for cname in names:
+            if all(cname in row for row in rows):
+                merged[cname] = PerInstance(row[cname] for row in rows)
     return merged
+
+
+def _nth(value, i, n, name):
+    """Instance i's value of a per-instance constant given for all n instances."""
+    if not isinstance(value, PerInstance):
+        return value
+    if len(value) == n:
+        return value[i]
+    if value and all(v == value[0] for v in value):
+        return value[0]                   # a host grown from a configuration whose cards agree
+    raise InvalidSpec(f"{name}: {len(value)} values for {n} instances", "<spec>", None, name)
 
 
 @dataclass
@@ -218,7 +305,7 @@ class Spec:
     def derive_config(self, name: str, values: dict, initial: dict | None = None,
                       description: str = "", where: Where | None = None) -> Config:
         """A configuration built from constant values the way configs.yaml builds one."""
-        merged = merge_config_values(self.constants, self.tables, values)
+        merged = merge_config_values(self.constants, self.tables, values, self.families)
         missing = [c for c in self.constants if c not in merged]
         if missing:
             raise InvalidSpec(f"configuration {name} gives no value for constant(s) {', '.join(missing)}",
