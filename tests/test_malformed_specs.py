@@ -138,6 +138,9 @@ CASES = {
     "per-names-no-family": Case(
         "constants.yaml", "product: {type: product, per: card,", "product: {type: product, per: cards,",
         "cards", "constant product: per: 'cards' is not a top-level family"),
+    "composed-host-of-mixed-cards": Case(
+        "configs.yaml", "    base: s60-server\n", "    base: mixed-host\n",
+        "mixed-host", "composed host s60x8-4vf: the cards of mixed-host differ in product"),
     "invariant-unknown-variable": Case(
         "machines/peermem.yaml", "host.openibd == 'healthy'", "host.openib == 'healthy'",
         "openib", "unknown variable of family 'host' 'openib' (did you mean 'openibd'?)"),

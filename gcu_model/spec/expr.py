@@ -365,8 +365,8 @@ class _Checker:
     def _own_fact(self, node, scope, c):
         """A bare per-instance constant: the own instance's value, inside a machine of its
         family or of a child family (a VF's card); anywhere else the instance must be named."""
-        family, inst = scope.self_family, None
-        if family is not None and not scope.constants_only:
+        family = None if scope.constants_only else scope.self_family
+        if family is not None:
             inst = SelfRef(InstT(family))
             while family != c.per and scope.spec.families[family].parent is not None:
                 parent = scope.spec.families[family].parent

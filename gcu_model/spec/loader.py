@@ -557,6 +557,10 @@ class _Loader:
                 raise body.where("count").error(f"composed host {name}: count must be an int of at least 2, "
                                                 f"got {count!r}", str(count))
             cfg = self.configs[base]
+            mixed = [c for c, v in cfg.values.items() if isinstance(v, PerInstance) and cfg.uniform(c) is None]
+            if mixed:
+                raise body.where("base").error(f"composed host {name}: the cards of {base} differ in "
+                                               f"{', '.join(mixed)}; a composed host repeats one kind of card", base)
             values = dict(cfg.values)
             values[fam.count] = count
             derived = spec.derive_config(name, values, cfg.initial, self.text(body, "description", ""), w)
