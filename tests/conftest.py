@@ -47,6 +47,16 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def host_with_cards(spec, base_name, products, parts, **more):
+    """A System for the host of configuration `base_name` with cards of the given products
+    and parts (issue 8): the base's host-wide values, each card's own from its rows."""
+    from gcu_model.spec.model import PerInstance
+    base = spec.configs[base_name]
+    host = {k: v for k, v in base.values.items() if spec.constants[k].per is None}
+    values = dict(host, cards=len(products), product=PerInstance(products), part_number=PerInstance(parts), **more)
+    return System(spec, spec.derive_config(f"{'+'.join(products)} host", values, base.initial))
+
+
 def run_actions(system, actions, state=None):
     """Step through `actions`, each of which must be accepted; returns the final state."""
     from gcu_model.core.outcome import Accepted

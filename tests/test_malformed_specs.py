@@ -141,6 +141,20 @@ CASES = {
     "composed-host-of-mixed-cards": Case(
         "configs.yaml", "    base: s60-server\n", "    base: mixed-host\n",
         "mixed-host", "composed host s60x8-4vf: the cards of mixed-host differ in product"),
+    "param-values-per-card": Case(
+        "machines/pf.yaml", "n: {type: int, values: numvfs_writes}", "n: {type: int, values: vf_modes}",
+        "vf_modes", "values 'vf_modes' has one value per card; a parameter's values are the host's"),
+    "bound-per-card-outside-a-card": Case(
+        "machines/kmd.yaml", "vf_num: {type: int, min: 0, max: 4,", "vf_num: {type: int, min: 0, max: vf_slots,",
+        "vf_slots", "'max' of 'vf_num' ('vf_slots') is per card, but host is not a card or a child of one"),
+    "per-card-int-set-through-a-variable": Case(
+        "machines/kmd.yaml", "expr: host.mode != 'virt_host' or all(not c.supports_sriov or host.vf_num in c.vf_modes for c in card)",
+        "expr: host.mode != 'virt_host' or host.vf_num in card[host.whitelist_loaded].vf_modes",
+        "card[host.whitelist_loaded].vf_modes", "'vf_modes' is a set of ints: read it through a card the configuration fixes"),
+    "per-card-constant-read-on-a-vf": Case(
+        "machines/vf.yaml", "expr: all(v.opens == 0 or v.binding == 'enflame' for v in vf)",
+        "expr: all(v.opens == 0 or v.supports_sriov for v in vf)",
+        "supports_sriov", "'supports_sriov' is a card's, not a vf's: read it through its card, as x.card.supports_sriov"),
     "invariant-unknown-variable": Case(
         "machines/peermem.yaml", "host.openibd == 'healthy'", "host.openib == 'healthy'",
         "openib", "unknown variable of family 'host' 'openib' (did you mean 'openibd'?)"),

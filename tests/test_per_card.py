@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import refused_with, run_actions
+from conftest import host_with_cards, refused_with, run_actions
 from gcu_model.core.outcome import Accepted
-from gcu_model.core.system import System
 from gcu_model.reference.host import ReferenceHost
 from gcu_model.reference.sysfs import Sysfs
 from gcu_model.spec.model import PerInstance
@@ -81,11 +80,7 @@ def test_messages_name_the_cards_own_product(mixed):
 def test_a_host_with_a_two_vf_only_part_refuses_asic_mode(spec):
     """PROD-3: an S60 EFB-0088800-00 runs in its 2-VF mode only; a host with one among its
     cards cannot be installed in ASIC mode (ASSUMPTION), whatever its other cards."""
-    base = spec.configs["mixed-host"]
-    host = {k: v for k, v in base.values.items() if spec.constants[k].per is None}
-    values = dict(host, product=PerInstance(["T20", "I20", "S60"]),
-                  part_number=PerInstance(["none", "none", "EFB-0088800-00"]))
-    system = System(spec, spec.derive_config("T20+I20+S60 2-VF", values, base.initial))
+    system = host_with_cards(spec, "mixed-host", ["T20", "I20", "S60"], ["none", "none", "EFB-0088800-00"])
     out = refused_with(system, system.initial[0], ASIC, "EINVAL")
     assert "supports the 2-VF mode only" in out.message
     state = run_actions(system, ["install_base(opt_mode=virt_host, opt_vf_num=0, opt_auto_load=true)"])

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import edit
+from conftest import edit, host_with_cards
 from gcu_model.core.system import System
 from gcu_model.explore.explorer import explore, replay
 from gcu_model.explore.symmetry import Canonicalizer
@@ -19,16 +19,6 @@ from gcu_model.spec.loader import load_spec
 from test_planted_violations import PLANTED
 
 SMALL = ["s60-2card", "s60-sriov-4vf", "t20-2card", "i20-mdev", "t20-vgcu", "s60-reset"]
-
-
-def mixed(spec, base_name, products, parts, **more) -> System:
-    """A host grown from a configuration with cards of the given products: its host-wide
-    values, each card's own from its product's and part's rows (issue 8)."""
-    from gcu_model.spec.model import PerInstance
-    base = spec.configs[base_name]
-    host = {k: v for k, v in base.values.items() if spec.constants[k].per is None}
-    values = dict(host, cards=len(products), product=PerInstance(products), part_number=PerInstance(parts), **more)
-    return System(spec, spec.derive_config(f"{'+'.join(products)} host", values, base.initial))
 
 
 def orbit(system, state) -> tuple:
@@ -99,7 +89,7 @@ def test_reduced_and_full_exploration_reach_the_same_orbits_and_verdicts(systems
 def test_cards_of_one_product_are_renamed_among_themselves_only(spec):
     """Two S60 and a T20: the S60s (and their VFs) are interchangeable, the T20 is not; the
     reduced run still reaches every orbit once, with the same verdicts (issue 8)."""
-    system = mixed(spec, "s60-2card", ["S60", "T20", "S60"], ["EFB-0088800-00", "none", "EFB-0088800-00"])
+    system = host_with_cards(spec, "s60-2card", ["S60", "T20", "S60"], ["EFB-0088800-00", "none", "EFB-0088800-00"])
     canon = Canonicalizer(system)
     assert canon.groups == {"card": [[0, 2]]} and "vf" in canon.reduced
     full = explore(system, graph=False)

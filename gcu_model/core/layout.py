@@ -92,6 +92,17 @@ class Layout:
             family, index = self.spec.families[family].parent, inst.parent
         return None
 
+    def facts_of(self, family, index) -> dict:
+        """The per-card (per-instance) constants of instance `index`: its own card's values
+        (a VF's: its card's); {} for an instance that belongs to no card."""
+        out = {}
+        for name, value in self.config.values.items():
+            if isinstance(value, PerInstance):
+                own = self.owner_of(family, index, self.spec.constants[name].per)
+                if own is not None:
+                    out[name] = value[own]
+        return out
+
     def count(self, fname) -> int:
         fam = self.spec.families[fname]
         c = fam.count

@@ -179,8 +179,6 @@ class System:
         # a per-card constant reads as the action's own card's value, else as the host's values
         fmt_consts = {k: v.display(_display) if isinstance(v, PerInstance) else _display(v)
                       for k, v in self.config.values.items()}
-        per_instance = {k: (spec.constants[k].per, v) for k, v in self.config.values.items()
-                        if isinstance(v, PerInstance)}
         for decl in spec.actions.values():
             if not self.applies(decl.when):
                 continue
@@ -198,10 +196,7 @@ class System:
                     target = 0
                 env = {"params": params, "self": target, "bound": {}}
                 fmt = dict(fmt_consts)
-                for k, (per, values) in per_instance.items():
-                    own = self.layout.owner_of(machine.family, target, per)
-                    if own is not None:
-                        fmt[k] = _display(values[own])
+                fmt.update({k: _display(v) for k, v in self.layout.facts_of(machine.family, target).items()})
                 fmt.update({k: v for k, v in shown})
                 aid = len(self.actions)
                 checks = tuple((self.grounder.term(c.expr, env),
@@ -314,7 +309,7 @@ class UnknownAction(Exception):
 
 def _display(v):
     if isinstance(v, frozenset):
-        return ",".join(str(x) for x in sorted(v))
+        return ",".join(str(x) for x in sorted(v)) if v else "none"
     if isinstance(v, bool):
         return str(v).lower()
     return str(v)

@@ -21,7 +21,7 @@ from ..core.system import System
 from ..explore.explorer import explore
 from ..reference.host import ReferenceHost
 from ..reference.protocol import OPS, PROTOCOL_VERSION
-from ..reference.sysfs import Sysfs, SysfsError
+from ..reference.sysfs import Sysfs, SysfsError, card_index
 from ..reference.sysfs_docs import describe
 from .generate import cell, code, once_per_spec, reqs_text, table, type_text, value_text
 
@@ -201,11 +201,10 @@ def _visit(fs, config, found):
 def _products_of(path, devices, nodes, config) -> set:
     """The product of the card a file belongs to (a VF's: its card's), or of every card
     of the host for the host's own files (a host may mix products, issue 8)."""
-    cards = [i.index if kind == "card" else i.parent for bdf, (kind, i) in devices.items() if f"/{bdf}/" in path + "/"]
+    cards = [card_index(i) for bdf, (_, i) in devices.items() if f"/{bdf}/" in path + "/"]
     m = re.match(r"^/sys/class/enflame/(gcu\d+)/", path)
     if m and m.group(1) in nodes:
-        inst = nodes[m.group(1)]
-        cards.append(inst.index if inst.family == "card" else inst.parent)
+        cards.append(card_index(nodes[m.group(1)]))
     count = len(config.values["product"])
     return {config.value_of("product", c) for c in (cards or range(count))}
 

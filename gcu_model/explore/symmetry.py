@@ -25,7 +25,6 @@ from dataclasses import dataclass, fields, is_dataclass
 
 from ..spec import expr as E
 from ..spec.errors import InvalidSpec
-from ..spec.model import PerInstance
 from ..spec.types import IntT, RefT
 
 
@@ -193,13 +192,7 @@ class Canonicalizer:
                          for s in layout.slots if s.family == inst.family and s.instance == inst.index)
         fixed = tuple(sorted((var, v) for (f, i, var), v in layout.frozen.items()
                              if f == inst.family and i == inst.index))
-        facts = []
-        for name, value in layout.config.values.items():
-            if isinstance(value, PerInstance):
-                own = layout.owner_of(inst.family, inst.index, self.system.spec.constants[name].per)
-                if own is not None:
-                    facts.append((name, value[own]))
-        return in_state, fixed, tuple(facts)
+        return in_state, fixed, tuple(layout.facts_of(inst.family, inst.index).items())
 
     def _classes(self, family) -> list:
         """The instances of a top-level family, in classes of alike ones."""

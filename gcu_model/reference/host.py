@@ -42,7 +42,8 @@ def reference_config(spec, name: str):
         if cname in spec.constants and hasattr(spec.constants[cname], "default"):
             values[cname] = spec.constants[cname].default
     if "numvfs_writes" in values:
-        most = max(base.values.get("vf_slots", (0,)), default=0)     # per card (issue 8): the largest
+        slots = base.values.get("vf_slots", 0)
+        most = max(slots, default=0) if isinstance(slots, tuple) else slots     # per card: the largest
         values["numvfs_writes"] = frozenset(values["numvfs_writes"]) | frozenset(range(most + 2))
     if "max_opens" in values:
         values["max_opens"] = max(values["max_opens"], HOLDERS)

@@ -32,6 +32,11 @@ def mdev_uuid(card: int, k: int) -> str:
     return f"{card:08x}-0000-4000-8000-{k:012x}"
 
 
+
+def card_index(inst) -> int:
+    """The card a card or VF instance is, or belongs to."""
+    return inst.index if inst.family == "card" else inst.parent
+
 class SysfsError(Exception):
     def __init__(self, errno: str, message: str):
         super().__init__(f"{message} ({errno})")
@@ -272,8 +277,7 @@ class Sysfs:
 
     def pci_device(self, kind, inst):
         """The PCI device id of a card or VF: its own card's product's (PROD-1)."""
-        card = inst.index if kind == "card" else inst.parent
-        product = self.host.system.config.value_of("product", card)
+        product = self.host.system.config.value_of("product", card_index(inst))
         return self._device_info("vf_device" if kind == "vf" else "pci_device")[product]
 
     def _param_reader(self, name):

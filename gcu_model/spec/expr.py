@@ -382,7 +382,15 @@ class _Checker:
         if c is not None and getattr(c, "per", None) == family and (family, attr) not in self.scope.spec.vars:
             if inst is None:
                 self.fail(node, f"'{attr}' needs an instance")
+            if isinstance(c.type, SetT) and isinstance(c.type.elem, IntT) and _reads_state(inst):
+                self.fail(node, f"'{attr}' is a set of ints: read it through a {family} the configuration fixes "
+                          f"(a parameter or a quantifier), not through a variable")
             return FactRef(family, inst, attr, c.type)
+        if c is not None and getattr(c, "per", None) is not None and (family, attr) not in self.scope.spec.vars \
+                and fam.parent is not None:
+            self.fail(node, f"'{attr}' is a {c.per}'s, not a {family}'s: read it through its {c.per}, "
+                      f"as x.{fam.parent}.{attr}" if fam.parent == c.per else f"'{attr}' has one value per {c.per}",
+                      culprit=attr)
         if attr == "index" and inst is not None:
             return IndexOf(inst)
         if fam.parent and attr == fam.parent:

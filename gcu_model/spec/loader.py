@@ -20,7 +20,8 @@ from pathlib import Path
 from .errors import InvalidSpec, Where
 from .expr import Scope, check_effect, check_expr
 from .model import (ActionDecl, Check, Composed, Config, Constant, Family, Machine, Param, Property, Quantity,
-                    PerInstance, Requirement, SolverSpace, Spec, Transition, Var, merge_config_values)
+                    PerInstance, Requirement, SolverSpace, Spec, TABLE_KEYS, Transition, Var, family_size,
+                    merge_config_values)
 from .types import BOOL, BoolT, EnumT, IntT, RefT, SetT, same_kind
 from .yamlfile import LDict, LList, read_yaml
 
@@ -273,7 +274,7 @@ class _Loader:
         """constants.yaml `products:` and `parts:`: what each product and part fixes."""
         data = self.tables_body
         self.tables = {}
-        for table, key_const in (("products", "product"), ("parts", "part_number")):
+        for table, key_const in TABLE_KEYS:
             if table not in data:
                 continue
             rows = self.mapping(data[table], data.where(table), table)
@@ -333,8 +334,9 @@ class _Loader:
             self.families[name] = Family(name, count, parent, self.text(body, "doc", ""), w, symmetric)
         for c in self.constants.values():             # constants.yaml `per:` names a top-level family
             if c.per is not None and (c.per not in self.families or self.families[c.per].parent is not None):
-                raise c.where.error(f"constant {c.name}: per: '{c.per}' is not a top-level family"
-                                    + self.suggest(c.per, self.families), c.per)
+                hint = (f" ({c.per} is a child of {self.families[c.per].parent})" if c.per in self.families
+                        else self.suggest(c.per, self.families))
+                raise c.where.error(f"constant {c.name}: per: '{c.per}' is not a top-level family" + hint, c.per)
             for f in self.families.values():
                 # a child family may be sized per parent (vf: vf_slots); layout gives every parent the most
                 if c.per is not None and f.count == c.name and f.parent != c.per:
@@ -377,6 +379,12 @@ class _Loader:
         if not self.configs:
             raise cfgs.where().error("no configurations defined")
 
+    def owned_by(self, family, per) -> bool:
+        """`family` is `per` or descends from it (its instances each have one `per`)."""
+        while family is not None and family != per:
+            family = self.families[family].parent
+        return family == per
+
     def per_words(self, cname) -> str:
         per = self.constants[cname].per
         return f"per {per}" if per else "host-wide"
@@ -397,10 +405,8 @@ class _Loader:
         for cname, value in values.items():
             c = self.constants[cname]
             if isinstance(value, PerInstance):
-                count = self.families[c.per].count
-                n = values.get(count, getattr(self.constants.get(count), "default", None)) \
-                    if isinstance(count, str) else count
-                if len(value) != n:
+                n = family_size(self.families[c.per], values, self.constants)
+                if isinstance(n, int) and len(value) != n:      # a missing count is reported later
                     raise raw.where(cname).error(f"config {name}: {cname} lists {len(value)} values for "
                                                  f"{n} {c.per}s", cname)
 
@@ -557,10 +563,12 @@ class _Loader:
                 raise body.where("count").error(f"composed host {name}: count must be an int of at least 2, "
                                                 f"got {count!r}", str(count))
             cfg = self.configs[base]
-            mixed = [c for c, v in cfg.values.items() if isinstance(v, PerInstance) and cfg.uniform(c) is None]
+            mixed = [c for c, v in cfg.values.items() if isinstance(v, PerInstance) and cfg.uniform(c) is None
+                     and self.constants[c].per == family]
             if mixed:
-                raise body.where("base").error(f"composed host {name}: the cards of {base} differ in "
-                                               f"{', '.join(mixed)}; a composed host repeats one kind of card", base)
+                raise body.where("base").error(f"composed host {name}: the {family}s of {base} differ in "
+                                               f"{', '.join(mixed)}; a composed host repeats one kind of {family}",
+                                               base)
             values = dict(cfg.values)
             values[fam.count] = count
             derived = spec.derive_config(name, values, cfg.initial, self.text(body, "description", ""), w)
@@ -636,8 +644,7 @@ class _Loader:
                 raise w.error(f"config {config.name}: '{key}' names no instance (write family.var or "
                               "instance.var, as card1.fw)", key)
             fam = m.group(1)
-            count = self.families[fam].count
-            count = config.values.get(count) if isinstance(count, str) else count
+            count = family_size(self.families[fam], config.values, self.constants)
             if not isinstance(count, int) or int(m.group(2)) >= count:
                 raise w.error(f"config {config.name}: there is no {part} here ({count} {fam} instance(s))", key)
         return fam
@@ -726,6 +733,11 @@ class _Loader:
                                 raise body.where(bound).error(f"'{bound}' of '{vname}' is not an int constant: '{b}'", b)
                             if not isinstance(b, (int, str)) or isinstance(b, bool):
                                 raise body.where(bound).error(f"'{bound}' of '{vname}' must be an int or constant", str(b))
+                            per = self.constants[b].per if isinstance(b, str) else None
+                            if per is not None and not self.owned_by(family, per):
+                                raise body.where(bound).error(
+                                    f"'{bound}' of '{vname}' ('{b}') is per {per}, but {family} is not a {per} or "
+                                    f"a child of one: no one {per}'s value bounds it", b)
                     if isinstance(t, SetT) and not isinstance(t.elem, EnumT):
                         raise w.error(f"variable '{vname}': sets of ints are for constants only; use set[enum]", vname)
                     inits = body["init"]
@@ -866,6 +878,9 @@ class _Loader:
             for x in r:
                 if isinstance(x, str) and (x not in self.constants or not isinstance(self.constants[x].type, IntT)):
                     raise pspec.where("range").error(f"range bound '{x}' is not an int constant", x)
+                if isinstance(x, str) and self.constants[x].per is not None:
+                    raise pspec.where("range").error(f"range bound '{x}' has one value per {self.constants[x].per}; "
+                                                     "a parameter's values are the host's", x)
             return Param(pname, IntT(), ("range", r[0], r[1]), pw)
         if t is None:
             raise pw.error(f"parameter '{pname}' needs a family name, a 'range' or a 'type'", pname)
@@ -878,6 +893,9 @@ class _Loader:
                 raise pspec.where("values").error(
                     f"parameter '{pname}': values '{cname}' must be a constant that is a set of {ptype.describe()}"
                     + self.suggest(cname, self.constants), str(cname))
+            if c.per is not None:
+                raise pspec.where("values").error(f"parameter '{pname}': values '{cname}' has one value per "
+                                                  f"{c.per}; a parameter's values are the host's", str(cname))
             return Param(pname, ptype, ("constant", cname), pw)
         if isinstance(ptype, EnumT):
             vals = pspec.get("values", list(ptype.values))

@@ -218,6 +218,19 @@ class Quantity:
 TABLE_KEYS = (("products", "product"), ("parts", "part_number"))
 
 
+def family_size(family, values: dict, constants: dict):
+    """How many instances `family` has (per parent, for a child) given constant values: a
+    per-parent count (vf: vf_slots) is the largest, as the layout gives every parent the
+    most; None when the count constant has no value."""
+    count = family.count
+    if not isinstance(count, str):
+        return count
+    value = values.get(count, getattr(constants.get(count), "default", None))
+    if isinstance(value, PerInstance):
+        return max(value, default=0)
+    return value
+
+
 def merge_config_values(constants: dict, tables: dict, values: dict, families: dict) -> dict:
     """The value of every constant: what `values` says, else its product's and part's rows
     in constants.yaml, else the constant's default (configs.yaml, gcu-model solve).
@@ -236,8 +249,7 @@ def merge_config_values(constants: dict, tables: dict, values: dict, families: d
             merged[cname] = c.default
     merged.update({k: v for k, v in values.items() if k in constants and constants[k].per is None})
     for family in dict.fromkeys(c.per for c in constants.values() if c.per is not None):
-        count = families[family].count
-        n = merged.get(count) if isinstance(count, str) else count
+        n = family_size(families[family], merged, constants)
         if not isinstance(n, int):
             continue                      # the count itself is missing: reported by the caller
         names = [cname for cname, c in constants.items() if c.per == family]
@@ -261,7 +273,10 @@ def merge_config_values(constants: dict, tables: dict, values: dict, families: d
 
 
 def _nth(value, i, n, name):
-    """Instance i's value of a per-instance constant given for all n instances."""
+    """Instance i's value of a per-instance constant given for all n instances (a
+    PerInstance, or a list from a caller of derive_config)."""
+    if isinstance(value, list):
+        value = PerInstance(value)
     if not isinstance(value, PerInstance):
         return value
     if len(value) == n:
