@@ -116,3 +116,22 @@ def test_firewall_facts_are_proven_for_the_firewall_card_only(spec):
     facts = [f for f in prove(spec, config, bounded_check=False).bit_facts if f.reqs == ("FW-3",) or "FW-3" in f.reqs]
     assert facts and {f.name.split(":")[0] for f in facts} == {"card1"}
     assert all(f.status == "proven" for f in facts)
+
+
+def test_a_vf_instance_can_be_narrowed_where_vf_slots_is_per_card(spec_copy):
+    """`initial: {card0.vf1.x: ...}` names a VF slot; its card's count of slots is a per-card
+    constant, and the loader sizes the family as the layout does (the largest)."""
+    from gcu_model.spec.errors import InvalidSpec
+    from gcu_model.spec.loader import load_spec
+    configs = spec_copy / "configs.yaml"
+    text = configs.read_text(encoding="utf-8")
+    at = text.index("  mixed-host:")
+    start = text.index("    initial: {", at)
+    configs.write_text(text[:start] + "    initial: {card2.vf3.rpm_vf_on: [false], " + text[start + len("    initial: {"):],
+                       encoding="utf-8")
+    loaded = load_spec(spec_copy)
+    assert loaded.configs["mixed-host"].initial["card2.vf3.rpm_vf_on"] == (False,)
+    configs.write_text(configs.read_text(encoding="utf-8").replace("card2.vf3.rpm_vf_on", "card2.vf4.rpm_vf_on"),
+                       encoding="utf-8")
+    with pytest.raises(InvalidSpec, match="there is no vf4 here"):
+        load_spec(spec_copy)
