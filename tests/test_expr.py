@@ -396,8 +396,9 @@ EXPRESSIONS = [
     ("all(host.vf_num in c.vf_modes for c in card)", BoolT, lambda d: d["host.vf_num"] in (1, 2, 4)),
     ("(host.kmd == 'loaded') == (host.vf_num != 0)", BoolT,
      lambda d: (d["host.kmd"] == "loaded") == (d["host.vf_num"] != 0)),
-    ("len(card[host.whitelist_loaded].vf_modes) + count(c.binding == 'unbound' for c in card)", IntT,
-     lambda d: 3 + (d["card0.binding"] == "unbound")),
+    ("count(len(c.vf_modes) == 3 for c in card) + count(c.binding == 'unbound' for c in card)", IntT,
+     lambda d: 1 + (d["card0.binding"] == "unbound")),
+    ("len(card[host.whitelist_loaded].vf_modes) > 0", None, None),       # rejected: a set of ints through a variable
     ("len({'enflame', 'vfio'}) == 2", None, None),                            # rejected: untyped strings
 ]
 
