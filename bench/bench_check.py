@@ -9,7 +9,6 @@ static z3 checks) is timed apart.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import time
@@ -18,20 +17,16 @@ from gcu_model.core.system import System
 from gcu_model.explore.explorer import explore
 from gcu_model.prove.induction import prove
 from gcu_model.spec.loader import load_spec
+from timing import bench_parser, chosen_configs
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", action="append", default=[])
-    parser.add_argument("--json", action="store_true")
+    parser = bench_parser(__doc__, repeat=False)
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     spec = load_spec()
     load_s = time.perf_counter() - t0
-    names = args.config or list(spec.configs)
-    for name in names:
-        if name not in spec.configs:
-            parser.error(f"unknown configuration {name!r}; known: {', '.join(spec.configs)}")
+    names = chosen_configs(parser, spec, args.config)
     rows = []
     for name in names:
         t0 = time.perf_counter()

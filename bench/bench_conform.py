@@ -8,7 +8,6 @@ Target: the full suite of every configuration runs against the reference in unde
 """
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import time
@@ -20,19 +19,15 @@ from gcu_model.conform.mutants import load_mutants, run_mutant
 from gcu_model.conform.runner import Runner
 from gcu_model.conform.suite import load_suite
 from gcu_model.spec.loader import default_spec_dir, load_spec
+from timing import bench_parser, chosen_configs
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", action="append", default=[])
+    parser = bench_parser(__doc__, repeat=False)
     parser.add_argument("--mutants", action="store_true", help="also time catching every mutant")
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     spec = load_spec()
-    names = args.config or list(spec.configs)
-    for name in names:
-        if name not in spec.configs:
-            parser.error(f"unknown configuration {name!r}; known: {', '.join(spec.configs)}")
+    names = chosen_configs(parser, spec, args.config)
     runner = Runner(open_target("reference", spec))
     rows = []
     for name in names:

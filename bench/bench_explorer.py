@@ -10,7 +10,6 @@ The code generation and the spec load are timed apart and not counted in the rat
 """
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import sys
@@ -19,23 +18,18 @@ import time
 from gcu_model.core.system import System
 from gcu_model.explore.explorer import compiled_for, count_states, explore
 from gcu_model.spec.loader import load_spec
-from timing import best
+from timing import bench_parser, best, chosen_configs
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", action="append", default=[])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
+    parser = bench_parser(__doc__)
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     spec = load_spec()
     load_s = time.perf_counter() - t0
-    names = args.config or list(spec.configs)
+    names = chosen_configs(parser, spec, args.config)
     rows = []
     for name in names:
-        if name not in spec.configs:
-            parser.error(f"unknown configuration {name!r}; known: {', '.join(spec.configs)}")
         system = System(spec, name)
         t0 = time.perf_counter()
         compiled_for(system)

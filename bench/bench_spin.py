@@ -17,7 +17,6 @@ search time is used, not the C compile. Exit 1 when a count disagrees. Needs spi
 """
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import sys
@@ -29,20 +28,17 @@ from gcu_model.explore import spin
 from gcu_model.explore.explorer import compiled_for, count_states, explore
 from gcu_model.explore.promela import export
 from gcu_model.spec.loader import load_spec
-from timing import best
+from timing import bench_parser, best, chosen_configs
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", action="append", default=[])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
+    parser = bench_parser(__doc__)
     args = parser.parse_args(argv)
     if spin.missing():
         print(f"bench_spin: {spin.missing()}", file=sys.stderr)
         return 2
     spec = load_spec()
-    names = args.config or list(spec.configs)
+    names = chosen_configs(parser, spec, args.config)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:

@@ -89,3 +89,11 @@ def test_a_composed_host_without_proofs_is_a_usage_error():
     proc = subprocess.run([sys.executable, "-m", "gcu_model", "check", "--config", "s60x8-4vf", "--no-prove"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "checked by proofs" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("argv", [["export", "s60x8-4vf", "--format", "promela"], ["explore", "s60x8-4vf"],
+                                  ["prove", "--config", "s60x8-4vf"]])
+def test_commands_that_explore_or_export_whole_say_a_composed_host_is_checked_in_parts(argv):
+    proc = subprocess.run([sys.executable, "-m", "gcu_model", *argv], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "'s60x8-4vf' is a composed host" in proc.stderr and "gcu-model check --config s60x8-4vf" in proc.stderr

@@ -37,6 +37,9 @@ def pick_configs(spec, names, composed_too: bool = False):
         return list(spec.configs)
     known = list(spec.configs) + (list(spec.composed) if composed_too else [])
     for name in names:
+        if name in spec.composed and not composed_too:
+            raise UsageProblem(f"'{name}' is a composed host, too big to explore whole; `gcu-model check "
+                               f"--config {name}` checks it in parts (its base: {spec.composed[name].base})")
         if name not in spec.configs:
             import difflib
             close = difflib.get_close_matches(name, known, n=1)
