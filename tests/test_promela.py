@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import edit
+from conftest import edit, host_with_cards
 from gcu_model.core.system import System
 from gcu_model.explore import spin
 from gcu_model.explore.explorer import count_states
@@ -29,6 +29,16 @@ def test_spin_stores_the_explorers_states(systems, config, tmp_path):
     assert extra == (1 if len(system.initial) > 1 else 0)
     result = spin.run(source, tmp_path)
     assert result.errors == 0, result.output                    # every exported invariant holds
+    assert result.states == count_states(system) + extra
+
+
+@needs_spin
+def test_spin_stores_the_explorers_states_on_a_host_mixing_products(spec, tmp_path):
+    """Per-card constants fold per card in the export as in the explorer (issue 8)."""
+    system = host_with_cards(spec, "s60-2card", ["S60", "T20", "S60"], ["EFB-0088800-00", "none", "EFB-0088800-00"])
+    source, extra = export(system)
+    result = spin.run(source, tmp_path)
+    assert result.errors == 0, result.output
     assert result.states == count_states(system) + extra
 
 
