@@ -36,15 +36,18 @@ def test_each_card_gets_its_own_products_row(spec):
         config.value_of("product")
 
 
-def test_a_cards_bounds_are_its_own(mixed):
+def test_a_cards_bounds_are_its_own(spec, mixed):
     """numvfs is bounded by the card's own sriov_totalvfs; every card has the most VF slots
     of any card, and those past a card's own count never exist."""
-    layout = mixed.layout
+    two_and_four = host_with_cards(spec, "mixed-host", ["T20", "S60", "S60"],
+                                   ["none", "EFB-0088800-00", "EFB-0088000-00"])
+    layout = two_and_four.layout
     assert layout.count("vf") == 4
     bounds = {s.label: s.hi for s in layout.slots if s.var == "numvfs"}
-    assert bounds.get("card2.numvfs") == 4
+    assert bounds == {"card1.numvfs": 2, "card2.numvfs": 4}
     # a T20's and an I20's numvfs never change: folded out of the state as 0
-    assert layout.frozen[("card", 0, "numvfs")] == 0 and layout.frozen[("card", 1, "numvfs")] == 0
+    assert layout.frozen[("card", 0, "numvfs")] == 0
+    assert mixed.layout.frozen[("card", 0, "numvfs")] == 0 and mixed.layout.frozen[("card", 1, "numvfs")] == 0
 
 
 def test_install_takes_a_mode_one_card_supports_and_the_others_run_as_in_asic_mode(mixed):
