@@ -166,6 +166,8 @@ class SysfsTarget(Target):
                                                     + "\n")
                 return {"ok": True, "config": req["config"]}
             if op == "observe":
+                if not req.get("model"):       # what a user sees is read from the files themselves
+                    return {"ok": False, "error": "a sysfs target is observed through its files"}
                 return {"ok": True, **json.loads((self.control / "observe").read_text())}
             if op == "run":
                 (self.control / "run").write_text(req["command"] + "\n")

@@ -27,12 +27,18 @@ from .common import EXIT_FAILED, UsageProblem, load, specs_option
 @click.option("--seed", type=int, default=None, help="Lockstep: a fixed seed (reproducible runs).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
               help="Seconds an exec: target may take to answer one request.")
+@click.option("--model", "model", is_flag=True,
+              help="Compare the model's own variables too (in-house targets that expose them); by default "
+                   "only what a user sees is compared: files, /dev, lsmod, outcomes.")
+@click.option("--replay", "replay_text", default=None, metavar="JSON|FILE",
+              help="Replay one sequence ({\"config\", \"initial\", \"actions\"}, as a failure prints it) "
+                   "against the reference host, step by step.")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write JUnit XML here.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("-v", "--verbose", is_flag=True, help="List every case, passed ones too.")
-def conform_cmd(specs_dir, target_desc, suites, config_names, examples, max_steps, seed, timeout, junit_file,
-                as_json, verbose):
+def conform_cmd(specs_dir, target_desc, suites, config_names, examples, max_steps, seed, timeout, model,
+                replay_text, junit_file, as_json, verbose):
     """Check a target against the model: every case of the suites, or random lockstep runs."""
     from ..adapters.targets import TargetError, UsageError, open_target
     spec = load(specs_dir)
@@ -42,20 +48,88 @@ def conform_cmd(specs_dir, target_desc, suites, config_names, examples, max_step
         raise UsageProblem(str(exc)) from None
     except TargetError as exc:
         raise UsageProblem(f"target {target_desc}: {exc}") from None
+    if replay_text is not None and examples is not None:
+        target.close()
+        raise UsageProblem("--replay and --explore exclude each other")
+    invocation = _Invocation(target_desc, specs_dir, model)
     try:
-        if examples is not None:
+        if replay_text is not None:
+            ok = _replay(spec, target, _replay_request(replay_text, spec), invocation, as_json)
+        elif examples is not None:
             from .common import pick_configs
             names = pick_configs(spec, config_names)
-            ok = _lockstep(spec, target, names, examples, max_steps, seed, as_json)
+            ok = _lockstep(spec, target, names, examples, max_steps, seed, invocation, as_json)
         else:
-            ok = _suites(spec, target, suites, config_names, junit_file, as_json, verbose)
+            ok = _suites(spec, target, suites, config_names, junit_file, invocation, as_json, verbose)
     finally:
         target.close()
     if not ok:
         sys.exit(EXIT_FAILED)
 
 
-def _suites(spec, target, suites, config_names, junit_file, as_json, verbose) -> bool:
+class _Invocation:
+    """How this run was asked for, to print the command that replays a failure."""
+
+    def __init__(self, target_desc, specs_dir, model):
+        self.target_desc, self.specs_dir, self.model = target_desc, specs_dir, model
+
+    def replay_command(self, result) -> str:
+        import shlex
+        request = {"config": result.config, "initial": result.choose, "actions": result.prefix}
+        words = ["gcu-model", "conform", "--target", self.target_desc]
+        if self.specs_dir is not None:
+            words += ["--specs", str(self.specs_dir)]
+        if self.model:
+            words.append("--model")
+        return shlex.join(words + ["--replay", json.dumps(request)])
+
+
+def _replay_request(text, spec) -> dict:
+    """--replay: inline JSON or a file holding it -> {config, initial, actions}, checked."""
+    source = "--replay"
+    if not text.lstrip().startswith("{"):
+        try:
+            text, source = Path(text).read_text(encoding="utf-8"), text
+        except OSError as exc:
+            raise UsageProblem(f"--replay: {text}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageProblem(f"--replay: {text}: not UTF-8 text") from None
+    try:
+        request = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageProblem(f"{source}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    if isinstance(request, dict) and "replay" in request and isinstance(request["replay"], dict):
+        request = request["replay"]                   # a whole failure, as --json prints it
+    if not isinstance(request, dict) or not isinstance(request.get("config"), str) \
+            or not isinstance(request.get("actions"), list) \
+            or not all(isinstance(a, str) for a in request["actions"]) \
+            or not isinstance(request.get("initial", {}), dict):
+        raise UsageProblem(f"{source}: expected {{\"config\": NAME, \"initial\": {{...}}, \"actions\": [TEXT, ...]}}")
+    if request["config"] not in spec.configs:
+        raise UsageProblem(f"{source}: unknown configuration '{request['config']}'")
+    return {"config": request["config"], "initial": request.get("initial", {}), "actions": request["actions"]}
+
+
+def _replay(spec, target, request, invocation, as_json) -> bool:
+    from ..conform.lockstep import comparer, replay
+    from ..conform.runner import describe_failure
+    from ..reference.host import HostError
+    try:
+        result = replay(comparer(spec, request["config"], target, invocation.model), request["config"],
+                        request["initial"], request["actions"])
+    except HostError as exc:
+        raise UsageProblem(f"--replay: {exc}") from None
+    if as_json:
+        click.echo(json.dumps({"target": target.name, "ok": result is None, "steps": len(request["actions"]),
+                               **({"failure": result.as_dict()["failure"]} if result else {})}, indent=2))
+    elif result is None:
+        click.echo(f"PASS {request['config']}: {len(request['actions'])} steps agree with the reference host")
+    else:
+        click.echo(describe_failure(result))
+    return result is None
+
+
+def _suites(spec, target, suites, config_names, junit_file, invocation, as_json, verbose) -> bool:
     from ..conform import default_suite_dir
     from ..conform.runner import Runner, describe_failure, junit_xml, requirement_table
     from ..conform.suite import SuiteError, load_suite, suite_files
@@ -73,7 +147,7 @@ def _suites(spec, target, suites, config_names, junit_file, as_json, verbose) ->
     for s in loaded:
         if s.config not in spec.configs:
             raise UsageProblem(f"{s.path}: configuration '{s.config}' is not in the spec")
-    runner = Runner(target)
+    runner = Runner(target, model=invocation.model)
     results, per_config = [], []
     start = time.perf_counter()
     progress = _progress(sum(len(s.cases) for s in loaded), quiet=as_json)
@@ -103,8 +177,11 @@ def _suites(spec, target, suites, config_names, junit_file, as_json, verbose) ->
     from rich.table import Table
     console = Console()
     if runner.can_observe is False:
-        console.print(f"[yellow]note:[/] {target.name} does not answer observe ({runner.observe_note}); "
-                      "only outcomes were compared")
+        console.print(f"[yellow]note:[/] {target.name} can be observed neither by observe nor through its "
+                      f"surface ({runner.observe_note}); only outcomes were compared")
+    elif runner.observer.walks:
+        console.print(f"note: {target.name} does not answer observe; its surface was walked (list, read, "
+                      "run lsmod) after every step", markup=False)
     if verbose:
         for r in results:
             console.print(f"{'PASS' if r.passed else 'FAIL'} {r.case_id} ({r.steps} steps)", markup=False)
@@ -121,9 +198,17 @@ def _suites(spec, target, suites, config_names, junit_file, as_json, verbose) ->
     for req, row in table.items():
         rt.add_row(req, str(row["cases"]), str(row["passed"]), f"[red]{row['failed']}[/]" if row["failed"] else "0")
     console.print(rt)
+    shrunk = _shrunk_failures(spec, target, results, invocation.model)
     for r in results:
         if not r.passed:
             click.echo(describe_failure(r))
+            small = shrunk.get(r.case_id)
+            if small is not None and len(small.prefix) < len(r.prefix):
+                click.echo(f"  shrunk to {len(small.prefix)} of its {len(r.prefix)} steps:")
+                click.echo("\n".join(f"    {n}. {a}" for n, a in enumerate(small.prefix, 1)))
+                click.echo(f"  replay: {invocation.replay_command(small)}")
+            else:
+                click.echo(f"  replay: {invocation.replay_command(r)}")
     failed = sum(not r.passed for r in results)
     console.print(f"{len(results) - failed} of {len(results)} cases passed in {seconds:.1f} s", markup=False)
     return ok
@@ -151,11 +236,29 @@ class _progress:
             self.bar.stop()
 
 
-def _lockstep(spec, target, names, examples, max_steps, seed, as_json) -> bool:
+SHRUNK_CASES = 5                # failed suite cases shrunk in one run (each replays many times)
+
+
+def _shrunk_failures(spec, target, results, model) -> dict:
+    """case id -> the failed case shrunk by delta debugging against the reference host (the
+    first SHRUNK_CASES failures that differ in outcome or observation)."""
+    from ..conform.lockstep import comparer, shrink
+    out = {}
+    for r in results:
+        if len(out) >= SHRUNK_CASES:
+            break
+        if not r.passed and r.divergence.what in ("outcome", "observation"):
+            small = shrink(comparer(spec, r.config, target, model), r.config, r.choose, r.prefix, budget=400)
+            if small is not None:
+                out[r.case_id] = small
+    return out
+
+
+def _lockstep(spec, target, names, examples, max_steps, seed, invocation, as_json) -> bool:
     from ..conform.lockstep import run_lockstep
     from ..conform.runner import describe_failure
-    results = [run_lockstep(spec, name, target, examples=examples, max_steps=max_steps, seed=seed)
-               for name in names]
+    results = [run_lockstep(spec, name, target, examples=examples, max_steps=max_steps, seed=seed,
+                            model=invocation.model) for name in names]
     ok = all(r.passed for r in results)
     if as_json:
         click.echo(json.dumps({"target": target.name, "ok": ok, "lockstep": [r.as_dict() for r in results]},
@@ -165,6 +268,11 @@ def _lockstep(spec, target, names, examples, max_steps, seed, as_json) -> bool:
         if r.passed:
             click.echo(f"PASS {r.config}: {r.examples} examples, {r.steps} steps, {r.seconds:.1f} s")
         else:
-            click.echo(f"FAIL {r.config}: after {r.examples} examples; shrunk to {len(r.failure.prefix)} steps")
-            click.echo(describe_failure(r.failure))
+            click.echo(f"FAIL {r.config}: {r.distinct} distinct divergence(s) in {r.examples} examples, "
+                       f"{r.steps} steps" + (f" (the first {len(r.failures)} shown)" if r.distinct > len(r.failures)
+                                             else ""))
+            for n, failure in enumerate(r.failures, 1):
+                click.echo(f"[{n}] shrunk to {len(failure.prefix)} steps")
+                click.echo(describe_failure(failure))
+                click.echo(f"  replay: {invocation.replay_command(failure)}")
     return ok

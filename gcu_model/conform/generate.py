@@ -5,8 +5,9 @@ Cases are chosen greedily: the uncovered target with the longest witness first (
 walk covers much on its way), its walk extended while a next step covers something new,
 and refused actions whose target is still open inserted where the walk passes a state
 that refuses them. Every walk is then replayed on the reference host, which must agree
-with the model on every outcome; it records the observation after each step (the model's
-variables and quantities, and the device model's contents) as the case's expectation.
+with the model on every outcome; it records the observation after each step as the case's
+expectation: what a user sees (every file's text, /dev, lsmod), compared by default, and
+the model's variables, quantities and device model contents, compared on request.
 
 The output is stable: the same spec gives byte-identical files (no times, sorted keys, a
 digest of the spec's files in the header).
@@ -20,11 +21,14 @@ from pathlib import Path
 from ..core.outcome import Accepted
 from ..core.system import System
 from ..explore.explorer import explore
+from ..reference import visible
 from ..reference.host import ReferenceHost
+from ..reference.shell import Shell
+from ..reference.sysfs import Sysfs
 from .coverage import CRITERIA, Go, Graph, Witness, covered_by, find_targets
 from .observe import flatten
 
-FORMAT = 1
+FORMAT = 2                     # 2: observations hold what a user sees (files, /dev, lsmod)
 MAX_TOUR = 12                  # accepted steps a case may take beyond its witness
 MAX_CASE = 40                  # steps a case may grow to by inserted refusals
 
@@ -149,10 +153,16 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
     model_keys = set(system.describe(system.initial[0])) | set(system.quantities(system.initial[0]))
     cards = [i.label for i in system.layout.instances["card"]]
 
+    fs = Sysfs(host)
+    shell = Shell(host, fs)
+
     def observe():
+        """What a user sees (compared by default) and the model's own labels of this
+        configuration (compared on request), as one flat dict."""
         full = flatten(host.observation())
-        return {k: v for k, v in full.items()
-                if k in model_keys or any(k.startswith(f"device.{c}.") for c in cards)}
+        own = {k: v for k, v in full.items()
+               if k in model_keys or any(k.startswith(f"device.{c}.") for c in cards)}
+        return flatten({"visible": visible.of_host(fs, shell)}) | own
 
     initial_states = []
     starts = {}

@@ -1,22 +1,27 @@
-"""Lockstep property tests (issue 6, item 3).
+"""Lockstep property tests: random runs of one configuration, every step compared with the
+reference host.
 
 A Hypothesis `RuleBasedStateMachine` built from the spec, not written action by action.
 Each run starts from a state of the configuration's reachability graph that witnesses a
-transition or a refusal (reached by its shortest path; drawn about uniformly, so that
-each is visited many times in a few hundred runs), probes there every action a guard check refuses, takes the
-transition the state witnesses; then its
-one rule draws an action: mostly one the model accepts in the current state (so runs go
-deep), otherwise one it refuses there (so every refusal is put to the test), the action's name first
-and then its parameters, so that no action weighs more for having many variants. Every
-step of the path and of the run is compared. The oracle is the reference host on the unchanged spec, the model's decisions plus
-the device model; the target takes the same action, and after every step the outcome and
-the observation must agree. The first difference is shrunk by delta debugging to a
-1-minimal sequence, which the result keeps as a replayable prefix.
+transition or a refusal (reached by its shortest path; drawn about uniformly, so that each
+is visited many times in a few hundred runs), probes there every action a guard check
+refuses, and takes the transition the state witnesses; then its one rule draws an action:
+mostly one the model accepts in the current state (so runs go deep), otherwise one it
+refuses there (so every refusal is put to the test), the action's name first and then its
+parameters, so that no action weighs more for having many variants. Only the
+configuration's own actions are drawn: its instances and its parameter values, never the
+extra slots or values the reference host offers for interactive use.
+
+The oracle is the reference host on the unchanged spec; the target takes the same action,
+and after every step the outcome (accepted, or the errno) and the observation (what a user
+sees; the model's labels only on request) must agree. A run that diverges ends there and
+the campaign goes on: every distinct divergence (what differs, at which action, in which
+keys) is shrunk by delta debugging to a 1-minimal sequence, kept as a replayable prefix.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
@@ -25,11 +30,17 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, i
 from ..adapters.targets import TargetError
 from ..core.system import System
 from ..explore.explorer import compiled_for, explore
+from ..reference import visible
 from ..reference.host import ReferenceHost, outcome_dict
-from .observe import differences, flatten, outcome_of
+from ..reference.shell import Shell
+from ..reference.sysfs import Sysfs
+from .observe import Observer, differences, flatten, outcome_of
 from .runner import CaseResult, Divergence
 
 SWARM = 4                      # a run favours at most this many action names
+
+
+MAX_REPORTED = 8               # distinct divergences a campaign shrinks and reports
 
 
 @dataclass
@@ -39,13 +50,20 @@ class LockstepResult:
     examples: int
     steps: int
     seconds: float
-    failure: CaseResult | None = None
+    failures: list = field(default_factory=list)   # CaseResult per distinct divergence, shrunk
+    distinct: int = 0                               # distinct divergences met (reported: the first MAX_REPORTED)
+
+    @property
+    def failure(self):
+        return self.failures[0] if self.failures else None
 
     def as_dict(self) -> dict:
         d = {"config": self.config, "passed": self.passed, "examples": self.examples, "steps": self.steps,
              "seconds": round(self.seconds, 3)}
-        if self.failure is not None:
-            d["failure"] = self.failure.as_dict()["failure"]
+        if self.failures:
+            d["distinct_divergences"] = self.distinct
+            d["failures"] = [f.as_dict()["failure"] | {"shrunk_steps": len(f.prefix)} for f in self.failures]
+            d["failure"] = d["failures"][0]
             d["shrunk_steps"] = len(self.failure.prefix)
         return d
 
@@ -54,33 +72,108 @@ class _Found(AssertionError):
     """A step where the target and the oracle differ."""
 
 
+class Oracle:
+    """The reference host on the unchanged spec, seen as a target is: its outcomes, and its
+    observation (what a user sees; with `model` the model's own labels too)."""
+
+    def __init__(self, spec, config, model=False):
+        self.host = ReferenceHost(spec, config)
+        self.model = model
+        self._attach()
+
+    def _attach(self):
+        self.fs = Sysfs(self.host)
+        self.shell = Shell(self.host, self.fs)
+
+    def reset_to(self, choose):
+        self.host.reset_to(choose)
+
+    def apply(self, action) -> dict:
+        return outcome_of(outcome_dict(self.host.apply(action).outcome))
+
+    def observation(self) -> dict:
+        seen = flatten({"visible": visible.of_host(self.fs, self.shell)})
+        return seen | flatten(self.host.observation()) if self.model else seen
+
+
+class Comparer:
+    """One step on both sides: the first difference of outcome or observation, as a
+    Divergence, or None."""
+
+    def __init__(self, oracle: Oracle, target, observer: Observer):
+        self.oracle, self.target, self.observer = oracle, target, observer
+
+    def reset(self, config, choose):
+        self.oracle.reset_to(choose)
+        reply = self.target.request({"op": "reset", "config": config, "initial": choose})
+        if not reply.get("ok"):
+            return Divergence(0, "(reset)", {"config": config, "initial": choose}, {}, "reset",
+                              reply.get("error", "refused"))
+        return None
+
+    def step(self, n, action, observe=True):
+        want = self.oracle.apply(action)
+        reply = self.target.request({"op": "apply", "action": action})
+        if not reply.get("ok"):
+            raise TargetError(f"apply {action}: {reply.get('error', 'not ok')}")
+        got = outcome_of(reply.get("outcome") or {})
+        if got != want:
+            return Divergence(n, action, want, got, "outcome", (reply.get("outcome") or {}).get("message", ""))
+        if not observe:
+            return None
+        seen = self.observer.observe()
+        if seen is None:
+            return None
+        diff = differences(self.oracle.observation(), seen, self.observer.model)
+        if diff:
+            return Divergence(n, action, {k: e for k, (e, _) in diff.items()}, {k: o for k, (_, o) in diff.items()},
+                              "observation")
+        return None
+
+
+def signature(d: Divergence) -> tuple:
+    """What tells two divergences apart: what differs, at which action, in which keys."""
+    return (d.what, d.action.split("(")[0], tuple(sorted(set(d.expected) | set(d.observed))))
+
+
 def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int = 30,
-                 seed: int | None = None) -> LockstepResult:
-    oracle = ReferenceHost(spec, config)
-    system = oracle.system
+                 seed: int | None = None, model: bool = False, first_only: bool = False) -> LockstepResult:
+    """Random runs of the configuration's own actions (its instances, its parameter values:
+    nothing the configuration leaves out), every step compared; every distinct divergence
+    met is shrunk and reported (`first_only`: the campaign ends at the first, as a mutation
+    score needs)."""
+    oracle = Oracle(spec, config, model)
+    compare = Comparer(oracle, target, Observer(target, model))
+    system = oracle.host.system
     expand = compiled_for(system).expand
+    graph, starts = _graph(spec, config)
+    own = {str(ga.action) for ga in graph.system.actions}       # the configuration's, not the host's
     by_name: dict = {}
     for ga in system.actions:
-        by_name.setdefault(ga.action.name, []).append(str(ga.action))
+        if str(ga.action) in own:
+            by_name.setdefault(ga.action.name, []).append(str(ga.action))
     aid_text = [str(ga.action) for ga in system.actions]
     all_names = sorted(by_name)
-    graph, starts = _graph(spec, config)
     ref_views = [system.describe(s) for s in system.initial]
     varying = sorted(k for k in ref_views[0] if len({repr(v[k]) for v in ref_views}) > 1)
     enabled_cache: dict = {}
     guarded = {r.id for r in system.refusals if " guard " in r.rule or ": check " in r.rule}
     stats = {"examples": 0, "steps": 0}
-    found: dict = {}
+    found: dict = {}                 # signature -> the first CaseResult with it
 
     def options(state):
         """(accepted, refused, probes): name -> [action texts] the model accepts / refuses in
-        `state`, and the actions a guard check (not the source state) refuses there."""
+        `state`, and the actions a guard check (not the source state) refuses there; all of
+        them the configuration's own."""
         hit = enabled_cache.get(state)
         if hit is None:
             succ, refused, _ = expand(state)
-            hit = enabled_cache[state] = (_group(aid_text[system.labels[label][0]] for label, _ in succ),
-                                          _group(aid_text[aid] for aid, _ in refused),
-                                          sorted(aid_text[aid] for aid, rid in refused if rid in guarded))
+            accepted = [aid_text[system.labels[label][0]] for label, _ in succ]
+            refused_texts = [aid_text[aid] for aid, _ in refused]
+            hit = enabled_cache[state] = (_group(a for a in accepted if a in own),
+                                          _group(a for a in refused_texts if a in own),
+                                          sorted(aid_text[aid] for aid, rid in refused
+                                                 if rid in guarded and aid_text[aid] in own))
         return hit
 
     class Lockstep(RuleBasedStateMachine):
@@ -89,6 +182,7 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
             self.trace = []
             self.choose = {}
             self.focus = set()
+            self.done = False            # a divergence ended this run; the campaign goes on
 
         @initialize(data=st.data())
         def begin(self, data):
@@ -103,19 +197,12 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
             self.focus = set(self.rng.sample(all_names, min(len(all_names), self.rng.randint(1, SWARM))))
             root = graph.system.describe(graph.states[graph.root_of(node)])
             self.choose = {k: root[k] for k in varying if k in root}
-            oracle.reset_to(self.choose)
-            try:
-                reply = target.request({"op": "reset", "config": config, "initial": self.choose})
-            except TargetError as exc:
-                target.restart()
-                self._fail("(reset)", "target", {}, {}, str(exc))
-            if not reply.get("ok"):
-                self._fail("(reset)", "reset", {"config": config}, {}, reply.get("error", ""))
+            self._guarded(lambda: compare.reset(config, self.choose), "(reset)")
             for action in graph.path_to(node):
                 self._step(str(action))
             # first, every action a guard check refuses here: each must be refused with the
             # same errno and change nothing (a driver that skips a check accepts one)
-            probes = options(oracle.state)[2]
+            probes = [] if self.done else options(oracle.host.state)[2]
             for k, action in enumerate(probes):
                 self._step(action, record=False, observe=k == len(probes) - 1)
             if witnessed:                                # then the transition this state witnesses
@@ -123,7 +210,9 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
 
         @rule()
         def act(self):
-            accepted, refused, _ = options(oracle.state)
+            if self.done:
+                return
+            accepted, refused, _ = options(oracle.host.state)
             rng = self.rng
             mode = rng.randrange(5)
             pool = accepted if accepted and mode < 3 else refused or by_name
@@ -132,38 +221,33 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
             self._step(rng.choice(pool[rng.choice(names)]))
 
         def _step(self, action, record=True, observe=True):
+            if self.done:
+                return
             self.trace.append(action)
             stats["steps"] += 1
-            want = outcome_of(outcome_dict(oracle.apply(action).outcome))
-            try:
-                reply = target.request({"op": "apply", "action": action})
-                if not reply.get("ok"):
-                    raise TargetError(f"apply {action}: {reply.get('error', 'not ok')}")
-                got = outcome_of(reply.get("outcome") or {})
-                if got != want:
-                    self._fail(action, "outcome", want, got, (reply.get("outcome") or {}).get("message", ""))
-                observed = target.request({"op": "observe"}) if observe else {}
-            except TargetError as exc:
-                target.restart()
-                self._fail(action, "target", {}, {}, str(exc))
-            if observed.get("ok"):
-                diff = differences(flatten(oracle.observation()), flatten(observed))
-                if diff:
-                    self._fail(action, "observation", {k: e for k, (e, _) in sorted(diff.items())},
-                               {k: o for k, (_, o) in sorted(diff.items())})
-            if not record:                 # a refused probe changes nothing: the replay needs it not
+            self._guarded(lambda: compare.step(len(self.trace), action, observe), action)
+            if not record and not self.done:     # a refused probe changes nothing: the replay needs it not
                 self.trace.pop()
 
-        def _fail(self, action, what, expected, observed, message=""):
-            result = CaseResult(f"{config}/lockstep", config, False, len(self.trace), 0.0, [], choose=self.choose)
-            result.divergence = Divergence(len(self.trace), action, expected, observed, what, message)
-            result.prefix = list(self.trace)
-            found.setdefault("first", result)
-            raise _Found(f"step {len(self.trace)} {action}: {what} differs")
+        def _guarded(self, run, action):
+            try:
+                d = run()
+            except TargetError as exc:
+                target.restart()
+                d = Divergence(len(self.trace), action, {}, {}, "target", str(exc))
+            if d is not None:
+                result = CaseResult(f"{config}/lockstep", config, False, len(self.trace), 0.0, [],
+                                    choose=self.choose)
+                result.divergence = d
+                result.prefix = list(self.trace)
+                found.setdefault(signature(d), result)
+                self.done = True
+                if first_only:
+                    raise _Found(f"step {len(self.trace)} {action}: {d.what} differs")
 
-    # Hypothesis generates; the first difference is shrunk by delta debugging below, which
-    # replays candidates directly and ends 1-minimal (Hypothesis' own shrinker replays the
-    # whole run, probes included, hundreds of times, and may keep filler steps)
+    # Hypothesis generates; each distinct difference is shrunk by delta debugging below,
+    # which replays candidates directly and ends 1-minimal (Hypothesis' own shrinker replays
+    # the whole run, probes included, hundreds of times, and may keep filler steps)
     test = get_state_machine_test(Lockstep, settings=settings(
         max_examples=examples, stateful_step_count=max_steps, deadline=None, database=None,
         derandomize=seed is None, verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
@@ -174,53 +258,42 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
     try:
         test()
     except BaseException:
-        # a difference raises _Found; Hypothesis then replays the run to report it, which
-        # starts elsewhere (the start states go round) and may call it flaky: the first
-        # difference is what counts, and delta debugging below makes it replayable
-        if "first" not in found:
+        # first_only: a difference raised _Found; Hypothesis then replays the run to report
+        # it, which starts elsewhere and may call it flaky; what counts is what was found
+        if not found:
             raise
-    passed = "first" not in found
-    failure = None
-    if not passed:
-        first = found["first"]
-        failure = shrink(oracle, target, config, first.choose, first.prefix) or first
-    return LockstepResult(config, passed, stats["examples"], stats["steps"], time.perf_counter() - start, failure)
+    failures, seen = [], set()
+    for first in list(found.values())[:MAX_REPORTED]:
+        shrunk = shrink(compare, config, first.choose, first.prefix) or first
+        if signature(shrunk.divergence) not in seen:         # two may shrink to one
+            seen.add(signature(shrunk.divergence))
+            failures.append(shrunk)
+    return LockstepResult(config, not found, stats["examples"], stats["steps"], time.perf_counter() - start,
+                          failures, len(found))
 
 
-def replay(oracle, target, config, choose, actions):
-    """The first difference of the target from the oracle along `actions`, or None."""
-    oracle.reset_to(choose)
+def replay(compare: Comparer, config, choose, actions):
+    """The first difference of the target from the oracle along `actions`, as a CaseResult
+    (its prefix ends at the diverging step), or None."""
     try:
-        reply = target.request({"op": "reset", "config": config, "initial": choose})
-        if not reply.get("ok"):
-            return _result(config, choose, actions, 0, "(reset)", "reset", {}, {}, reply.get("error", ""))
+        d = compare.reset(config, choose)
+        if d is not None:
+            return _result(config, choose, [], d)
         for n, action in enumerate(actions, 1):
-            want = outcome_of(outcome_dict(oracle.apply(action).outcome))
-            reply = target.request({"op": "apply", "action": action})
-            if not reply.get("ok"):
-                raise TargetError(f"apply {action}: {reply.get('error', 'not ok')}")
-            got = outcome_of(reply.get("outcome") or {})
-            if got != want:
-                return _result(config, choose, actions[:n], n, action, "outcome", want, got,
-                               (reply.get("outcome") or {}).get("message", ""))
-            observed = target.request({"op": "observe"})
-            if observed.get("ok"):
-                diff = differences(flatten(oracle.observation()), flatten(observed))
-                if diff:
-                    return _result(config, choose, actions[:n], n, action, "observation",
-                                   {k: e for k, (e, _) in sorted(diff.items())},
-                                   {k: o for k, (_, o) in sorted(diff.items())})
+            d = compare.step(n, action)
+            if d is not None:
+                return _result(config, choose, actions[:n], d)
     except TargetError as exc:
-        target.restart()
-        return _result(config, choose, actions, len(actions), actions[-1] if actions else "(reset)", "target",
-                       {}, {}, str(exc))
+        compare.target.restart()
+        return _result(config, choose, actions, Divergence(len(actions), actions[-1] if actions else "(reset)",
+                                                           {}, {}, "target", str(exc)))
     return None
 
 
-def shrink(oracle, target, config, choose, actions, budget: int = 2000):
+def shrink(compare: Comparer, config, choose, actions, budget: int = 2000):
     """Delta debugging (ddmin) over the actions: the shortest failing subsequence found,
     1-minimal (dropping any one more step makes the difference go away)."""
-    best = replay(oracle, target, config, choose, list(actions))
+    best = replay(compare, config, choose, list(actions))
     if best is None:
         return None
     current, n, tries = list(best.prefix), 2, 0
@@ -230,7 +303,7 @@ def shrink(oracle, target, config, choose, actions, budget: int = 2000):
         for start in range(0, len(current), chunk):
             candidate = current[:start] + current[start + chunk:]
             tries += 1
-            result = replay(oracle, target, config, choose, candidate)
+            result = replay(compare, config, choose, candidate)
             if result is not None:
                 best, current = result, list(result.prefix)
                 n = max(n - 1, 2)
@@ -243,9 +316,14 @@ def shrink(oracle, target, config, choose, actions, budget: int = 2000):
     return best
 
 
-def _result(config, choose, prefix, step, action, what, expected, observed, message=""):
-    result = CaseResult(f"{config}/lockstep", config, False, step, 0.0, [], choose=choose)
-    result.divergence = Divergence(step, action, expected, observed, what, message)
+def comparer(spec, config, target, model=False) -> Comparer:
+    """A Comparer of `target` against the reference host, for replays and shrinking."""
+    return Comparer(Oracle(spec, config, model), target, Observer(target, model))
+
+
+def _result(config, choose, prefix, divergence):
+    result = CaseResult(f"{config}/lockstep", config, False, divergence.step, 0.0, [], choose=choose)
+    result.divergence = divergence
     result.prefix = list(prefix)
     return result
 

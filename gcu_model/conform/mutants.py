@@ -35,7 +35,7 @@ from ..reference.protocol import Server
 from ..spec.errors import InvalidSpec
 from ..spec.loader import load_spec
 
-KEYS = {"name", "bug", "reqs", "configs", "spec", "host"}
+KEYS = {"name", "bug", "reqs", "configs", "spec", "host", "model_only"}
 
 
 class MutantError(Exception):
@@ -51,6 +51,9 @@ class Mutant:
     configs: list
     spec_patches: list = field(default_factory=list)     # [(file, old, new)]
     host: str | None = None
+    # why no file, node, module or process a user sees shows the bug: then it is caught
+    # with the model's labels compared (--model, in-house targets), and says so
+    model_only: str | None = None
 
 
 def load_mutants(directory: Path) -> list:
@@ -84,10 +87,12 @@ def load_mutant(path: Path) -> Mutant:
         if not isinstance(p, dict) or set(p) != {"file", "old", "new"}:
             raise MutantError(f"{path}: spec replacement {n} needs exactly file, old and new")
         patches.append((str(p["file"]), str(p["old"]), str(p["new"])))
+    if "model_only" in doc and not (isinstance(doc["model_only"], str) and doc["model_only"].strip()):
+        raise MutantError(f"{path}: model_only says why no user sees the bug (a sentence)")
     if doc["name"] != path.stem:
         raise MutantError(f"{path}: name '{doc['name']}' differs from the file name '{path.stem}'")
     return Mutant(doc["name"], path, str(doc["bug"]), list(doc["reqs"]), list(doc["configs"]), patches,
-                  doc.get("host"))
+                  doc.get("host"), doc.get("model_only"))
 
 
 def mutant_spec(mutant: Mutant, spec_dir: Path):
@@ -164,6 +169,7 @@ class MutantResult:
     lockstep_seconds: float = 0.0
     lockstep_prefix: list = field(default_factory=list)
     error: str = ""
+    model_only: bool = False           # caught with the model's labels compared (--model)
 
     @property
     def caught(self) -> bool:
@@ -171,6 +177,7 @@ class MutantResult:
 
     def as_dict(self) -> dict:
         return {"name": self.name, "bug": self.bug, "reqs": self.reqs, "caught": self.caught,
+                "observed": "model" if self.model_only else "visible",
                 "suite": {"caught": self.suite_caught, "case": self.suite_case, "step": self.suite_step,
                           "cases_run": self.suite_cases_run, "seconds": round(self.suite_seconds, 3)},
                 "lockstep": {"caught": self.lockstep_caught, "config": self.lockstep_config,
@@ -185,7 +192,7 @@ def run_mutant(mutant: Mutant, spec, spec_dir: Path, kit: Path, suites: list, ex
     runs on the mutant's configurations until one fails."""
     from .lockstep import run_lockstep
     from .runner import Runner
-    result = MutantResult(mutant.name, mutant.bug, mutant.reqs)
+    result = MutantResult(mutant.name, mutant.bug, mutant.reqs, model_only=mutant.model_only is not None)
     try:
         target = mutant_target(mutant, spec, spec_dir, kit)
     except MutantError as exc:
@@ -193,7 +200,8 @@ def run_mutant(mutant: Mutant, spec, spec_dir: Path, kit: Path, suites: list, ex
         return result
     order = sorted(suites, key=lambda s: (s.config not in mutant.configs, mutant.configs.index(s.config)
                                           if s.config in mutant.configs else 0))
-    runner = Runner(target)
+    model = mutant.model_only is not None
+    runner = Runner(target, model=model)
     start = time.perf_counter()
     for suite in order:
         for case in suite.cases:
@@ -208,7 +216,8 @@ def run_mutant(mutant: Mutant, spec, spec_dir: Path, kit: Path, suites: list, ex
     if lockstep:
         start = time.perf_counter()
         for config in mutant.configs:
-            lr = run_lockstep(spec, config, target, examples=examples, max_steps=max_steps)
+            lr = run_lockstep(spec, config, target, examples=examples, max_steps=max_steps, model=model,
+                              first_only=True)
             result.lockstep_examples += lr.examples
             if not lr.passed:
                 result.lockstep_caught, result.lockstep_config = True, config

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..adapters.targets import TargetError
-from .observe import differences, flatten, outcome_of
+from .observe import Observer, differences, outcome_of
 
 
 @dataclass
@@ -52,12 +52,21 @@ class CaseResult:
 
 
 class Runner:
-    """Runs cases on one target; remembers whether the target can be observed."""
+    """Runs cases on one target; remembers whether and how the target can be observed.
+    `model`: compare the model's own labels too (in-house targets only)."""
 
-    def __init__(self, target):
+    def __init__(self, target, model: bool = False):
         self.target = target
-        self.can_observe = None            # unknown until the first `observe`
-        self.observe_note = ""
+        self.model = model
+        self.observer = Observer(target, model)
+
+    @property
+    def can_observe(self):
+        return self.observer.available
+
+    @property
+    def observe_note(self) -> str:
+        return self.observer.note
 
     def _request(self, req):
         return self.target.request(req)
@@ -96,17 +105,10 @@ class Runner:
                 self._fail(result, case, n, "outcome", want, got,
                            (reply.get("outcome") or {}).get("message", ""))
                 return
-            if self.can_observe is False:
+            observed = self.observer.observe()
+            if observed is None:
                 continue
-            reply = self._request({"op": "observe"})
-            if not reply.get("ok"):
-                if self.can_observe is None:
-                    self.can_observe = False
-                    self.observe_note = reply.get("error", "observe not answered")
-                    continue
-                raise TargetError(f"observe: {reply.get('error', 'not ok')}")
-            self.can_observe = True
-            diff = differences(expected_obs, flatten(reply))
+            diff = differences(expected_obs, observed, self.model)
             if diff:
                 self._fail(result, case, n, "observation", {k: e for k, (e, _) in sorted(diff.items())},
                            {k: o for k, (_, o) in sorted(diff.items())})

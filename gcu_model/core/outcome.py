@@ -57,6 +57,7 @@ class Refused:
     message: str
     rule: str = ""              # the transition, check or action that refused
     reqs: tuple = field(default=())
+    refusal: int = field(default=-1, compare=False)    # its id in System.refusals
     accepted = False
 
     def summary(self) -> str:

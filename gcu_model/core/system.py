@@ -9,7 +9,7 @@ function from the very same ground rules.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..spec.errors import InvalidSpec
 from ..spec.model import Config, PerInstance, Spec
@@ -28,9 +28,15 @@ class Refusal:
     message: str         # may still contain {state}
     rule: str
     reqs: tuple
+    template: str = ""   # the spec's message, before the parameters were put in
+    fmt: dict = field(default_factory=dict, compare=False)   # the values put in
 
     def text(self, state_name: str) -> str:
         return self.message.replace("{state}", state_name) if "{state}" in self.message else self.message
+
+    def text_with(self, state_name: str, values: dict) -> str:
+        """The message with some parameters shown otherwise (an open enum's real value)."""
+        return _format(self.template, {**self.fmt, **values, "state": state_name})
 
 
 @dataclass
@@ -151,7 +157,7 @@ class System:
         rid = self._refusal_ids.get(key)
         if rid is None:
             rid = len(self.refusals)
-            self.refusals.append(Refusal(rid, errno, msg, rule, tuple(reqs)))
+            self.refusals.append(Refusal(rid, errno, msg, rule, tuple(reqs), message, dict(params_fmt)))
             self._refusal_ids[key] = rid
         return rid
 
@@ -263,7 +269,7 @@ class System:
             return Accepted(b, rule.observations, rule.transition.id)
         if kind == "refused":
             r = self.refusals[a]
-            return Refused(state, r.errno, r.text(ga.states[state[ga.control]]), r.rule, r.reqs)
+            return Refused(state, r.errno, r.text(ga.states[state[ga.control]]), r.rule, r.reqs, r.id)
         return OutOfBounds(state, a)
 
     def enabled(self, state: tuple) -> list:

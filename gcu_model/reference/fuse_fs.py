@@ -19,6 +19,7 @@ import stat
 import threading
 import time
 
+from . import visible
 from .host import HostError
 from .shell import Shell
 from .sysfs import Sysfs, SysfsError
@@ -100,7 +101,8 @@ def operations(first_host):
             if path == f"/{CONTROL}/observe":
                 import json
                 with self.mutex:
-                    data = (json.dumps(self.host.observation(), sort_keys=True) + "\n").encode()
+                    seen = {"visible": visible.of_host(self.fs, self.shell), **self.host.observation()}
+                    data = (json.dumps(seen, sort_keys=True, default=sorted) + "\n").encode()
             elif path.startswith(f"/{CONTROL}/"):
                 data = self.last.get(name, b"")
             else:

@@ -8,8 +8,9 @@ The sysfs tree (`sysfs.py`) and the command lines (`shell.py`) are views onto it
 
 A reference host runs one embedded configuration with every feature offered: the
 `explore_*` switches that keep explorations small are all on, the operator-choice sets
-(install modes, VF counts, vgcu_num values) are complete, the exploration bound on
-holders of a device node is raised, and there are container and VM slots to use.
+(install modes, VF counts, vgcu_num values) are complete, every exploration bound (a
+constant marked `exploration_bound`, such as max_opens) is lifted to what a Linux counter
+holds, so no user ever meets it, and there are container and VM slots to use.
 """
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from ..core.outcome import Accepted, OutOfBounds, Refused
 from ..core.system import System
 from ..runtime.machines import Runtime
 from .device import DeviceModel
+from .open_names import OpenNameError, OpenNames
 from .options import ModuleOptions
 
-HOLDERS = 8                     # processes and containers per device node the host keeps apart
+UNBOUNDED = 2**31 - 1           # an exploration bound on the reference host: a kernel int's range
 CONTAINERS, VMS = 4, 2          # container and VM slots a reference host offers at least
 RESET_MS = 200                  # how long a reset takes on the reference host (ASSUMPTION)
 
@@ -45,8 +47,9 @@ def reference_config(spec, name: str):
         slots = base.values.get("vf_slots", 0)
         most = max(slots, default=0) if isinstance(slots, tuple) else slots     # per card: the largest
         values["numvfs_writes"] = frozenset(values["numvfs_writes"]) | frozenset(range(most + 2))
-    if "max_opens" in values:
-        values["max_opens"] = max(values["max_opens"], HOLDERS)
+    for cname, constant in spec.constants.items():
+        if getattr(constant, "exploration_bound", False):
+            values[cname] = UNBOUNDED
     values["containers"] = max(values.get("containers", 0), CONTAINERS)
     values["vms"] = max(values.get("vms", 0), VMS)
     return spec.derive_config(f"{name} (reference)", values, base.initial,
@@ -103,6 +106,7 @@ class ReferenceHost:
         self._views: dict = {}                 # the last state's describe() and quantities()
         self.device = DeviceModel(self)
         self.options = ModuleOptions(self)
+        self.open_names = OpenNames(self.system, self.state)     # any process name a user gives
         self.clock_ms = 0
         self.failing_resets = 0         # fault injection: how many coming reset attempts fail
         self.kernel_log: list[str] = []
@@ -159,14 +163,27 @@ class ReferenceHost:
 
     # ---- the model's state, changed
     def apply(self, action: str) -> Step:
-        """Apply one action of the spec (its text, as the explorer writes it)."""
+        """Apply one action of the spec (its text, as the explorer writes it); a parameter of
+        an open enum may be any name of its syntax (open_names.py)."""
         try:
-            ga = self.system.action(action)
+            text, real = self.open_names.split(action)
+            ga = self.system.action(text)
+        except OpenNameError as exc:
+            raise HostError(str(exc)) from None
         except Exception as exc:
             raise HostError(str(exc)) from None
         before = self.state
-        outcome = self.runtime.apply(ga)
-        step = Step(str(ga.action), outcome)
+        if real:
+            self.runtime.reset(self.open_names.view(before, real))
+            outcome = self.open_names.settle(ga, before, self.runtime.apply(ga), real)
+            self.runtime.reset(outcome.state if isinstance(outcome, Accepted) else before)
+        else:
+            outcome = self.runtime.apply(ga)
+            if isinstance(outcome, Accepted) and self.open_names.slots:
+                outcome = self.open_names.settle(ga, before, outcome, {})
+        shown = ga.action if not real else type(ga.action)(ga.action.name, tuple(
+            (k, real.get(k, v)) for k, v in ga.action.params))
+        step = Step(str(shown), outcome)
         if isinstance(outcome, Accepted):
             self._log(list(outcome.observations), step)
             self.device.after(ga, before, outcome)
@@ -235,7 +252,9 @@ class ReferenceHost:
         self.reset_to(self.initial)
 
     def observation(self) -> dict:
-        """What the adapter protocol's `observe` answers (issue 6 compares it step by step)."""
+        """The model's own side of an observation, which no user of a real host sees: every
+        variable and quantity, the device model's contents, the clock. What a user sees is
+        `visible.of_host`; the protocol's `observe` adds this only when asked (`model: true`)."""
         return {"state": self.describe(), "quantities": self.quantities(), "device": self.device.summary(),
                 "clock_ms": self.clock_ms}
 
@@ -267,6 +286,6 @@ def outcome_dict(outcome) -> dict:
     if isinstance(outcome, Refused):
         return {"accepted": False, "errno": outcome.errno, "message": outcome.message, "reqs": list(outcome.reqs)}
     if isinstance(outcome, OutOfBounds):
-        return {"accepted": False, "errno": "EUSERS", "message": f"the reference host keeps at most {HOLDERS} "
-                f"holders per node: {outcome.message}"}
+        return {"accepted": False, "errno": "EOVERFLOW", "message": f"a counter of the reference host would pass "
+                f"{UNBOUNDED}: {outcome.message}"}
     raise TypeError(outcome)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 
+from . import visible
 from .host import HostError, ReferenceHost, outcome_dict
+from .shell import Shell
 from .sysfs import Sysfs, SysfsError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 OPS = ("hello", "reset", "apply", "read", "write", "list", "run", "ras", "observe", "advance", "bye")
 
 
@@ -32,6 +34,7 @@ class Server:
         else:
             self.host = ReferenceHost(self.spec, config, initial)
         self.fs = Sysfs(self.host)
+        self.shell = Shell(self.host, self.fs)      # one shell a session: its jobs outlive a request
 
     def handle_line(self, line: str) -> str:
         try:
@@ -96,8 +99,8 @@ class Server:
             return {"result": {"accepted": False, "errno": exc.errno, "message": exc.message}}
 
     def op_run(self, request):
-        from .shell import Shell
-        result = Shell(self._host(), self._fs()).run(_field(request, "command", str))
+        self._host()
+        result = self.shell.run(_field(request, "command", str))
         return {"status": result.status, "stdout": result.stdout, "stderr": result.stderr}
 
     def op_ras(self, request):
@@ -105,7 +108,12 @@ class Server:
         return {"action": step.action, "outcome": outcome_dict(step.outcome), "log": step.log}
 
     def op_observe(self, request):
-        return self._host().observation()
+        """What a user sees (visible.py); with `model: true` the model's own variables too."""
+        model = request.get("model", False)
+        if not isinstance(model, bool):
+            raise _BadRequest("field 'model' must be true or false")
+        out = {"visible": visible.of_host(self._fs(), self.shell)}
+        return out | self.host.observation() if model else out
 
     def op_advance(self, request):
         ms = _field(request, "ms", int)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ..shell.commands import (GCU_CONF, QUIRK_DIR, TEST_CONF, VGCU_CONF, VGCU_VALUES, CommandError,
                               bdf, card_of, parse, reset_words, split_line)
-from .sysfs import Sysfs, SysfsError, vf_bdf
+from .sysfs import VGCU_PER_CARD, Sysfs, SysfsError, vf_bdf
 
 GCU_SRIOV_MGR_HELP = """Version: 0.1
 Usage: sudo ./GcuSriovMgr.sh <--slot pci_slot[,pci_slot2]> [--vf-num vf_number] [--check] [--bind] [--unbind] [--query]
@@ -55,6 +55,23 @@ class Result:
     status: int
     stdout: str = ""
     stderr: str = ""
+
+
+KTHREAD_PID = 300              # the first pid of the KMD's kernel threads (a sample)
+
+
+def kernel_threads(host, fs) -> list:
+    """[(pid, name)] of the KMD's kernel threads now: per card it drives, gcu_sched_func and
+    gcu_poll_task_func, and gcu_ih_process_work_func while the card runs it (PARAM-6)."""
+    d = host.describe()
+    out = []
+    for name, card in sorted(fs.gcu_nodes().items(), key=lambda kv: kv[1].index):
+        n = name[3:]
+        base = KTHREAD_PID + 3 * card.index
+        out += [(base, f"gcu_sched_func/{n}"), (base + 1, f"gcu_poll_task_func/{n}")]
+        if d[f"{card.label}.ih_thread"]:
+            out.append((base + 2, f"gcu_ih_process_work_func/{n}"))
+    return out
 
 
 def strerror(name: str) -> str:
@@ -143,7 +160,7 @@ class Shell:
         head = words[0].rsplit("/", 1)[-1]
         if words[-1] == "&" and any(re.fullmatch(r"/dev/gcu\d+", w) for w in words):
             return self._background(words)
-        handler = {"kill": self._kill, "jobs": self._jobs,
+        handler = {"kill": self._kill, "jobs": self._jobs, "ps": self._ps,
                    "cat": self._cat, "echo": self._echo, "lsmod": self._lsmod, "lspci": self._lspci,
                    "dmesg": self._dmesg, "efsmi": self._efsmi, "GcuSriovMgr": self._sriov_mgr,
                    "GcuSriovMgr.sh": self._sriov_mgr, "docker": self._docker,
@@ -440,6 +457,22 @@ class Shell:
         r = self._act(closed)
         return Result(r.status, r.stdout, r.stderr)
 
+    # ---- ps (§10.2: `ps -aux | grep gcu`)
+    def _ps(self, words, text):
+        """ps aux / ps -aux / ps -ef: the KMD's kernel threads of each card it drives (§8.7,
+        STBY-3, PARAM-6: gcu_sched_func, gcu_poll_task_func, gcu_ih_process_work_func unless
+        irq_poll_interval=0) and the programs this shell started. ASSUMPTION: a thread a card,
+        named as the guide names it with /N, N the card's device id; the other columns are samples."""
+        if words[1:] not in ([], ["aux"], ["-aux"], ["-ef"], ["-e"], ["ax"]):
+            return Result(1, stderr=f"ps: the reference host knows ps aux, ps -aux and ps -ef, not: {' '.join(words[1:])}\n")
+        rows = [(pid, f"[{name}]") for pid, name in kernel_threads(self.host, self.fs)]
+        rows += [(pid, cmd) for pid, _, cmd in self.jobs.values()]
+        lines = ["USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND"]
+        for pid, cmd in sorted(rows):
+            user, tty = ("root", "?") if cmd.startswith("[") else ("root", "pts/0")
+            lines.append(f"{user:<8}{pid:>8}  0.0  0.0      0     0 {tty:<8} S    00:00   0:00 {cmd}")
+        return Result(0, "".join(f"{ln}\n" for ln in lines))
+
     def _jobs(self, words, text):
         return Result(0, "".join(f"[{n}]  Running                 {cmd} &\n" for n, (_, _, cmd) in sorted(self.jobs.items())))
 
@@ -451,7 +484,7 @@ class Shell:
             return None
         if m.group(1) == "gcu":
             return self._gcu(int(m.group(2)))
-        n, per = int(m.group(2)), 4
+        n, per = int(m.group(2)), VGCU_PER_CARD
         cards = self.host.system.layout.instances["card"]
         return ("vgcu", cards[n // per], n) if n // per < len(cards) else None
 

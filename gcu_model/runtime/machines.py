@@ -134,4 +134,4 @@ class Runtime:
 
     def _refused(self, ga, rid, state):
         r = self.system.refusals[rid]
-        return Refused(state, r.errno, r.text(ga.states[state[ga.control]]), r.rule, r.reqs)
+        return Refused(state, r.errno, r.text(ga.states[state[ga.control]]), r.rule, r.reqs, r.id)

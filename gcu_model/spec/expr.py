@@ -268,6 +268,9 @@ class _Checker:
             if isinstance(want, EnumT):
                 if ir.value not in want.values:
                     self.fail(node, f"'{ir.value}' is not a value of {want.describe()}", culprit=ir.value)
+                if ir.value == want.other:
+                    self.fail(node, f"'{ir.value}' stands for every {want.name} the rules leave unnamed (an open "
+                                    "enum, constants.yaml open_enums): a rule may not name it", culprit=ir.value)
                 return Lit(ir.value, want)
             self.fail(node, "a string here must be compared with an enum value", culprit=repr(ir.value))
         if isinstance(ir, Lit) and ir.type is _UNTYPED_NONE:

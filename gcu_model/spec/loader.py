@@ -236,8 +236,8 @@ class _Loader:
 
     def load_constants(self):
         data = self.mapping(self.file("constants.yaml"), Where("constants.yaml", 1), "constants.yaml")
-        self.keys(data, {"enums", "constants", "products", "parts", "bits", "device"}, "constants.yaml",
-                  required=["enums", "constants"])
+        self.keys(data, {"enums", "open_enums", "constants", "products", "parts", "bits", "device"},
+                  "constants.yaml", required=["enums", "constants"])
         self.bits_body = data.get("bits")
         self.device_body = data.get("device")
         enums = self.mapping(data["enums"], data.where("enums"), "enums")
@@ -248,6 +248,8 @@ class _Loader:
             if len(set(map(str, values))) != len(values) or not values:
                 raise w.error(f"enum '{name}' needs distinct values", name)
             self.enums[name] = EnumT(name, tuple(str(v) for v in values))
+        if "open_enums" in data:
+            self.load_open_enums(data["open_enums"], data.where("open_enums"))
         consts = self.mapping(data["constants"], data.where("constants"), "constants")
         self.constants = {}
         for name, body in consts.items():
@@ -420,6 +422,32 @@ class _Loader:
             if "product" in row and row["product"] != product:
                 raise (raw.where("part_number") if "part_number" in raw else raw.where()).error(
                     f"config {name}: card{i}'s {part} is a {row['product']} part, not {product}", str(part))
+
+    def load_open_enums(self, body, where):
+        """open_enums: NAME: {other: VALUE, syntax: REGEX, doc: ...}: the enum is open (any value
+        of the syntax, data independence); VALUE stands for every value the rules leave unnamed."""
+        body = self.mapping(body, where, "open_enums")
+        for name, entry in body.items():
+            w = body.where(name)
+            if name not in self.enums:
+                raise w.error(f"open_enums: '{name}' is not an enum of constants.yaml", str(name))
+            entry = self.mapping(entry, w, f"open_enums.{name}")
+            self.keys(entry, {"other", "syntax", "doc"}, f"open_enums.{name}", required=["other", "syntax"])
+            enum = self.enums[name]
+            other = str(entry["other"])
+            if other not in enum.values:
+                raise entry.where("other").error(f"open_enums.{name}: other '{other}' is not a value of "
+                                                 f"{enum.describe()}", other)
+            try:
+                syntax = re.compile(str(entry["syntax"]))
+            except re.error as exc:
+                raise entry.where("syntax").error(f"open_enums.{name}: syntax is not a regular expression "
+                                                  f"({exc})", str(entry["syntax"])) from None
+            bad = [v for v in enum.values if not syntax.fullmatch(v)]
+            if bad:
+                raise entry.where("syntax").error(f"open_enums.{name}: the value '{bad[0]}' does not match its own "
+                                                  "syntax", bad[0])
+            self.enums[name] = EnumT(name, enum.values, other, syntax.pattern)
 
     def load_device(self):
         """constants.yaml `device:`: identity and versions the reference host shows (VER-1..3, PROD-1)."""

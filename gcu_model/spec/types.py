@@ -28,6 +28,15 @@ class IntT:
 class EnumT:
     name: str
     values: tuple
+    # an open enum (constants.yaml `open_enums:`): users may give any value of `syntax`;
+    # `other` is the value that stands for every one the rules leave unnamed
+    other: str | None = None
+    syntax: str | None = None
+
+    @property
+    def named(self) -> tuple:
+        """The values rules may name (all but `other`)."""
+        return tuple(v for v in self.values if v != self.other)
 
     def describe(self) -> str:
         return f"enum {self.name} {{{', '.join(self.values)}}}"
