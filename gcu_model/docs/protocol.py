@@ -157,6 +157,9 @@ def pattern(path: str, fs: Sysfs) -> str:
     if m:
         node = "gcuX" if m.group(1) in fs.vf_nodes() else "gcuN"
         out = out.replace(m.group(1), node, 1)
+    m = re.match(r"^/dev/(v?)gcu\d+$", out)
+    if m:
+        out = "/dev/vgcuN" if m.group(1) else ("/dev/gcuX" if path[5:] in fs.vf_nodes() else "/dev/gcuN")
     return out
 
 

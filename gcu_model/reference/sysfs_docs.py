@@ -31,6 +31,10 @@ FILES = {
     "/sys/bus/pci/drivers/vfio-pci/bind": ("", "a BDF: to vfio-pci (SRIOV-3: never an S60 PF); ENODEV for none"),
     "/sys/bus/pci/drivers/vfio-pci/unbind": ("", "a BDF: back to the KMD"),
     "/sys/bus/pci/rescan": ("", "`1`: probe removed cards again"),
+    # device nodes: neither read nor written as files; they exist while the KMD offers them
+    "/dev/gcuN": ("", ""),
+    "/dev/gcuX": ("", ""),
+    "/dev/vgcuN": ("", ""),
     "/sys/bus/pci/devices/PF/vendor": ("the PCI vendor id", ""),
     "/sys/bus/pci/devices/PF/device": ("the PCI device id", ""),
     "/sys/bus/pci/devices/PF/driver_override": ("the name, or (null)", "a driver name (recorded only)"),
