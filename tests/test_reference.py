@@ -207,14 +207,14 @@ def test_serve_stdio_protocol():
              {"op": "write", "path": f"{DRIVER}/reset_enable", "text": "0"},
              {"op": "read", "path": "/sys/module/enflame/parameters/reset_enable"},
              {"op": "write", "path": "/sys/module/enflame/version", "text": "2"},
-             {"op": "apply", "action": "no_such_action()"}, {"op": "observe"}, {"op": "bye"}]
+             {"op": "apply", "action": "no_such_action()"}, {"op": "observe", "model": True}, {"op": "bye"}]
     text = "\n".join(json.dumps(x) if isinstance(x, dict) else x for x in lines) + "\n"
     result = subprocess.run([sys.executable, "-m", "gcu_model", "serve", "--stdio"], input=text,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     out = [json.loads(x) for x in result.stdout.splitlines()]
     assert len(out) == len(lines)
-    assert out[0]["ok"] and out[0]["protocol"] == 1
+    assert out[0]["ok"] and out[0]["protocol"] == 2
     assert not out[1]["ok"] and "reset" in out[1]["error"]          # no configuration yet
     assert not out[2]["ok"] and "not JSON" in out[2]["error"]
     assert not out[3]["ok"] and "unknown op" in out[3]["error"]
@@ -225,7 +225,7 @@ def test_serve_stdio_protocol():
     assert out[8]["result"]["text"] == "0\n"
     assert out[9]["result"]["errno"] == "EACCES"
     assert not out[10]["ok"]
-    assert out[11]["state"]["host.kmd"] == "loaded"
+    assert out[11]["state"]["host.kmd"] == "loaded" and out[11]["visible"]["lsmod"] == ["enflame 0"]
     assert out[12]["bye"]
 
 
