@@ -106,8 +106,8 @@ def test_a_wrong_implementation_fails_at_the_first_diverging_step(suites):
 
 def test_observations_catch_what_outcomes_do_not(suites):
     """A PF FLR that keeps L3: every action is accepted as expected; the device
-    observation after the reset is what differs."""
-    runner = Runner(open_target("mutant:l3-kept-after-pf-flr"))
+    observation after the reset is what differs (a model-only label: compared with model=True)."""
+    runner = Runner(open_target("mutant:l3-kept-after-pf-flr"), model=True)
     suite = next(s for s in suites if s.config == "s60-reset")
     failed = [r for r in map(runner.run_case, suite.cases) if not r.passed]
     assert failed
@@ -148,11 +148,11 @@ def test_the_suites_run_through_the_fuse_sysfs_target(suites, tmp_path):
         assert runner.can_observe
 
 
-def test_a_target_that_cannot_observe_is_compared_on_outcomes(suites):
+def test_a_target_without_observe_is_observed_through_its_surface(suites):
     runner = Runner(open_target("python:faulty_impl:blind"))
     suite = next(s for s in suites if s.config == SMALL)
     assert all(runner.run_case(c).passed for c in suite.cases)
-    assert runner.can_observe is False
+    assert runner.can_observe is True and runner.observer.walks
 
 
 def test_conform_cli_json_and_junit(tmp_path):
@@ -180,10 +180,10 @@ def test_conform_cli_human_output_passes_on_reference():
 
 def test_bad_suites_and_targets_are_usage_errors(tmp_path):
     bad = tmp_path / "broken.json"
-    bad.write_text('{"format": 1, "config": "t20-asic",\n "cases": [\n')
+    bad.write_text('{"format": 2, "config": "t20-asic",\n "cases": [\n')
     r = cli("conform", "--target", "reference", "--suite", bad)
     assert r.returncode == 2 and "broken.json: line 3" in r.stderr and "Traceback" not in r.stderr
-    bad.write_text(json.dumps({"format": 1, "config": "t20-asic", "coverage": {}, "initial_states": [{}],
+    bad.write_text(json.dumps({"format": 2, "config": "t20-asic", "coverage": {}, "initial_states": [{}],
                                "cases": [{"id": "x", "initial": 0, "steps": [{"action": "rmmod()",
                                                                               "expect": {"accepted": False}}]}]}))
     r = cli("conform", "--target", "reference", "--suite", bad)
