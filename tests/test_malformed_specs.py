@@ -117,6 +117,19 @@ CASES = {
         "machines/kmd.yaml", "require: opt_mode != 'virt_host' or any(c.supports_sriov for c in card)",
         "require: opt_mode != 'virt-host' or any(c.supports_sriov for c in card)",
         "virt-host", "is not a value of enum install_mode"),
+    # --- open enums (data independence): `other` stands for every unnamed name
+    "rule-names-the-open-enums-other": Case(
+        "machines/rpm.yaml", "(0 if 'app' in rpm_whitelist else", "(0 if 'other' in rpm_whitelist else",
+        "other", "a rule may not name it"),
+    "open-enum-other-not-a-value": Case(
+        "constants.yaml", "proc_name: {other: other,", "proc_name: {other: anyone,",
+        "anyone", "is not a value of enum proc_name"),
+    "open-enum-syntax-not-a-regex": Case(
+        "constants.yaml", "syntax: '[^\\s:]{1,255}'", "syntax: '[^\\s:{1,255}'",
+        "[^\\s:{1,255}", "is not a regular expression"),
+    "open-enum-syntax-refuses-its-own-value": Case(
+        "constants.yaml", "syntax: '[^\\s:]{1,255}'", "syntax: 'efvs|app'",
+        "other", "does not match its own syntax"),
     # --- per-card constants (issue 8: a host may mix products)
     "per-card-constant-bare-outside-a-card": Case(
         "machines/vf.yaml", "when: any(c.supports_sriov for c in card) and 'virt_host' in install_modes",

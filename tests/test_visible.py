@@ -90,6 +90,10 @@ def test_whitelists_take_any_process_name(spec):
         assert refused["errno"] == "EINVAL" and "any-name is not on the whitelist" in refused["message"]
         for bad in ("add:two words", "add:a:b", "add:" + "x" * 256):
             assert server.handle({"op": "write", "path": path, "text": bad})["result"]["errno"] == "EINVAL"
+    # a name no action text could carry (a comma) goes through the file as it is
+    path = "/sys/class/enflame/gcu0/device/rpm/whitelist"
+    assert server.handle({"op": "write", "path": path, "text": "add:a,b=c\n"})["result"] == {"accepted": True}
+    assert server.handle({"op": "read", "path": path})["result"]["text"].endswith("a,b=c\n")
     # the model keeps `other` for every name it leaves unnamed; deleting the last one clears it
     state = server.handle({"op": "observe", "model": True})["state"]
     assert sorted(state["card0.standby_whitelist"]) == ["efvs", "other"]

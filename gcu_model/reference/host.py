@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.outcome import Accepted, OutOfBounds, Refused
+from ..core.outcome import Accepted, Action, OutOfBounds, Refused
 from ..core.system import System
 from ..runtime.machines import Runtime
 from .device import DeviceModel
-from .open_names import OpenNameError, OpenNames
+from .open_names import OpenNames
 from .options import ModuleOptions
 
 UNBOUNDED = 2**31 - 1           # an exploration bound on the reference host: a kernel int's range
@@ -162,15 +162,18 @@ class ReferenceHost:
         return self.system.check_invariants(self.state)
 
     # ---- the model's state, changed
-    def apply(self, action: str) -> Step:
-        """Apply one action of the spec (its text, as the explorer writes it); a parameter of
-        an open enum may be any name of its syntax (open_names.py)."""
+    def apply(self, action: str, params: dict | None = None) -> Step:
+        """Apply one action of the spec: its text, as the explorer writes it, or its name and
+        `params` (for values no action text can carry: a process name with a comma). A
+        parameter of an open enum may be any name of its syntax (open_names.py)."""
         try:
-            text, real = self.open_names.split(action)
+            if params is None:
+                text, real = self.open_names.split(action)
+            else:
+                model, real = self.open_names.split_params(action, params)
+                text = str(Action(action, tuple(model.items())))
             ga = self.system.action(text)
-        except OpenNameError as exc:
-            raise HostError(str(exc)) from None
-        except Exception as exc:
+        except Exception as exc:            # an unknown action, a bad parameter or open name
             raise HostError(str(exc)) from None
         before = self.state
         if real:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from ..core.outcome import Accepted, Refused, parse_action_text
+from ..core.outcome import Accepted, Action, Refused, parse_action_text
 from ..spec.types import EnumT, SetT
 
 
@@ -48,18 +48,21 @@ class OpenNames:
 
     # ---- an action that may name an unnamed value
     def split(self, text: str):
-        """An action text -> (the model's action text, {param: real name}); the real names are
-        those of an open enum's parameter that the enum leaves unnamed (OpenNameError for one
-        that fits neither the enum nor its syntax)."""
+        """An action text -> (the model's action text, {param: real name}); see `split_params`."""
         parsed = parse_action_text(text)
-        if parsed is None:
+        if parsed is None or parsed[0] not in self.system.spec.actions:
             return text, {}
         name, params = parsed
+        model, real = self.split_params(name, params)
+        return (str(Action(name, tuple(model.items()))), real) if real else (text, {})
+
+    def split_params(self, name: str, params: dict):
+        """An action's parameters -> (the model's parameters, {param: real name}): the real names
+        are the values of an open enum's parameter that the enum leaves unnamed, any text of
+        its syntax (OpenNameError for one that fits neither)."""
+        model, real = dict(params), {}
         decl = self.system.spec.actions.get(name)
-        if decl is None:
-            return text, {}
-        real = {}
-        for p in decl.params:
+        for p in decl.params if decl is not None else ():
             enum = open_enum(p.type) if not p.is_instance else None
             value = params.get(p.name)
             if enum is None or value is None or value in enum.named:
@@ -69,12 +72,10 @@ class OpenNames:
                 raise OpenNameError(f"{p.name}={shown}: not a {enum.name} (one of {', '.join(enum.named)}, or any "
                                     f"name matching {enum.syntax})")
             real[p.name] = value
-            params[p.name] = enum.other
+            model[p.name] = enum.other
         if len(set(real.values())) > 1:
             raise OpenNameError(f"{name}: one unnamed {', '.join(sorted(real))} value an action")
-        if not real:
-            return text, {}
-        return f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})", real
+        return model, real
 
     def view(self, state: tuple, real: dict) -> tuple:
         """The state the spec decides on: `other` held where the real name is."""

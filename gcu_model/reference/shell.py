@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ..shell.commands import (GCU_CONF, QUIRK_DIR, TEST_CONF, VGCU_CONF, VGCU_VALUES, CommandError,
                               bdf, card_of, parse, reset_words, split_line)
-from .sysfs import VGCU_PER_CARD, Sysfs, SysfsError, vf_bdf
+from .sysfs import Sysfs, SysfsError, vf_bdf
 
 GCU_SRIOV_MGR_HELP = """Version: 0.1
 Usage: sudo ./GcuSriovMgr.sh <--slot pci_slot[,pci_slot2]> [--vf-num vf_number] [--check] [--bind] [--unbind] [--query]
@@ -484,7 +484,7 @@ class Shell:
             return None
         if m.group(1) == "gcu":
             return self._gcu(int(m.group(2)))
-        n, per = int(m.group(2)), VGCU_PER_CARD
+        n, per = int(m.group(2)), self.fs.vgcu_stride()
         cards = self.host.system.layout.instances["card"]
         return ("vgcu", cards[n // per], n) if n // per < len(cards) else None
 

@@ -28,8 +28,6 @@ from ..shell.commands import bdf as pf_bdf
 from .host import HostError, outcome_dict
 
 
-VGCU_PER_CARD = 4               # /dev/vgcuN numbers a card may use
-
 
 def mdev_uuid(card: int, k: int) -> str:
     return f"{card:08x}-0000-4000-8000-{k:012x}"
@@ -107,17 +105,24 @@ class Sysfs:
         return {f"gcu{len(self._cards()) + k}": v for k, v in enumerate(live)
                 if d[f"{v.label}.binding"] == "enflame"}
 
+    def vgcu_stride(self) -> int:
+        """How many /dev/vgcuN numbers each card has: the most vgcu nodes any card of the
+        host can offer (constants.yaml vgcu_spatial, vgcu_time_sliced; PROD-9)."""
+        config = self.host.system.config
+        return max([1] + [config.value_of(name, c.index) for c in self._cards()
+                          for name in ("vgcu_spatial", "vgcu_time_sliced")])
+
     def vgcu_nodes(self) -> dict:
-        """vgcuN -> card instance: card C offers vgcu{VGCU_PER_CARD*C + k}, k < its vgcu_count
+        """vgcuN -> card instance: card C offers vgcu{stride*C + k}, k < its vgcu_count
         (PROD-9, INST-5; ASSUMPTION: the guide shows /dev/vgcuN but not how cards share N)."""
         q = self.host.quantities()
-        return {f"vgcu{VGCU_PER_CARD * c.index + k}": c for c in self._cards()
+        stride = self.vgcu_stride()
+        return {f"vgcu{stride * c.index + k}": c for c in self._cards()
                 for k in range(q.get(f"{c.label}.vgcu_count", 0))}
 
     def dev_nodes(self) -> list:
         """The names under /dev the KMD provides now: gcuN of its cards and VFs, vgcuN."""
-        names = [*self.gcu_nodes(), *self.vf_nodes(), *self.vgcu_nodes()]
-        return sorted(names, key=lambda n: (n.startswith("v"), int(re.sub(r"\D", "", n))))
+        return sorted([*self.gcu_nodes(), *self.vf_nodes(), *self.vgcu_nodes()])
 
     # ---- the tree
     def read(self, path: str) -> str:
@@ -332,9 +337,9 @@ class Sysfs:
         return "".join(f"secured 0x{lo:08x}-0x{hi:08x}\n" for lo, hi in ranges)
 
     # ---- writers: parse as the kernel does, then one action of the spec
-    def _apply(self, action):
+    def _apply(self, action, params=None):
         try:
-            step = self.host.apply(action)
+            step = self.host.apply(action, params)
         except HostError as exc:                 # a value the spec's syntax does not take
             raise SysfsError("EINVAL", str(exc)) from None
         if not step.accepted:
@@ -419,7 +424,7 @@ class Sysfs:
         m = re.fullmatch(r"\s*(add|delete):(\S+)\s*", text)
         if not m:
             raise SysfsError("EINVAL", f"whitelist: write add:NAME or delete:NAME, not {text.strip()}")
-        self._apply(f"{action}(card={card.label}, op={m.group(1)}, name={m.group(2)})")
+        self._apply(action, {"card": card.label, "op": m.group(1), "name": m.group(2)})
 
     def _w_vfio_bind(self, text):
         kind, inst = self._bdf_arg(text)

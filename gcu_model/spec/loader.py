@@ -441,8 +441,8 @@ class _Loader:
             try:
                 syntax = re.compile(str(entry["syntax"]))
             except re.error as exc:
-                raise entry.where("syntax").error(f"open_enums.{name}: syntax is not a regular expression "
-                                                  f"({exc})", str(entry["syntax"])) from None
+                raise entry.where("syntax").error(f"open_enums.{name}: syntax '{entry['syntax']}' is not a regular "
+                                                  f"expression ({exc})", str(entry["syntax"])) from None
             bad = [v for v in enum.values if not syntax.fullmatch(v)]
             if bad:
                 raise entry.where("syntax").error(f"open_enums.{name}: the value '{bad[0]}' does not match its own "
