@@ -62,7 +62,7 @@ def mutants_cmd(specs_dir, mutants_dir, suites, names, examples, no_lockstep, as
         from rich.console import Console
         from rich.table import Table
         t = Table(title="mutants")
-        for col in ("mutant", "reqs", "suite: case (step)", "s", "lockstep: steps", "s"):
+        for col in ("mutant", "reqs", "observed", "suite: case (step)", "s", "lockstep: steps", "s"):
             t.add_column(col, overflow="fold")
         for r in results:
             suite = f"{r.suite_case} ({r.suite_step})" if r.suite_caught else "[red]missed[/]"
@@ -70,11 +70,12 @@ def mutants_cmd(specs_dir, mutants_dir, suites, names, examples, no_lockstep, as
                     else "[red]missed[/]")
             if r.error:
                 suite, lock = f"[red]error[/]", r.error
-            t.add_row(r.name, ",".join(r.reqs), suite, f"{r.suite_seconds:.2f}", lock,
+            t.add_row(r.name, ",".join(r.reqs), "model" if r.model_only else "visible", suite, f"{r.suite_seconds:.2f}", lock,
                       "-" if no_lockstep else f"{r.lockstep_seconds:.2f}")
         console = Console()
         console.print(t)
-        console.print(f"mutation score: {caught} of {len(results)} caught ({100 * score:.0f}%) in {seconds:.1f} s",
-                      markup=False)
+        console.print(f"mutation score: {caught} of {len(results)} caught ({100 * score:.0f}%) in {seconds:.1f} s; "
+                      f"{sum(not r.model_only for r in results)} by what a user sees, "
+                      f"{sum(r.model_only for r in results)} only with the model's labels (model_only)", markup=False)
     if caught < len(results):
         sys.exit(EXIT_FAILED)

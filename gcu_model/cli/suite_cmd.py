@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..conform.coverage import CRITERIA
 from .common import EXIT_FAILED, UsageProblem, load, specs_option
 
 
@@ -22,7 +23,7 @@ def suite_cmd():
               help="Configuration (repeatable; default: every embedded one).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write DIR/<config>.json (default: conformance/suites).")
-@click.option("--criteria", default=",".join(("states", "transitions", "refusals", "pairs", "reqs")),
+@click.option("--criteria", default=",".join(CRITERIA),
               show_default=True, help="Comma-separated coverage criteria.")
 @click.option("--check", is_flag=True, help="Write nothing; fail when a file differs from what the spec gives.")
 @click.option("--symmetry", "symmetric", is_flag=True,
@@ -31,7 +32,6 @@ def suite_cmd():
 def generate_cmd(specs_dir, config_names, out_dir, criteria, check, symmetric, as_json):
     """Write one suite per configuration: cases that cover every target of the criteria."""
     from ..conform import default_suite_dir
-    from ..conform.coverage import CRITERIA
     from ..conform.generate import GenerateError, generate, render
     from ..spec.loader import default_spec_dir
     from .common import pick_configs

@@ -13,6 +13,8 @@ Criteria, each selectable:
 - `pairs`: every pair of spec transitions that fire one right after the other somewhere.
 - `reqs`: every requirement ID of kind B that a fired transition, a refusal or a goal
   state carries.
+- `reveals`: every ground transition whose effect no user sees at once, followed by the
+  shortest steps that make it show (reveal.py).
 
 A walk is a list of steps from an initial state. Nodes are numbered in breadth-first order,
 so the first node found with a property is a shallowest one, and the walk to it follows
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CRITERIA = ("states", "transitions", "refusals", "pairs", "reqs")
+CRITERIA = ("states", "transitions", "refusals", "pairs", "reqs", "reveals")
 
 
 @dataclass(frozen=True)
@@ -149,9 +151,6 @@ def find_targets(graph: Graph, criteria=CRITERIA, kind_b: frozenset = frozenset(
             key = (aid, s[system.actions[aid].control], rid)
             if key not in refusals_w:
                 refusals_w[key] = u
-        for label, v in graph.succ[u]:
-            if label not in labels_w:
-                labels_w[label] = (u, v)
         if "pairs" in want:                              # arrive at v by a, leave it by b
             for label_a, v in graph.succ[u]:
                 a = graph.rule_of[label_a]
@@ -160,6 +159,7 @@ def find_targets(graph: Graph, criteria=CRITERIA, kind_b: frozenset = frozenset(
                     if key not in pairs_w:
                         pairs_w[key] = (u, label_a, v, label_b, w)
 
+    labels_w.update(first_firings(graph))
     if "states" in want:
         keys = sorted(states_w)
         out.by_criterion["states"] = keys
@@ -205,6 +205,17 @@ def find_targets(graph: Graph, criteria=CRITERIA, kind_b: frozenset = frozenset(
                 w = graph.extend(graph.path_to(refusals_w[key]), Refuse(key[0], key[2]))
             out.witness[("reqs", r)] = w
     return out
+
+
+def first_firings(graph: Graph) -> dict:
+    """label -> (u, v): where each ground transition fires first in BFS order (shallowest)."""
+    cache = graph.__dict__.get("_first_firings")
+    if cache is None:
+        cache = graph._first_firings = {}
+        for u in range(len(graph.ex.states)):
+            for label, v in graph.succ[u]:
+                cache.setdefault(label, (u, v))
+    return cache
 
 
 def covered_by(graph: Graph, walk: Witness, kind_b: frozenset) -> set:

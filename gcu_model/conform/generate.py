@@ -26,6 +26,7 @@ from ..reference.host import ReferenceHost
 from ..reference.shell import Shell
 from ..reference.sysfs import Sysfs
 from .coverage import CRITERIA, Go, Graph, Witness, covered_by, find_targets
+from .reveal import reveal_targets
 from .observe import flatten
 
 FORMAT = 2                     # 2: observations hold what a user sees (files, /dev, lsmod)
@@ -48,9 +49,13 @@ def kind_b(spec) -> frozenset:
     return frozenset(r for r, req in spec.requirements.items() if req.kind == "B")
 
 
-def choose_cases(graph: Graph, criteria, kinds_b) -> tuple:
-    """(walks, targets): the greedy cover of every target."""
+def choose_cases(graph: Graph, criteria, kinds_b, reveals=None) -> tuple:
+    """(walks, targets): the greedy cover of every target. `reveals`: label -> Witness of the
+    reveals criterion (reveal.py), each covered by its own walk only."""
     targets = find_targets(graph, criteria, kinds_b)
+    if "reveals" in criteria and reveals is not None:
+        targets.by_criterion["reveals"] = sorted(reveals)
+        targets.witness.update({("reveals", key): w for key, w in reveals.items()})
     wanted = set(targets.witness)
     order = sorted(wanted, key=lambda t: (-len(targets.witness[t].steps), CRITERIA.index(t[0]), repr(t[1])))
     covered: set = set()
@@ -66,7 +71,7 @@ def choose_cases(graph: Graph, criteria, kinds_b) -> tuple:
             continue
         walk = _tour(graph, targets.witness[target], covered, wanted, kinds_b)
         walk = _with_refusals(graph, walk, covered, refusals_at)
-        covered |= covered_by(graph, walk, kinds_b) & wanted
+        covered |= (covered_by(graph, walk, kinds_b) & wanted) | {target}
         walks.append((walk, target))
     return walks, targets, covered
 
@@ -147,7 +152,10 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
     canon = ex.symmetry
     graph = Graph(ex)
     kinds_b = kind_b(spec)
-    walks, targets, covered = choose_cases(graph, criteria, kinds_b)
+    reveals = None
+    if "reveals" in criteria and canon is None:      # in a reduced graph the search would mix names
+        reveals = reveal_targets(graph, spec)
+    walks, targets, covered = choose_cases(graph, criteria, kinds_b, reveals)
     host = ReferenceHost(spec, config)
     varying = _varying(host.system)
     model_keys = set(system.describe(system.initial[0])) | set(system.quantities(system.initial[0]))
@@ -260,6 +268,15 @@ def _key_text(graph, criterion, key) -> str:
     if criterion == "transitions":
         aid, tid = system.labels[key]
         return f"{system.actions[aid].action} by {tid}"
+    if criterion == "reveals":
+        aid, tid = system.labels[key[0]]
+        layout = system.layout
+        hidden = ", ".join(f"{layout.slots[i].label} {layout.decode(a, layout.slots[i].type)} -> "
+                           f"{layout.decode(b, layout.slots[i].type)}" for i, a, b in key[1])
+        if len(key) > 2:                     # the hidden write left a wrong value instead
+            i = key[1][0][0]
+            hidden += f", not {layout.decode(key[2], layout.slots[i].type)}"
+        return f"{system.actions[aid].action} by {tid} ({hidden}, unseen), then what shows it"
     if criterion == "refusals":
         aid, value, rid = key
         ga = system.actions[aid]

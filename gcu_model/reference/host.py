@@ -87,11 +87,13 @@ class ReferenceHost:
     """`initial` picks among the configuration's initial states, e.g. {"card0.fw": "on"};
     without it the host starts in the first one."""
 
-    def __init__(self, spec, config: str, initial: dict | None = None):
+    def __init__(self, spec, config: str, initial: dict | None = None, system=None):
+        """`system`: run this System instead of the reference configuration's (a probe that
+        shows the states of an exploration, `place`)."""
         self.spec = spec
         self.config_name = config
         self.initial = dict(initial or {})
-        self.system = _system(spec, config)
+        self.system = system if system is not None else _system(spec, config)
         self.runtime = Runtime(self.system, self._start(self.initial))
         self._fresh()
 
@@ -253,6 +255,12 @@ class ReferenceHost:
 
     def reset(self) -> None:
         self.reset_to(self.initial)
+
+    def place(self, state: tuple) -> None:
+        """Stand in `state` of the host's system, with a fresh device model and clock (what
+        a user would see there, as far as the model's state decides it)."""
+        self.runtime.reset(state)
+        self._fresh()
 
     def observation(self) -> dict:
         """The model's own side of an observation, which no user of a real host sees: every

@@ -42,9 +42,12 @@ class OpenNames:
         self.names = {i: list(layout.decode(state[i], layout.slots[i].type)) for i in self.slots}
 
     # ---- reading
-    def of(self, label: str) -> list:
-        """The real names of a set variable by label ('card0.rpm_whitelist'), in the order added."""
-        return list(self.names[self.by_label[label]])
+    def of(self, label: str, view: dict) -> list:
+        """The real names of a set variable by label ('card0.rpm_whitelist'), in the order
+        added; a variable the configuration never changes (frozen) reads from `view`, the
+        state's describe()."""
+        slot = self.by_label.get(label)
+        return list(self.names[slot]) if slot is not None else list(view[label])
 
     # ---- an action that may name an unnamed value
     def split(self, text: str):

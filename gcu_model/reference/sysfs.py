@@ -276,7 +276,7 @@ class Sysfs:
                                 lambda t: self._w_rpm_delay(card, t)),
             "status": (lambda: f"{d[f'{label}.rpm_power']}\n", None),
             "usage_count": (lambda: f"{q[f'{label}.usage_count']}\n", None),
-            "whitelist": (lambda: "".join(f"{n}\n" for n in self.host.open_names.of(f"{label}.rpm_whitelist")),
+            "whitelist": (lambda: "".join(f"{n}\n" for n in self.host.open_names.of(f"{label}.rpm_whitelist", d)),
                           lambda t: self._w_whitelist("write_rpm_whitelist", card, t)),
             "wakeup_count": (lambda: ("1" if d.get(f"{label}.rpm_woken") else "0") + "\n", None),
             "last_busy": (lambda: f"{self.host.clock_ms - dev.last_busy_ms}\n", None),
@@ -287,7 +287,7 @@ class Sysfs:
             "standby": {
                 "disable_ioctl": (lambda: ("1" if d[f"{label}.ioctl_gate"] == "closed" else "0") + "\n",
                                   lambda t: self._w_bool("write_disable_ioctl", card, t)),
-                "whitelist": (lambda: "".join(f"{n}\n" for n in self.host.open_names.of(f"{label}.standby_whitelist")),
+                "whitelist": (lambda: "".join(f"{n}\n" for n in self.host.open_names.of(f"{label}.standby_whitelist", d)),
                               lambda t: self._w_whitelist("write_standby_whitelist", card, t)),
                 "suspend_thread": (lambda: ("1" if d[f"{label}.threads_asleep"] else "0") + "\n",
                                    lambda t: self._w_bool("write_suspend_thread", card, t)),
