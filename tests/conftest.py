@@ -89,7 +89,7 @@ def fuse_mount(point, *args):
     point.mkdir(exist_ok=True)
     server = subprocess.Popen([sys.executable, "-m", "gcu_model", "serve-sysfs", str(point), *args],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 20
+    deadline = time.time() + 60          # process start-up, apart from any step (a loaded box)
     while not os.path.ismount(point):
         if server.poll() is not None or time.time() > deadline:
             server.kill()

@@ -256,11 +256,13 @@ def test_protocol_page_is_the_vocabulary_an_implementation_must_understand(spec,
 def test_every_sysfs_file_the_walk_finds_is_documented_and_every_entry_is_found(spec):
     from gcu_model.docs.generate import once_per_spec
     from gcu_model.docs.protocol import sysfs_walk
-    from gcu_model.reference.sysfs_docs import FILES, describe
     found = once_per_spec(spec, "sysfs_walk", lambda: sysfs_walk(spec))
+    describe = spec.surface.describe
     assert [p for p in sorted(found) if describe(p, spec) is None] == [], \
-        "files the reference serves that sysfs_docs.py does not describe"
-    assert sorted(set(FILES) - set(found)) == [], "sysfs_docs.py entries no explored state shows"
+        "files the reference serves that surface.yaml does not declare"
+    declared = {f.path for f in spec.surface.files}
+    shown = {spec.surface.file_of(p)[0].path for p in found}
+    assert sorted(declared - shown) == [], "surface.yaml entries no explored state shows"
     for pattern in found:
         read_doc, write_doc = describe(pattern, spec)
         assert bool(write_doc) == found[pattern]["write"], pattern         # a write is described iff it is taken

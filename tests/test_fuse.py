@@ -41,3 +41,27 @@ def test_cat_and_echo_on_the_mount(mount):
     assert sorted(os.listdir(mount / "sys/bus/pci/devices")) == ["0000:01:00.0"]
     mode = os.stat(mount / "sys/bus/pci/devices/0000:01:00.0/vendor").st_mode
     assert mode & 0o444 and not mode & 0o222                                              # read-only file
+
+
+@pytest.mark.reqs("STBY-2", "RPM-5", "RPM-2")
+def test_any_process_name_and_any_sleep_delay_through_the_mount(tmp_path):
+    """Open domains (issue 16): the guide's whitelists take any process name and
+    rpm_sleep_delay any number of ms; the names the exploration uses (efvs, app) are only
+    representatives, so a name outside them is kept and read back as written."""
+    with fuse_mount(tmp_path / "host", "--config", "t20-rpm") as point:
+        assert sh(f"echo 'sudo ./enflame-xxx.run' > {point}/gcu-model/run").returncode == 0
+        device = point / "sys/class/enflame/gcu0/device"
+        for folder in ("rpm", "standby"):
+            wl = device / folder / "whitelist"
+            for name in ("any-name", "efsmi", "name0"):
+                r = sh(f"echo add:{name} > {wl}")
+                assert r.returncode == 0, (folder, name, r.stderr)
+            assert sh(f"cat {wl}").stdout == "any-name\nefsmi\nname0\n", folder
+            assert sh(f"echo delete:efsmi > {wl}").returncode == 0
+            assert sh(f"cat {wl}").stdout == "any-name\nname0\n", folder
+            bad = sh(f"echo remove:any-name > {wl}")
+            assert bad.returncode != 0 and "Invalid argument" in bad.stderr
+        delay = device / "rpm/rpm_sleep_delay"
+        assert sh(f"cat {delay}").stdout == "10000\n"
+        assert sh(f"echo 2345 > {delay}").returncode == 0
+        assert sh(f"cat {delay}").stdout == "2345\n"

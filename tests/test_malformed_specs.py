@@ -130,6 +130,26 @@ CASES = {
     "open-enum-syntax-refuses-its-own-value": Case(
         "constants.yaml", "syntax: '[^\\s:]{1,255}'", "syntax: 'efvs|app'",
         "other", "does not match its own syntax"),
+    # --- the declared surface (surface.yaml, issue 16)
+    "surface-write-names-an-unknown-action": Case(
+        "surface.yaml", "action: pci_rescan}", "action: pci_rescna}",
+        "pci_rescna", "no action 'pci_rescna' in the machines"),
+    "surface-write-names-an-unknown-parameter": Case(
+        "surface.yaml", "action: pci_flr, args: {card: $PF}}", "action: pci_flr, args: {crad: $PF}}",
+        "crad", "action pci_flr has no parameter 'crad'"),
+    "surface-read-names-an-unknown-variable": Case(
+        "surface.yaml", "read: {var: numvfs}", "read: {var: numvf}",
+        "numvf", "no variable 'numvf' of family card"),
+    "surface-path-with-an-undeclared-placeholder": Case(
+        "surface.yaml", "path: /sys/bus/pci/devices/PF/vendor", "path: /sys/bus/pci/devices/BDF/vendor",
+        "BDF", "looks like a placeholder but surface.yaml declares none"),
+    "surface-unknown-read-kind": Case(
+        "surface.yaml", "read: {quantity: usage_count}", "read: {quantity: usage_count, colour: red}",
+        "colour", "unknown key 'colour'"),
+    "surface-file-declared-twice": Case(
+        "surface.yaml", "  - path: /sys/bus/pci/devices/VF/vendor\n",
+        "  - path: /sys/bus/pci/devices/PF/vendor\n", "/sys/bus/pci/devices/PF/vendor", "declared twice",
+        at="  - path: /sys/bus/pci/devices/PF/vendor\n", nth=2),
     # --- per-card constants (issue 8: a host may mix products)
     "per-card-constant-bare-outside-a-card": Case(
         "machines/vf.yaml", "when: any(c.supports_sriov for c in card) and 'virt_host' in install_modes",

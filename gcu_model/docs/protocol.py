@@ -11,7 +11,7 @@ inside those messages changes with the spec, so it is generated here:
   observe   every state variable and quantity, by label pattern
   sysfs     every file the reference host serves, found by walking its sysfs along the
             explorer's shortest path to each goal of each configuration, with a sample
-            read, whether it is writable, and what it means (reference/sysfs_docs.py)
+            read, whether it is writable, and what it means (specs/surface.yaml)
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from ..explore.explorer import explore
 from ..reference.host import ReferenceHost
 from ..reference.protocol import OPS, PROTOCOL_VERSION
 from ..reference.sysfs import Sysfs, SysfsError, card_index
-from ..reference.sysfs_docs import describe
 from .generate import cell, code, once_per_spec, reqs_text, table, type_text, value_text
 
 
@@ -142,27 +141,6 @@ def _label(spec, family: str) -> str:
 
 
 # ------------------------------------------------------------ sysfs
-_PF = re.compile(r"/0000:[0-9a-f]{2}:00\.0(?=/|$)")
-_VF = re.compile(r"/0000:[0-9a-f]{2}:00\.[1-7](?=/|$)")
-_DEBUG = re.compile(r"^/sys/kernel/debug/enflame/\d+/")
-_MDEV = re.compile(r"^/sys/bus/mdev/devices/[0-9a-f-]{36}/")
-
-
-def pattern(path: str, fs: Sysfs) -> str:
-    """A file path with its device names replaced by the patterns of sysfs_docs.py."""
-    out = _VF.sub("/VF", _PF.sub("/PF", path))
-    out = _DEBUG.sub("/sys/kernel/debug/enflame/N/", out)
-    out = _MDEV.sub("/sys/bus/mdev/devices/UUID/", out)
-    m = re.match(r"^/sys/class/enflame/(gcu\d+)/", out)
-    if m:
-        node = "gcuX" if m.group(1) in fs.vf_nodes() else "gcuN"
-        out = out.replace(m.group(1), node, 1)
-    m = re.match(r"^/dev/(v?)gcu\d+$", out)
-    if m:
-        out = "/dev/vgcuN" if m.group(1) else ("/dev/gcuX" if path[5:] in fs.vf_nodes() else "/dev/gcuN")
-    return out
-
-
 def sysfs_walk(spec) -> dict:
     """pattern -> {"read": first sample text or None, "write": bool, "products": set}, over the
     files the reference host serves in every state of the explorer's shortest path to each
@@ -189,8 +167,8 @@ def sysfs_walk(spec) -> dict:
 def _visit(fs, config, found):
     devices = fs.devices()
     nodes = {**fs.gcu_nodes(), **fs.vf_nodes()}
-    for path in fs.files():
-        entry = found.setdefault(pattern(path, fs), {"read": None, "write": False, "products": set()})
+    for path, pattern in fs.patterns().items():
+        entry = found.setdefault(pattern, {"read": None, "write": False, "products": set()})
         entry["products"].update(_products_of(path, devices, nodes, config))
         _, readable, writable = fs.mode(path)
         entry["write"] |= writable
@@ -225,7 +203,7 @@ def _sysfs(spec) -> list:
     rows = []
     for pat in sorted(found):
         entry = found[pat]
-        read_doc, write_doc = describe(pat, spec) or ("(undocumented)", "(undocumented)")
+        read_doc, write_doc = spec.surface.describe(pat, spec) or ("(undocumented)", "(undocumented)")
         rows.append([code(pat), ", ".join(sorted(entry["products"])),
                      (_sample(entry["read"]) + (f": {read_doc}" if read_doc else "")) if entry["read"] is not None
                      else "write-only (EACCES)",

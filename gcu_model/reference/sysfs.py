@@ -50,6 +50,21 @@ def vf_bdf(card_index: int, vf_position: int) -> str:
     return pf_bdf(card_index)[:-1] + str(vf_position + 1)
 
 
+def _text_for(w, params) -> str | None:
+    """The text a plain write takes for an action's parameters (the inverse of its parse and
+    map), or None when no text of it means them."""
+    if w.parse == "add_delete":
+        return f"{params['op']}:{params['name']}" if "op" in params and "name" in params else None
+    value_param = next((k for k, a in w.args if a == "$VALUE"), None)
+    if w.map is not None:
+        for text, value in w.map.items():
+            shown = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            if value_param is None or shown == params.get(value_param):
+                return str(text)
+        return None
+    return str(w.ignore_unless) if w.ignore_unless is not None else None
+
+
 _NUMBER = re.compile(r"^\s*(0[xX][0-9a-fA-F]+|\d+)\s*$")
 
 
@@ -198,106 +213,171 @@ class Sysfs:
             node = node[p]
         return ("dir", node) if isinstance(node, dict) else ("file", node)
 
+    # ---- the tree, served from the declared surface (specs/surface.yaml, issue 16)
     def _tree(self) -> dict:
+        """The nested tree of what exists now: dir name -> dict, file name -> (read, write)."""
         host = self.host
         d = host.describe()
-        loaded = d["host.kmd"] == "loaded"
-        root: dict = {"sys": {"module": {}, "bus": {"pci": {"devices": {}, "drivers": {}}}, "class": {},
-                              "kernel": {"debug": {}}},
-                "dev": {name: (None, None) for name in self.dev_nodes()}}
-        sys_ = root["sys"]
-        pci = sys_["bus"]["pci"]
-        pci["rescan"] = (None, self._w_rescan)
-        pci["drivers"]["vfio-pci"] = {"bind": (None, self._w_vfio_bind), "unbind": (None, self._w_vfio_unbind)}
-        if loaded:
-            sys_["module"]["enflame"] = {
-                "version": (lambda: self._device_info("kmd_version") + "\n", None),
-                "parameters": {**{name: (self._param_reader(name), None)
-                                  for name in ("reset_enable", "vgcu_num", "irq_poll_interval", "gcu_whitelist_str")},
-                               **{name: (lambda n=name: f"{host.options.value(n)}\n", None)
-                                  for name in host.options.defaults}},
-                "drivers": {"pci:enflame": {"gcu_ioctl_version": (lambda: self._device_info("ioctl_version") + "\n",
-                                                                  None)}},
-            }
-            pci["drivers"]["enflame"] = {"reset_enable": (self._r_reset_enable, self._w_reset_enable),
-                                         "bind": (None, self._w_enflame_bind),
-                                         "unbind": (None, self._w_enflame_unbind)}
-            sys_["class"]["enflame"] = {}
-            sys_["kernel"]["debug"]["enflame"] = {}
-        for addr, (kind, inst) in self.devices().items():
-            pci["devices"][addr] = self._device_dir(kind, inst, d)
-        mdevs = self.mdevs()
-        if mdevs:
-            sys_["bus"]["mdev"] = {"devices": {uuid: {
-                "mdev_type": {"name": (lambda: "enflame-1-cluster\n", None),
-                              "device_api": (lambda: "vfio-pci\n", None)},
-                "parent": (lambda c=card: f"{pf_bdf(c.index)}\n", None)} for uuid, card in mdevs.items()}}
-        if loaded:
-            for name, card in self.gcu_nodes().items():
-                sys_["class"]["enflame"][name] = {"device": self._class_device_dir(card, d)}
-                sys_["kernel"]["debug"]["enflame"][name[3:]] = {"dump": {"dump_reg_group": (
-                    lambda c=card: self._r_dump_reg_group(c), None)}}
-            for name, vf in self.vf_nodes().items():            # RPM-1: every VF has its own switch
-                sys_["class"]["enflame"][name] = {"device": {"rpm": {"switch": (
-                    lambda v=vf: ("start" if d[f"{v.label}.rpm_vf_on"] else "stop") + "\n",
-                    lambda t, v=vf: self._w_rpm_switch_vf(v, t))}}}
+        surface = host.spec.surface
+        root: dict = {}
+        self._patterns = {}
+        for path, when in surface.dirs:
+            if self._holds(when, None, d):
+                self._place(root, path)
+        for name in self.dev_nodes():
+            self._place(root, f"/dev/{name}", (None, None))
+            self._patterns[f"/dev/{name}"] = self._node_pattern(name)
+        view = {"d": d}                        # what every read of this tree shares (the state's view)
+        named = {word: self._named(ph, d) for word, ph in surface.placeholders.items()}
+        for f in surface.files:
+            if f.node:
+                continue                       # /dev nodes: dev_nodes() above
+            for name, inst in (named[f.placeholder].items() if f.placeholder else [(None, None)]):
+                if not self._holds(f.when, inst, d):
+                    continue
+                path = f.path if name is None else "/".join(name if p == f.placeholder else p
+                                                             for p in f.path.split("/"))
+                reader = (lambda f=f, i=inst, n=name: self._read_of(f, i, n, view)) if f.read else None
+                writer = (lambda t, f=f, i=inst: self._write_of(f, i, t)) if f.write else None
+                self._place(root, path, (reader, writer))
+                ph = surface.placeholders.get(f.placeholder)
+                self._patterns[path] = f.path if ph is None or ph.family else path   # an option by its name
         return root
 
-    def _device_dir(self, kind, inst, d) -> dict:
-        label = inst.label
-        config = self.host.system.config
-        out = {
-            "vendor": (lambda: f"0x{self._device_info('pci_vendor'):04x}\n", None),
-            "device": (lambda: f"0x{self.pci_device(kind, inst):04x}\n", None),
-            "reset": (None, lambda t: self._w_reset(kind, inst, t)),
-            "remove": (None, lambda t: self._w_remove(kind, inst, t)),
-            "driver_override": (lambda: f"{self.host.device.driver_override.get(inst.label) or '(null)'}\n",
-                                lambda t: self._w_driver_override(inst, t)),
-        }
-        if kind == "card":
-            if config.value_of("supports_sriov", inst.index):
-                out["sriov_totalvfs"] = (lambda: f"{config.value_of('vf_slots', inst.index)}\n", None)
-                out["sriov_numvfs"] = (lambda: f"{d[f'{label}.numvfs']}\n",
-                                       lambda t: self._w_numvfs(inst, t))
-            if d[f"{label}.binding"] == "enflame" and d["host.kmd"] == "loaded":
-                q = self.host.quantities()
-                out["device_id"] = (lambda: f"{q[f'{label}.device_id']}\n", None)
-                out["gcu_reload"] = (None, lambda t: self._w_gcu_reload(inst, t))
-        return out
+    def patterns(self) -> dict:
+        """path -> its pattern in surface.yaml (PF, gcuN ... for the names), for the tree now."""
+        self._tree()
+        return dict(self._patterns)
 
-    def _class_device_dir(self, card, d) -> dict:
-        label = card.label
-        q = self.host.quantities()
-        dev = self.host.device.cards[card.index]
-        rpm = {
-            "switch": (lambda: ("start" if d[f"{label}.rpm_on"] else "stop") + "\n",
-                       lambda t: self._w_rpm_switch(card, t)),
-            "rpm_sleep_delay": (lambda: f"{self.host.device.sleep_delay_ms(card.index)}\n",
-                                lambda t: self._w_rpm_delay(card, t)),
-            "status": (lambda: f"{d[f'{label}.rpm_power']}\n", None),
-            "usage_count": (lambda: f"{q[f'{label}.usage_count']}\n", None),
-            "whitelist": (lambda: "".join(f"{n}\n" for n in self.host.open_names.of(f"{label}.rpm_whitelist", d)),
-                          lambda t: self._w_whitelist("write_rpm_whitelist", card, t)),
-            "wakeup_count": (lambda: ("1" if d.get(f"{label}.rpm_woken") else "0") + "\n", None),
-            "last_busy": (lambda: f"{self.host.clock_ms - dev.last_busy_ms}\n", None),
-        }
-        return {
-            "fw_informations": (lambda: self._r_fw(card), None),
-            "gcu_reload": (None, lambda t: self._w_gcu_reload(card, t)),
-            "standby": {
-                "disable_ioctl": (lambda: ("1" if d[f"{label}.ioctl_gate"] == "closed" else "0") + "\n",
-                                  lambda t: self._w_bool("write_disable_ioctl", card, t)),
-                "whitelist": (lambda: "".join(f"{n}\n" for n in self.host.open_names.of(f"{label}.standby_whitelist", d)),
-                              lambda t: self._w_whitelist("write_standby_whitelist", card, t)),
-                "suspend_thread": (lambda: ("1" if d[f"{label}.threads_asleep"] else "0") + "\n",
-                                   lambda t: self._w_bool("write_suspend_thread", card, t)),
-            },
-            "power_stock": {"enable_power_stock": (lambda: ("1" if d[f"{label}.power_stock"] else "0") + "\n",
-                                                   lambda t: self._w_bool("write_power_stock", card, t))},
-            "rpm": rpm,
-        }
+    def write_line(self, action: str, params: dict) -> str | None:
+        """The `echo TEXT > PATH` that is `action` with `params` (its text values) by the
+        surface's plain writes, on a file that exists now; None when no such file does."""
+        d = self.host.describe()
+        surface = self.host.spec.surface
+        named: dict = {}
+        for f in surface.files:
+            w = f.write
+            if w is None or w.hook or w.action != action:
+                continue
+            text = _text_for(w, params)
+            if text is None or any(params.get(k) != str(a) for k, a in w.args if not str(a).startswith("$")):
+                continue
+            if f.placeholder is None:
+                return f"echo {text} > {f.path}"
+            label = next((params.get(k) for k, a in w.args if a == f"${f.placeholder}"), None)
+            if f.placeholder not in named:
+                named[f.placeholder] = self._named(surface.placeholders[f.placeholder], d)
+            name = next((n for n, inst in named[f.placeholder].items()
+                         if inst is not None and inst.label == label and self._holds(f.when, inst, d)), None)
+            if name is not None:
+                return f"echo {text} > " + "/".join(name if p == f.placeholder else p for p in f.path.split("/"))
+        return None
 
-    # ---- readers
+    def _node_pattern(self, name: str) -> str:
+        if name.startswith("vgcu"):
+            return "/dev/vgcuN"
+        return "/dev/gcuX" if name in self.vf_nodes() else "/dev/gcuN"
+
+    @staticmethod
+    def _place(root: dict, path: str, leaf=None) -> None:
+        parts = [p for p in path.split("/") if p]
+        node = root
+        for p in parts[:-1] if leaf is not None else parts:
+            node = node.setdefault(p, {})
+        if leaf is not None:
+            node[parts[-1]] = leaf
+
+    def _named(self, ph, d) -> dict:
+        """name -> instance for a placeholder, as its namer names the instances present now."""
+        if not self._holds(ph.when, None, d):
+            return {}
+        if ph.namer == "pci_function":
+            return {bdf: inst for bdf, (_, inst) in self.devices().items() if inst.family == ph.family}
+        if ph.namer == "kmd_node":
+            nodes = {**self.gcu_nodes(), **self.vf_nodes()}
+            return {name: inst for name, inst in nodes.items() if inst.family == ph.family}
+        if ph.namer == "debug_number":
+            return {name[3:]: inst for name, inst in self.gcu_nodes().items()}
+        if ph.namer == "mdev":
+            return self.mdevs()
+        return {name: None for name in self.host.options.defaults}       # text_option
+
+    def _holds(self, conds, inst, d) -> bool:
+        for c in conds:
+            if c.scope == "host":
+                if d[f"host.{c.name}"] != c.value:
+                    return False
+            elif c.scope == "var":
+                if d.get(f"{inst.label}.{c.name}") != c.value:
+                    return False
+            elif not self.host.system.config.value_of(c.name, card_index(inst)):
+                return False
+        return True
+
+    def _read_of(self, f, inst, name, view) -> str:
+        r = f.read
+        if r.kind == "hook":
+            return getattr(self, f"_r_{r.key}")(inst, name)
+        d = view["d"]
+        if r.kind == "names":
+            return "".join(f"{n}\n" for n in self.host.open_names.of(f"{inst.label}.{r.key}", d))
+        if r.kind == "text":
+            value = r.key
+        elif r.kind == "device":
+            value = self._device_info(r.key)
+        elif r.kind == "var":
+            value = d.get(f"{inst.label}.{r.key}")
+        elif r.kind == "host":
+            value = d[f"host.{r.key}"]
+        elif r.kind == "quantity":
+            if "q" not in view:
+                view["q"] = self.host.quantities()
+            value = view["q"][f"{inst.label}.{r.key}"]
+        else:                                                           # constant
+            value = self.host.system.config.value_of(r.key, card_index(inst))
+        if r.word:
+            value = self.host.spec.bits[r.word]["masks"][value]
+        if r.map is not None:
+            text = r.map.get(value, r.default)
+        else:
+            text = r.format.format(value) if r.format else value
+        return f"{text}\n"
+
+    def _write_of(self, f, inst, text) -> None:
+        """Parse as the kernel does (a bad number is EINVAL before anything else), then one
+        action of the spec; its refusal is the write's errno."""
+        w = f.write
+        if w.hook:
+            return getattr(self, f"_w_{w.hook}")(inst, text)
+        params = {}
+        if w.parse == "int":
+            value = _int(text)
+        elif w.parse == "word":
+            value = text.strip()
+        else:                                     # add:NAME or delete:NAME, any process name (open_enums)
+            m = re.fullmatch(r"\s*(add|delete):(\S+)\s*", text)
+            if not m:
+                raise SysfsError("EINVAL", f"whitelist: write add:NAME or delete:NAME, not {text.strip()}")
+            value, params = None, {"op": m.group(1), "name": m.group(2)}
+        if w.ignore_unless is not None and value != w.ignore_unless:
+            return None                           # Linux ignores anything but that value
+        if w.map is not None:
+            if value not in w.map:
+                raise SysfsError("EINVAL", w.invalid.format(text=text.strip()))
+            value = w.map[value]
+        if w.refuse:
+            raise SysfsError(*w.refuse)
+        for param, arg in w.args:
+            if arg == "$VALUE":
+                arg = value
+            elif isinstance(arg, str) and arg == f"${f.placeholder}":
+                arg = inst.label
+            params[param] = ("true" if arg else "false") if isinstance(arg, bool) else str(arg)
+        order = [p.name for p in self.host.spec.actions[w.action].params]
+        self._apply(w.action, {k: params[k] for k in order if k in params})
+        return None
+
+    # ---- read hooks (surface.yaml `read: {hook: NAME}`): what the device model decides
     def _device_info(self, key):
         return self.host.spec.device[key]
 
@@ -306,33 +386,45 @@ class Sysfs:
         product = self.host.system.config.value_of("product", card_index(inst))
         return self._device_info("vf_device" if kind == "vf" else "pci_device")[product]
 
-    def _param_reader(self, name):
-        def read():
-            d = self.host.describe()
-            if name == "reset_enable":                    # a module parameter reads in decimal
-                return f"{self._reset_masks()[d['host.reset_enable']]}\n"
-            if name == "vgcu_num":
-                return VGCU_VALUES.get(d["host.vgcu_num_loaded"], "0") + "\n"
-            if name == "irq_poll_interval":
-                return ("0" if d["host.irq_poll_zero_loaded"] else "10") + "\n"
-            card = d["host.whitelist_loaded"]
-            return (pf_bdf(self.host.system.layout.labels[card].index)[5:] if card else "") + "\n"
-        return read
+    def _r_pci_device(self, inst, _name):
+        return f"0x{self.pci_device(inst.family, inst):04x}\n"
+
+    def _r_loaded_reset_enable(self, _inst, _name):          # a module parameter reads in decimal
+        return f"{self._reset_masks()[self.host.describe()['host.reset_enable']]}\n"
+
+    def _r_loaded_vgcu_num(self, _inst, _name):
+        return VGCU_VALUES.get(self.host.describe()["host.vgcu_num_loaded"], "0") + "\n"
+
+    def _r_loaded_whitelist(self, _inst, _name):
+        card = self.host.describe()["host.whitelist_loaded"]
+        return (pf_bdf(self.host.system.layout.labels[card].index)[5:] if card else "") + "\n"
+
+    def _r_text_option(self, _inst, name):
+        return f"{self.host.options.value(name)}\n"
+
+    def _r_driver_override(self, inst, _name):
+        return f"{self.host.device.driver_override.get(inst.label) or '(null)'}\n"
+
+    def _r_bdf(self, inst, _name):
+        return f"{pf_bdf(inst.index)}\n"
+
+    def _r_rpm_sleep_delay(self, inst, _name):
+        return f"{self.host.device.sleep_delay_ms(inst.index)}\n"
+
+    def _r_last_busy(self, inst, _name):
+        return f"{self.host.clock_ms - self.host.device.cards[inst.index].last_busy_ms}\n"
 
     def _reset_masks(self) -> dict:
         """reset_enable value -> its 32-bit word (constants.yaml `bits: reset_enable: masks`)."""
         return self.host.spec.bits["reset_enable"]["masks"]
 
-    def _r_reset_enable(self):
-        return f"{self._reset_masks()[self.host.describe()['host.reset_enable']]:#x}\n"
-
-    def _r_fw(self, card):
+    def _r_fw_informations(self, card, _name):
         dev = self.host.device.cards[card.index]
         firmware = self._device_info("firmware") or {}
         lines = [f"{name}: {version}" for name, version in sorted(firmware.items())]
         return "\n".join(lines + [f"reloads: {dev.fw_reloads}"]) + "\n"
 
-    def _r_dump_reg_group(self, card):
+    def _r_dump_reg_group(self, card, _name):
         ranges = self.host.device.secured[card.index]
         return "".join(f"secured 0x{lo:08x}-0x{hi:08x}\n" for lo, hi in ranges)
 
@@ -346,21 +438,21 @@ class Sysfs:
             refusal = outcome_dict(step.outcome)
             raise SysfsError(refusal["errno"], refusal["message"])
 
-    def _w_numvfs(self, card, text):
+    def _w_sriov_numvfs(self, card, text):
         n = _int(text)
         offered = self.host.system.config.values.get("numvfs_writes") or ()
         if n not in offered:          # past sriov_totalvfs: every such count is refused alike (SRIOV-1)
             n = min(n, self.host.system.config.value_of("vf_slots", card.index) + 1)
-        self._apply(f"write_sriov_numvfs(card={card.label}, n={n})")
+        self._apply("write_sriov_numvfs", {"card": card.label, "n": str(n)})
 
-    def _w_reset_enable(self, text):
+    def _w_reset_enable(self, _inst, text):
         value = _int(text)
         words = self._reset_masks()
         named = [name for name, word in words.items() if word == value]
         if not named:
             raise SysfsError("EINVAL", "reset_enable: the reference driver takes "
                              + " or ".join(f"{w:#x}" for w in words.values()) + f", not {text.strip()}")
-        self._apply(f"write_reset_enable(value={named[0]})")
+        self._apply("write_reset_enable", {"value": named[0]})
 
     def _w_driver_override(self, inst, text):
         """Linux only records the name (empty clears it); the bind that follows decides."""
@@ -369,90 +461,51 @@ class Sysfs:
             raise SysfsError("EINVAL", f"driver_override: '{name}' is not a driver name")
         self.host.device.driver_override[inst.label] = name or None
 
-    def _w_rescan(self, text):
-        if _int(text) != 1:
-            return                         # Linux ignores anything but a true value
-        self._apply("pci_rescan()")
-
-    def _w_remove(self, kind, inst, text):
-        if _int(text) != 1:
-            return
-        if kind != "card":
-            raise SysfsError("EBUSY", "removing a single VF is not supported; write 0 to the PF's sriov_numvfs")
-        self._apply(f"pci_remove(card={inst.label})")
-
-    def _w_reset(self, kind, inst, text):
-        value = _int(text)
-        if value != 1:
-            raise SysfsError("EINVAL", "reset: write 1")
-        card = inst.label if kind == "card" else self.host.system.layout.instances["card"][inst.parent].label
-        if kind == "vf":
-            self._apply(f"efsmi_vf_flr(vf={inst.label})")
-        else:
-            self._apply(f"pci_flr(card={card})")
-
-    def _w_gcu_reload(self, card, text):
-        if _int(text) != 1:
-            raise SysfsError("EINVAL", "gcu_reload: write 1")
-        self._apply(f"efsmi_hot_reset(card={card.label})")
-
-    def _w_bool(self, action, card, text):
-        value = _int(text)
-        if value not in (0, 1):
-            raise SysfsError("EINVAL", f"write 0 or 1, not {text.strip()}")
-        self._apply(f"{action}(card={card.label}, value={'true' if value else 'false'})")
-
-    def _w_rpm_switch(self, card, text):
-        word = text.strip()
-        if word not in ("start", "stop"):
-            raise SysfsError("EINVAL", f"rpm/switch: write start or stop, not {word}")
-        self._apply(f"rpm_switch(card={card.label}, start={'true' if word == 'start' else 'false'})")
-
-    def _w_rpm_switch_vf(self, vf, text):
-        word = text.strip()
-        if word not in ("start", "stop"):
-            raise SysfsError("EINVAL", f"rpm/switch: write start or stop, not {word}")
-        self._apply(f"rpm_switch_vf(vf={vf.label}, start={'true' if word == 'start' else 'false'})")
-
-    def _w_rpm_delay(self, card, text):
+    def _w_rpm_sleep_delay(self, card, text):
         ms = _int(text)
-        self._apply(f"write_rpm_sleep_delay(card={card.label}, custom={'false' if ms == 10000 else 'true'})")
+        self._apply("write_rpm_sleep_delay", {"card": card.label, "custom": "false" if ms == 10000 else "true"})
         self.host.device.cards[card.index].rpm_sleep_delay_ms = ms    # the model knows only default or not
 
-    def _w_whitelist(self, action, card, text):
-        """add:NAME or delete:NAME, any process name (STBY-2, RPM-5; open_enums proc_name)."""
-        m = re.fullmatch(r"\s*(add|delete):(\S+)\s*", text)
-        if not m:
-            raise SysfsError("EINVAL", f"whitelist: write add:NAME or delete:NAME, not {text.strip()}")
-        self._apply(action, {"card": card.label, "op": m.group(1), "name": m.group(2)})
-
-    def _w_vfio_bind(self, text):
+    # the two-step hand-over to vfio-pci (the module's docstring)
+    def _w_vfio_bind(self, _inst, text):
         kind, inst = self._bdf_arg(text)
         detached = self.host.device.detached
         if inst.label in detached:                    # the second half of the hand-over
             detached.discard(inst.label)
             return
-        self._apply(f"bind_pf_vfio(card={inst.label})" if kind == "card" else f"bind_vf_vfio(vf={inst.label})")
+        self._to_vfio(kind, inst)
 
-    def _w_vfio_unbind(self, text):
+    def _w_vfio_unbind(self, _inst, text):
         kind, inst = self._bdf_arg(text)
         if inst.label in self.host.device.detached:
             raise SysfsError("ENODEV", f"{text.strip()}: not bound to vfio-pci")
-        self._apply(f"unbind_pf_vfio(card={inst.label})" if kind == "card" else f"unbind_vf_vfio(vf={inst.label})")
+        self._from_vfio(kind, inst)
 
-    def _w_enflame_bind(self, text):
+    def _w_enflame_bind(self, _inst, text):
         kind, inst = self._bdf_arg(text)
         if inst.label not in self.host.device.detached:
             raise SysfsError("EBUSY", f"{text.strip()}: the KMD probes its cards when it loads")
-        self._apply(f"unbind_pf_vfio(card={inst.label})" if kind == "card" else f"unbind_vf_vfio(vf={inst.label})")
+        self._from_vfio(kind, inst)
         self.host.device.detached.discard(inst.label)
 
-    def _w_enflame_unbind(self, text):
+    def _w_enflame_unbind(self, _inst, text):
         kind, inst = self._bdf_arg(text)
         if inst.label in self.host.device.detached:
             raise SysfsError("ENODEV", f"{text.strip()}: not bound to enflame")
-        self._apply(f"bind_pf_vfio(card={inst.label})" if kind == "card" else f"bind_vf_vfio(vf={inst.label})")
+        self._to_vfio(kind, inst)
         self.host.device.detached.add(inst.label)
+
+    def _to_vfio(self, kind, inst):
+        if kind == "card":
+            self._apply("bind_pf_vfio", {"card": inst.label})
+        else:
+            self._apply("bind_vf_vfio", {"vf": inst.label})
+
+    def _from_vfio(self, kind, inst):
+        if kind == "card":
+            self._apply("unbind_pf_vfio", {"card": inst.label})
+        else:
+            self._apply("unbind_vf_vfio", {"vf": inst.label})
 
     def _bdf_arg(self, text):
         devices = self.devices()

@@ -55,12 +55,6 @@ def render(action: str, player) -> str | None:
     if name == "write_reset_enable":
         # the word of each value is constants.yaml `bits: reset_enable: masks`, as sysfs reads it
         return echo(f"{host.spec.bits['reset_enable']['masks'][p['value']]:#x}", "/sys/bus/pci/drivers/enflame/reset_enable")
-    if name == "pci_rescan":
-        return "echo 1 > /sys/bus/pci/rescan"
-    if name == "pci_remove":
-        return echo(1, f"/sys/bus/pci/devices/{address(p['card'])}/remove")
-    if name == "pci_flr":
-        return echo(1, f"/sys/bus/pci/devices/{address(p['card'])}/reset")
     if name in ("bind_pf_vfio", "bind_vf_vfio", "unbind_pf_vfio", "unbind_vf_vfio"):
         label = p.get("card") or p.get("vf")
         return f"echo {address(label)} > /sys/bus/pci/drivers/vfio-pci/{name.split('_')[0]}"
@@ -79,6 +73,9 @@ def render(action: str, player) -> str | None:
     if name == "efsmi_vf_flr":
         n = node(p["vf"])
         return f"efsmi -r -i {n[3:]}" if n else None
+    line = fs.write_line(name, p)                  # a plain sysfs write (specs/surface.yaml)
+    if line is not None:
+        return line
     if name == "reset_completes":                   # time passing ends a running reset
         running = host.value(f"{p['card']}.reset") not in ("idle", "dead")
         return f"# @wait {RESET_MS}" if p["ok"] == "true" and running and host.failing_resets == 0 else None
@@ -88,17 +85,8 @@ def render(action: str, player) -> str | None:
         label = p.get("vf") or p.get("card")
         where = next((a for a, (_, inst) in fs.devices().items() if inst.label == label), None)
         return f"# @ras {_block(host, p.get('ip', 'vf_only'))} {where}" if where else None
-    if name in ("rpm_switch", "rpm_switch_vf"):
-        return echo("start" if p["start"] == "true" else "stop", klass(p.get("card") or p.get("vf"), "rpm/switch"))
     if name == "write_rpm_sleep_delay":
         return echo(5000 if p["custom"] == "true" else 10000, klass(p["card"], "rpm/rpm_sleep_delay"))
-    if name in ("write_rpm_whitelist", "write_standby_whitelist"):
-        folder = "rpm" if name.startswith("write_rpm") else "standby"
-        return echo(f"{p['op']}:{p['name']}", klass(p["card"], f"{folder}/whitelist"))
-    if name in ("write_disable_ioctl", "write_suspend_thread", "write_power_stock"):
-        rest = {"write_disable_ioctl": "standby/disable_ioctl", "write_suspend_thread": "standby/suspend_thread",
-                "write_power_stock": "power_stock/enable_power_stock"}[name]
-        return echo(1 if p["value"] == "true" else 0, klass(p["card"], rest))
     if name in ("read_register", "write_register"):
         secured = host.device.secured[host.system.layout.labels[p["card"]].index]    # FW-2: the card's own
         offset = secured[0][0] if p["secured"] == "true" and secured else 0x2000
@@ -130,7 +118,7 @@ def render(action: str, player) -> str | None:
         n = node(p.get("card") or p.get("vf"))
         return f"{fresh}docker run -d --name {p['ctr']} --device /dev/{n} --device /dev/gcuctl ubuntu" if n else None
     if name == "docker_run_vgcu":
-        first = labels[p["card"]].index * 4
+        first = labels[p["card"]].index * fs.vgcu_stride()          # the numbering of Sysfs.vgcu_nodes
         devices = " ".join(f"--device /dev/vgcu{first + k}" for k in range(int(p["nodes"])))
         return f"{fresh}docker run -d --name {p['ctr']} {devices} ubuntu"
     if name == "docker_stop":

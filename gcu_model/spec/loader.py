@@ -7,6 +7,8 @@ Layout of a spec tree:
   configs.yaml        the embedded configurations
   machines/*.yaml     one state machine a file: states, variables, actions, transitions,
                       invariants and goals
+  surface.yaml        the driver's sysfs, debugfs and /dev files: what a read shows,
+                      which action a write is (surface.py)
 Every problem raises InvalidSpec naming file, line and culprit.
 """
 from __future__ import annotations
@@ -214,6 +216,7 @@ class _Loader:
         spec.composed = self.load_composed(spec)
         spec.bits = self.load_bits()
         spec.device = self.load_device()
+        spec.surface = self.load_surface(spec)
         from .static_checks import run_static_checks
         run_static_checks(spec)
         return spec
@@ -503,6 +506,14 @@ class _Loader:
                     seen[name] = cls
             out["ip_blocks"] = seen                       # IP block -> its class
         return out
+
+    def load_surface(self, spec):
+        """surface.yaml (optional: a spec without it has no sysfs for the reference host)."""
+        from .surface import Surface, load_surface
+        path = self.root / "surface.yaml"
+        if not path.is_file():
+            return Surface()
+        return load_surface(self.file("surface.yaml"), spec, self.display(path))
 
     def load_bits(self):
         """constants.yaml `bits:`: the bit-level meaning of values the model keeps abstract."""
