@@ -1,6 +1,10 @@
 """The reference host's sysfs (and debugfs) files: read and write by path, with the text
 and errno Linux gives (issue 5).
 
+Which files exist when, what each read shows and which action each write is are declared
+in specs/surface.yaml (spec/surface.py, issue 16); this module is the one engine that
+serves that table, with the hooks it names for what the device model decides.
+
 A write is parsed the way the kernel parses it (a bad number is EINVAL before anything
 else), then becomes one action of the spec; the spec's refusal is the write's errno. A
 read shows the model's state, its quantities and the device model. Files exist only
