@@ -146,6 +146,17 @@ CASES = {
     "surface-unknown-read-kind": Case(
         "surface.yaml", "read: {quantity: usage_count}", "read: {quantity: usage_count, colour: red}",
         "colour", "unknown key 'colour'"),
+    "surface-refusal-without-an-errno": Case(
+        "surface.yaml", "refuse: [EBUSY, ", "refuse: [busy, ",
+        "busy", "refuse: [ERRNO, message]"),
+    "surface-read-format-that-formats-nothing": Case(
+        "surface.yaml", "read: {device: pci_vendor, format: \"0x{:04x}\"}\n    shows: the PCI vendor id\n    reqs",
+        "read: {device: pci_vendor, format: \"0x{:04q}\"}\n    shows: the PCI vendor id\n    reqs",
+        "0x{:04q}", "is not a format of one value"),
+    "surface-placeholder-condition-on-an-instance": Case(
+        "surface.yaml", "N:    {family: card, namer: debug_number, when: [{host: kmd, is: loaded}]}",
+        "N:    {family: card, namer: debug_number, when: [{var: binding, is: enflame}]}",
+        "binding", "no variable 'binding' of family None"),
     "surface-file-declared-twice": Case(
         "surface.yaml", "  - path: /sys/bus/pci/devices/VF/vendor\n",
         "  - path: /sys/bus/pci/devices/PF/vendor\n", "/sys/bus/pci/devices/PF/vendor", "declared twice",

@@ -367,7 +367,7 @@ class Sysfs:
             return None                           # Linux ignores anything but that value
         if w.map is not None:
             if value not in w.map:
-                raise SysfsError("EINVAL", w.invalid.format(text=text.strip()))
+                raise SysfsError("EINVAL", w.invalid.replace("{text}", text.strip()))
             value = w.map[value]
         if w.refuse:
             raise SysfsError(*w.refuse)

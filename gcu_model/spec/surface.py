@@ -120,8 +120,8 @@ def load_surface(data, spec, display: str) -> Surface:
         if body["namer"] not in NAMERS:
             raise body.where("namer").error(f"placeholder {word}: unknown namer '{body['namer']}' "
                                             f"(one of {', '.join(NAMERS)})", str(body["namer"]))
-        out.placeholders[word] = Placeholder(word, family, body["namer"],
-                                             _conds(body.get("when"), body.where("when"), spec, family))
+        out.placeholders[word] = Placeholder(word, family, body["namer"],      # no instance yet: host conditions
+                                             _conds(body.get("when"), body.where("when"), spec, None))
     for i, body in enumerate(_seq(data.get("dirs"), data.where("dirs"), "dirs")):
         w = data["dirs"].where(i)
         body = _mapping(body, w, "a dir")
@@ -187,8 +187,15 @@ def _read(body, w: Where, spec, family, path) -> Read:
     word = body.get("word")
     if word is not None and word not in (spec.bits or {}):
         raise body.where("word").error(f"{path}: no `bits: {word}` in constants.yaml", str(word))
-    mapping = dict(body["map"]) if "map" in body else None
-    return Read(kind, key, mapping, body.get("format"), word, body.get("default"))
+    mapping = dict(_mapping(body["map"], body.where("map"), f"{path}: map")) if "map" in body else None
+    fmt = body.get("format")
+    if fmt is not None:
+        try:
+            str(fmt).format(0)
+        except (ValueError, IndexError, KeyError) as exc:
+            raise body.where("format").error(f"{path}: format '{fmt}' is not a format of one value ({exc})",
+                                             str(fmt)) from None
+    return Read(kind, key, mapping, fmt, word, body.get("default"))
 
 
 def _write(body, w: Where, spec, placeholders, path) -> Write:
@@ -205,8 +212,19 @@ def _write(body, w: Where, spec, placeholders, path) -> Write:
     ignore = body.get("ignore")
     if ignore is not None and not re.fullmatch(r"not \d+", str(ignore)):
         raise body.where("ignore").error(f"{path}: ignore: 'not N' (Linux ignores every other value)", str(ignore))
-    action, args = body.get("action"), dict(body.get("args") or {})
-    refuse = tuple(body["refuse"]) if "refuse" in body else None
+    action = body.get("action")
+    args = dict(_mapping(body["args"], body.where("args"), f"{path}: args")) if "args" in body else {}
+    refuse = None
+    if "refuse" in body:
+        refuse = tuple(body["refuse"]) if isinstance(body["refuse"], list) else ()
+        if len(refuse) != 2 or not isinstance(refuse[0], str) or not refuse[0].startswith("E"):
+            shown = ", ".join(map(str, body["refuse"])) if isinstance(body["refuse"], list) else body["refuse"]
+            raise body.where("refuse").error(f"{path}: refuse: [ERRNO, message], not [{shown}]", str(shown))
+    invalid = str(body.get("invalid", "write error: {text}"))
+    if re.sub(r"\{text\}", "", invalid).count("{") or re.sub(r"\{text\}", "", invalid).count("}"):
+        raise body.where("invalid").error(f"{path}: invalid: a message with {{text}} (the text written) "
+                                          "and no other braces", invalid)
+    mapping = dict(_mapping(body["map"], body.where("map"), f"{path}: map")) if "map" in body else None
     if (action is None) == (refuse is None):
         raise w.error(f"{path}: a write names an action or a refusal", path)
     if action is not None:
@@ -223,7 +241,7 @@ def _write(body, w: Where, spec, placeholders, path) -> Write:
         if missing:
             raise body.where("action").error(f"{path}: action {action} needs {', '.join(sorted(missing))}",
                                              sorted(missing)[0])
-    return Write(parse, dict(body["map"]) if "map" in body else None, str(body.get("invalid", "write error: {text}")),
+    return Write(parse, mapping, invalid,
                  int(str(ignore).split()[1]) if ignore is not None else None, action,
                  tuple(args.items()), refuse, None)
 
