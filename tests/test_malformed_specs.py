@@ -157,6 +157,10 @@ CASES = {
         "surface.yaml", "N:    {family: card, namer: debug_number, when: [{host: kmd, is: loaded}]}",
         "N:    {family: card, namer: debug_number, when: [{var: binding, is: enflame}]}",
         "binding", "no variable 'binding' of family None"),
+    "surface-condition-value-the-variable-never-holds": Case(
+        "surface.yaml", "  - path: /sys/bus/pci/devices/PF/device_id\n    when: [{host: kmd, is: loaded}, {var: binding, is: enflame}]",
+        "  - path: /sys/bus/pci/devices/PF/device_id\n    when: [{host: kmd, is: loaded}, {var: binding, is: enflme}]",
+        "enflme", "'enflme' is not a value of binding", at="    when: [{host: kmd, is: loaded}, {var: binding, is: enflme}]"),
     "surface-file-declared-twice": Case(
         "surface.yaml", "  - path: /sys/bus/pci/devices/VF/vendor\n",
         "  - path: /sys/bus/pci/devices/PF/vendor\n", "/sys/bus/pci/devices/PF/vendor", "declared twice",

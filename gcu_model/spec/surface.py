@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import InvalidSpec, Where
+from .types import BoolT, EnumT
 from .yamlfile import LDict, LList
 
 NAMERS = ("pci_function", "kmd_node", "debug_number", "mdev", "text_option")
@@ -253,11 +254,13 @@ def _conds(items, w: Where, spec, family) -> tuple:
         if "host" in body and "is" in body:
             if ("host", body["host"]) not in spec.vars:
                 raise body.where("host").error(f"when: no host variable '{body['host']}'", str(body["host"]))
+            _value_of(spec.vars[("host", body["host"])].type, body["is"], body.where("is"), body["host"])
             out.append(Cond("host", body["host"], body["is"]))
         elif "var" in body and "is" in body:
             if family is None or (family, body["var"]) not in spec.vars:
                 raise body.where("var").error(f"when: no variable '{body['var']}' of family {family}",
                                               str(body["var"]))
+            _value_of(spec.vars[(family, body["var"])].type, body["is"], body.where("is"), body["var"])
             out.append(Cond("var", body["var"], body["is"]))
         elif "constant" in body:
             if family is None:
@@ -269,6 +272,14 @@ def _conds(items, w: Where, spec, family) -> tuple:
         else:
             raise body.where().error("a condition is {host: VAR, is: V}, {var: VAR, is: V} or {constant: NAME}")
     return tuple(out)
+
+
+def _value_of(t, value, w: Where, var: str) -> None:
+    """A condition's `is:` must be a value its variable can hold (else the file never exists)."""
+    if isinstance(t, EnumT) and value not in t.values:
+        raise w.error(f"when: '{value}' is not a value of {var} (one of {', '.join(t.values)})", str(value))
+    if isinstance(t, BoolT) and not isinstance(value, bool):
+        raise w.error(f"when: {var} is true or false, not '{value}'", str(value))
 
 
 def _mapping(value, w: Where, what: str) -> LDict:
