@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from .spec.ruleref import RuleRef
 
 USE_KINDS = ("machines", "transitions", "checks", "actions", "invariants", "goals", "quantities", "tests")
 
@@ -26,11 +27,11 @@ def requirement_uses(spec, tests_dir: Path | None = None) -> dict:
     for t in spec.transitions:
         add(t.reqs, "transitions", t.id)
         for k, c in enumerate(t.checks, 1):
-            add(c.reqs, "checks", f"{t.id} guard {k}")
+            add(c.reqs, "checks", str(RuleRef.guard(t.id, k)))
     for a in spec.actions.values():
         add(a.reqs, "actions", a.name)
         for k, c in enumerate(a.checks, 1):
-            add(c.reqs, "checks", f"{a.name}: check {k}")
+            add(c.reqs, "checks", str(RuleRef.check(a.name, k)))
     for p in spec.properties:
         add(p.reqs, "invariants" if p.kind == "invariant" else "goals", p.name)
     for q in getattr(spec, "quantities", {}).values():

@@ -17,6 +17,7 @@ from gcu_model.conform.runner import Runner
 from gcu_model.conform.suite import load_suite
 from gcu_model.core.system import System
 from gcu_model.reference.protocol import Server
+from gcu_model.core.outcome import action_name
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = "/sys/module/enflame/version"
@@ -36,7 +37,7 @@ class Recording:
             return {"ok": False, "error": "unknown op 'observe'"}
         if req.get("op") == "apply":
             self.actions.append(req["action"])
-            name = req["action"].split("(")[0]
+            name = action_name(req["action"])
             if name in self.bugs:
                 return {"ok": True, "outcome": {"accepted": False, "errno": self.bugs[name], "message": "bug"}}
         reply = self.server.handle(req)
@@ -66,7 +67,7 @@ def test_lockstep_reports_every_distinct_divergence_and_how_to_replay_it(spec):
     impl = Recording(spec, bugs={"rmmod": "EPERM", "version": None})
     result = run_lockstep(spec, "t20-asic", InProcessTarget("buggy", lambda: impl), examples=120, max_steps=20)
     assert not result.passed
-    kinds = {(f.divergence.what, f.divergence.action.split("(")[0]) for f in result.failures}
+    kinds = {(f.divergence.what, action_name(f.divergence.action)) for f in result.failures}
     assert ("outcome", "rmmod") in kinds
     assert any(what == "observation" and "/sys/module/enflame/version" in f.divergence.expected
                for f in result.failures for what in [f.divergence.what])

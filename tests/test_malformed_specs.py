@@ -297,6 +297,19 @@ CASES = {
     "effect-block-from-effects-section": Case(
         "machines/kmd.yaml", "            c.numvfs = 0\n", "            c.numvfz = 0\n",
         "numvfz", "unknown variable of family 'card' 'numvfz' (did you mean 'numvfs'?)"),
+    # --- families.yaml roles
+    "family-role-unknown": Case(
+        "families.yaml", "role: container,", "role: docker,",
+        "docker", "family ctr: unknown role 'docker'", also=("container (a container given device nodes",)),
+    "family-role-twice": Case(
+        "families.yaml", "role: vm,", "role: container,",
+        "container", "families vm and ctr both have the role container", at="role: container, doc: \"a docker"),
+    "family-role-vf-without-parent": Case(
+        "families.yaml", "role: vm,", "role: vf,",
+        "vf", "family vm: role vf needs a parent family with the pf role", at="role: vf, doc: \"a QEMU"),
+    "family-without-host-role": Case(
+        "families.yaml", "role: host, ", "",
+        "host", "families must include the host: a family with role: host", at="  host: {count: 1, doc:"),
     # --- whole-spec static checks
     "duplicate-transition": Case(
         "machines/virtpkg.yaml",

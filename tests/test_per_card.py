@@ -96,7 +96,7 @@ def test_the_reference_host_shows_each_card_as_its_product(spec):
     assert host.apply(VIRT_HOST).accepted
     devices = fs.devices()
     ids = spec.device["pci_device"]
-    cards = {inst.label: bdf for bdf, (kind, inst) in devices.items() if kind == "card"}
+    cards = {inst.label: bdf for bdf, (role, inst) in devices.items() if role == "pf"}
     for label, product in (("card0", "T20"), ("card1", "I20"), ("card2", "S60")):
         assert fs.read(f"/sys/bus/pci/devices/{cards[label]}/device") == f"0x{ids[product]:04x}\n"
     pf = f"/sys/bus/pci/devices/{cards['card2']}"

@@ -8,7 +8,7 @@ import pytest
 from conftest import embedded_config_names
 from gcu_model.conform import default_suite_dir
 from gcu_model.conform.suite import load_suite
-from gcu_model.core.outcome import Accepted
+from gcu_model.core.outcome import Accepted, action_name
 from gcu_model.runbook.parse import parse_runbook
 from gcu_model.runbook.play import Player
 from gcu_model.runbook.render import render
@@ -19,7 +19,7 @@ def _sample(cases, every=6) -> list:
     action of the suite is rendered, at a fraction of the cost of every case."""
     seen, out = set(), []
     for k, case in enumerate(cases):
-        names = {step.action.split("(")[0] for step in case.steps}
+        names = {action_name(step.action) for step in case.steps}
         if k % every == 0 or names - seen:
             out.append(case)
             seen |= names
@@ -36,7 +36,7 @@ def test_rendered_lines_play_back_as_their_action(spec, config):
             action = step.action
             line = render(action, player)
             if line is None:
-                direct.add(action.split("(")[0])
+                direct.add(action_name(action))
                 player.host.apply(action)
                 continue
             model = player.host.system.step(player.host.state, action)
@@ -49,7 +49,7 @@ def test_rendered_lines_play_back_as_their_action(spec, config):
                 continue
             assert played.steps[0].action == action, (case.id, line, played.steps[0].action)
             assert played.steps[0].accepted == isinstance(model, Accepted), (case.id, line)
-            rendered.add(action.split("(")[0])
+            rendered.add(action_name(action))
     # the actions with no command form are few and named here
     assert direct <= {"ras_card", "ras_vf_only", "gcu_ioctl", "client_ioctl", "docker_run_mdev", "reset_completes", "close_pf", "close_vf",
                       "tool_close", "docker_stop", "open_pf", "open_vf", "tool_open", "efsmi_hot_reset",

@@ -23,6 +23,7 @@ the BFS tree (`Exploration.parent`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from ..spec.ruleref import RuleRef
 
 CRITERIA = ("states", "transitions", "refusals", "pairs", "reqs", "reveals")
 
@@ -113,12 +114,12 @@ def bound_refusals(system) -> frozenset:
     for t in spec.transitions:
         for i, c in enumerate(t.checks):
             if pattern.search(c.source):
-                rules.add(f"{t.id} guard {i + 1}")
+                rules.add(RuleRef.guard(t.id, i + 1))
     for decl in spec.actions.values():
         for i, c in enumerate(decl.checks):
             if pattern.search(c.source):
-                rules.add(f"{decl.name}: check {i + 1}")
-    return frozenset(r.id for r in system.refusals if r.rule in rules)
+                rules.add(RuleRef.check(decl.name, i + 1))
+    return frozenset(r.id for r in system.refusals if r.ref in rules)
 
 
 def reqs_of_label(system, label: int) -> tuple:

@@ -14,7 +14,6 @@ digest of the spec's files in the header).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from ..reference import visible
 from ..reference.host import ReferenceHost
 from ..reference.shell import Shell
 from ..reference.sysfs import Sysfs
+from ..spec.digest import spec_digest
 from .coverage import CRITERIA, Go, Graph, Witness, covered_by, find_targets
 from .reveal import reveal_targets
 from .observe import flatten
@@ -36,13 +36,6 @@ MAX_CASE = 40                  # steps a case may grow to by inserted refusals
 
 class GenerateError(Exception):
     """The reference host disagrees with the model, or the request cannot be met."""
-
-
-def spec_digest(spec_dir: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(spec_dir.rglob("*.yaml")):
-        h.update(path.relative_to(spec_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
 
 
 def kind_b(spec) -> frozenset:
@@ -159,7 +152,7 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
     host = ReferenceHost(spec, config)
     varying = _varying(host.system)
     model_keys = set(system.describe(system.initial[0])) | set(system.quantities(system.initial[0]))
-    cards = [i.label for i in system.layout.instances["card"]]
+    cards = [i.label for i in host.pfs()]
 
     fs = Sysfs(host)
     shell = Shell(host, fs)

@@ -36,6 +36,7 @@ from ..reference.shell import Shell
 from ..reference.sysfs import Sysfs
 from .observe import Observer, differences, flatten, outcome_of
 from .runner import CaseResult, Divergence
+from ..core.outcome import action_name
 
 SWARM = 4                      # a run favours at most this many action names
 
@@ -133,7 +134,7 @@ class Comparer:
 
 def signature(d: Divergence) -> tuple:
     """What tells two divergences apart: what differs, at which action, in which keys."""
-    return (d.what, d.action.split("(")[0], tuple(sorted(set(d.expected) | set(d.observed))))
+    return (d.what, action_name(d.action), tuple(sorted(set(d.expected) | set(d.observed))))
 
 
 def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int = 30,
@@ -157,7 +158,7 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
     ref_views = [system.describe(s) for s in system.initial]
     varying = sorted(k for k in ref_views[0] if len({repr(v[k]) for v in ref_views}) > 1)
     enabled_cache: dict = {}
-    guarded = {r.id for r in system.refusals if " guard " in r.rule or ": check " in r.rule}
+    guarded = {r.id for r in system.refusals if r.ref.is_check}
     stats = {"examples": 0, "steps": 0}
     found: dict = {}                 # signature -> the first CaseResult with it
 
@@ -368,5 +369,5 @@ def _start_nodes(graph) -> list:
 def _group(texts) -> dict:
     out: dict = {}
     for text in texts:
-        out.setdefault(text.split("(")[0], set()).add(text)
+        out.setdefault(action_name(text), set()).add(text)
     return {k: sorted(v) for k, v in sorted(out.items())}

@@ -119,8 +119,8 @@ class Layout:
         fam = self.spec.families[fname]
         n = self.count(fname)
         if fam.parent is None:
-            if n == 1 and fname == "host":
-                return [Instance(fname, 0, "host", None)]
+            if n == 1 and fam.role == "host":        # the one host is named by its family alone
+                return [Instance(fname, 0, fname, None)]
             return [Instance(fname, i, f"{fname}{i}", None) for i in range(n)]
         out = []
         for p in self.instances[fam.parent]:

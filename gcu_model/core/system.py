@@ -9,6 +9,7 @@ function from the very same ground rules.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from ..spec.errors import InvalidSpec
@@ -17,7 +18,8 @@ from ..spec.types import EnumT, IntT
 from . import closures
 from .ground import TRUE, Grounder, assigned_slots, is_lit
 from .layout import Layout
-from .outcome import Accepted, Action, OutOfBounds, Refused, parse_action_text
+from ..spec.ruleref import RuleRef
+from .outcome import Accepted, Action, OutOfBounds, Refused, action_name
 
 
 @dataclass
@@ -26,10 +28,14 @@ class Refusal:
     id: int
     errno: str
     message: str         # may still contain {state}
-    rule: str
+    ref: RuleRef         # the check that refuses
     reqs: tuple
     template: str = ""   # the spec's message, before the parameters were put in
     fmt: dict = field(default_factory=dict, compare=False)   # the values put in
+
+    @property
+    def rule(self) -> str:
+        return str(self.ref)
 
     def text(self, state_name: str) -> str:
         return self.message.replace("{state}", state_name) if "{state}" in self.message else self.message
@@ -151,13 +157,13 @@ class System:
         return bool(t[1])
 
     # ------------------------------------------------------------ building
-    def refusal(self, errno, message, rule, reqs, params_fmt) -> int:
+    def refusal(self, errno, message, ref: RuleRef, reqs, params_fmt) -> int:
         msg = _format(message, params_fmt)
-        key = (errno, msg, rule)
+        key = (errno, msg, ref)
         rid = self._refusal_ids.get(key)
         if rid is None:
             rid = len(self.refusals)
-            self.refusals.append(Refusal(rid, errno, msg, rule, tuple(reqs), message, dict(params_fmt)))
+            self.refusals.append(Refusal(rid, errno, msg, ref, tuple(reqs), message, dict(params_fmt)))
             self._refusal_ids[key] = rid
         return rid
 
@@ -206,7 +212,7 @@ class System:
                 fmt.update({k: v for k, v in shown})
                 aid = len(self.actions)
                 checks = tuple((self.grounder.term(c.expr, env),
-                                self.refusal(c.errno, c.message, f"{decl.name}: check {i + 1}", c.reqs or decl.reqs, fmt))
+                                self.refusal(c.errno, c.message, RuleRef.check(decl.name, i + 1), c.reqs or decl.reqs, fmt))
                                for i, c in enumerate(decl.checks))
                 rules = []
                 for t in by_trigger.get(decl.name, []):
@@ -214,7 +220,7 @@ class System:
                     if is_lit(when) and not when[1]:
                         continue
                     tchecks = tuple((self.grounder.term(c.expr, env),
-                                     self.refusal(c.errno, c.message, f"{t.id} guard {i + 1}", c.reqs or t.reqs, fmt))
+                                     self.refusal(c.errno, c.message, RuleRef.guard(t.id, i + 1), c.reqs or t.reqs, fmt))
                                     for i, c in enumerate(t.checks))
                     effect = self.grounder.stmts(t.effect, env)
                     bounded = []
@@ -229,7 +235,7 @@ class System:
                         machine.states.index(t.dest) if t.dest is not None else None,
                         tuple(_format(e, fmt) for e in t.emit), label, tuple(bounded)))
                 control = self.layout.slot_of[(machine.family, target, machine.control)]
-                otherwise = self.refusal(decl.otherwise_errno, decl.otherwise_message, f"{decl.name}: otherwise",
+                otherwise = self.refusal(decl.otherwise_errno, decl.otherwise_message, RuleRef.otherwise(decl.name),
                                          decl.reqs, {**fmt, "state": "{state}"})
                 self.actions.append(GroundAction(aid, action, decl, target, control, machine.states, checks,
                                                  tuple(rules), otherwise))
@@ -240,9 +246,9 @@ class System:
         key = str(text_or_action)
         ga = self.by_text.get(key)
         if ga is None:
-            parsed = parse_action_text(key)
+            parsed = Action.parse(key)
             if parsed is not None:
-                name, params = parsed
+                name, params = parsed.name, parsed.kwargs
                 decl = self.spec.actions.get(name)
                 if decl is not None:
                     order = [p.name for p in decl.params]
@@ -302,7 +308,7 @@ class UnknownAction(Exception):
     def __init__(self, text, system):
         import difflib
         names = sorted({a.action.name for a in system.actions})
-        name = text.split("(")[0].strip()
+        name = action_name(text)
         if name in names:
             examples = [str(a.action) for a in system.actions if a.action.name == name][:3]
             msg = (f"action '{text}' is not one of this configuration's actions; "
@@ -321,11 +327,14 @@ def _display(v):
     return str(v)
 
 
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
 def _format(template: str, values: dict) -> str:
-    out = template
-    for k, v in values.items():
-        out = out.replace("{" + k + "}", str(v))
-    return out
+    """The spec's message with {name} put in; a name not given stays as written."""
+    if "{" not in template:
+        return template
+    return _FIELD.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), template)
 
 
 def build(spec: Spec, config_name: str) -> System:

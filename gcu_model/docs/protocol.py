@@ -21,7 +21,7 @@ from ..core.system import System
 from ..explore.explorer import explore
 from ..reference.host import ReferenceHost
 from ..reference.protocol import OPS, PROTOCOL_VERSION
-from ..reference.sysfs import Sysfs, SysfsError, card_index
+from ..reference.sysfs import Sysfs, SysfsError
 from .generate import cell, code, once_per_spec, reqs_text, table, type_text, value_text
 
 
@@ -169,7 +169,7 @@ def _visit(fs, config, found):
     nodes = {**fs.gcu_nodes(), **fs.vf_nodes()}
     for path, pattern in fs.patterns().items():
         entry = found.setdefault(pattern, {"read": None, "write": False, "products": set()})
-        entry["products"].update(_products_of(path, devices, nodes, config))
+        entry["products"].update(_products_of(path, devices, nodes, config, fs.host.roles))
         _, readable, writable = fs.mode(path)
         entry["write"] |= writable
         if readable and entry["read"] is None:
@@ -179,13 +179,13 @@ def _visit(fs, config, found):
                 entry["read"] = exc.errno
 
 
-def _products_of(path, devices, nodes, config) -> set:
+def _products_of(path, devices, nodes, config, roles) -> set:
     """The product of the card a file belongs to (a VF's: its card's), or of every card
     of the host for the host's own files (a host may mix products, issue 8)."""
-    cards = [card_index(i) for bdf, (_, i) in devices.items() if f"/{bdf}/" in path + "/"]
+    cards = [roles.card_index(i) for bdf, (_, i) in devices.items() if f"/{bdf}/" in path + "/"]
     m = re.match(r"^/sys/class/enflame/(gcu\d+)/", path)
     if m and m.group(1) in nodes:
-        cards.append(card_index(nodes[m.group(1)]))
+        cards.append(roles.card_index(nodes[m.group(1)]))
     count = len(config.values["product"])
     return {config.value_of("product", c) for c in (cards or range(count))}
 

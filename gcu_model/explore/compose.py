@@ -32,6 +32,7 @@ from .explorer import explore
 from .interaction import owner_of_slot, touches
 from .report import summary
 from .symmetry import Canonicalizer
+from ..core.outcome import action_name
 
 TIMEOUT_MS = 20000
 
@@ -87,7 +88,7 @@ def check_composed(spec, composed, timeout_ms: int = TIMEOUT_MS) -> ComposedResu
     system = System(spec, composed.config)
     result.steps_checked, result.interference = _interference(system, composed.family, timeout_ms)
     host_machines = _host_machines(spec)
-    result.guards_reading_two = sorted({f"{t.action.split('(')[0]}: {t.transition}"
+    result.guards_reading_two = sorted({f"{action_name(t.action)}: {t.transition}"
                                         for t in touches(system, composed.family)
                                         if t.machine not in host_machines and len(t.reads) > 1})
     result.seconds = time.perf_counter() - started

@@ -16,6 +16,7 @@ import networkx as nx
 
 from ..core.codegen import Compiled
 from ..core.outcome import Action
+from ..spec.ruleref import GUARD
 
 
 @dataclass
@@ -119,9 +120,9 @@ class Exploration:
         used = {sysm.labels[label][1] for label in self.fired}
         for pattern in set(self.refusals):
             for _, rid in pattern:
-                rule = sysm.refusals[rid].rule
-                if " guard " in rule:
-                    used.add(rule.split(" guard ")[0])
+                ref = sysm.refusals[rid].ref
+                if ref.kind == GUARD:
+                    used.add(ref.owner)
         offered = {ga.action.name for ga in sysm.actions}
         return [t.id for t in sysm.spec.transitions if t.id not in used and t.trigger in offered]
 

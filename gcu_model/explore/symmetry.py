@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from ..spec import expr as E
 from ..spec.errors import InvalidSpec
 from ..spec.types import IntT, RefT
+from ..spec.ruleref import RuleRef
 
 
 # ------------------------------------------------------------ what the spec promises
@@ -49,11 +50,11 @@ def index_reads(spec) -> list:
     for t in spec.transitions:
         scan(t.when, f"transition {t.id}", t.where, True)
         for k, c in enumerate(t.checks, 1):
-            scan(c.expr, f"transition {t.id} guard {k}", c.where, True)
+            scan(c.expr, f"transition {RuleRef.guard(t.id, k)}", c.where, True)
         scan(t.effect, f"transition {t.id} effect", t.where, True)
     for a in spec.actions.values():
         for k, c in enumerate(a.checks, 1):
-            scan(c.expr, f"action {a.name}: check {k}", c.where, True)
+            scan(c.expr, f"action {RuleRef.check(a.name, k)}", c.where, True)
         if not isinstance(a.target, str):
             scan(a.target, f"action {a.name} target", a.where, True)
     for p in spec.properties:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import z3
 
+from ..core.outcome import Action
 from .relation import symbolic_steps
 
 WORD = 32
@@ -41,7 +42,10 @@ def reset_bits_fact(spec, system, enc) -> InductiveFact | None:
     fam, var = bits["variable"]
     enum = spec.vars[(fam, var)].type
     word_of = {enum.values.index(v): m for v, m in bits["masks"].items()}
-    reset_type = spec.vars[("card", "reset")].type
+    pf = spec.family_of("pf")
+    if pf is None or (pf, "reset") not in spec.vars:
+        return None
+    reset_type = spec.vars[(pf, "reset")].type
     slot = layout.slot_of.get((fam, 0, var))
     frozen_value = layout.frozen.get((fam, 0, var))
     if slot is not None:
@@ -52,8 +56,8 @@ def reset_bits_fact(spec, system, enc) -> InductiveFact | None:
     else:
         mask = z3.BitVecVal(word_of[frozen_value], WORD)
     parts, slots, checks = [], set(), []
-    for card in layout.instances["card"]:
-        rslot = layout.slot_of.get(("card", card.index, "reset"))
+    for card in layout.instances[pf]:
+        rslot = layout.slot_of.get((pf, card.index, "reset"))
         if rslot is None:
             continue                       # this configuration never resets: nothing to show
         slots.add(rslot)
@@ -100,22 +104,26 @@ def firewall_facts(spec, system, enc, hypotheses) -> list:
         return z3.Or(*[z3.And(z3.ULE(lo, a), z3.ULE(a, hi)) for lo, hi in ranges])
 
     layout = system.layout
-    fw_type = spec.vars[("card", "fw")].type
+    pf = spec.family_of("pf")
+    if pf is None or (pf, "fw") not in spec.vars:
+        return []
+    fw_type = spec.vars[(pf, "fw")].type
     out = []
-    for card in layout.instances["card"]:
+    for card in layout.instances[pf]:
         ranges = all_ranges.get(config.value_of("product", card.index))
         if not ranges or not config.value_of("has_firewall", card.index):
             continue                       # FW-2: only a card with the firewall has secured ranges
 
         def secured(a, ranges=ranges):
             return within(a, ranges)
-        fw_slot = layout.slot_of.get(("card", card.index, "fw"))
+        fw_slot = layout.slot_of.get((pf, card.index, "fw"))
         fw_on = (enc.vars[fw_slot] == fw_type.values.index("on")) if fw_slot is not None else \
-            z3.BoolVal(layout.frozen.get(("card", card.index, "fw")) == fw_type.values.index("on"))
+            z3.BoolVal(layout.frozen.get((pf, card.index, "fw")) == fw_type.values.index("on"))
         label = card.label
 
         def access(name):
-            st = {s: steps.get(f"{name}(card={label}, secured={s})") for s in ("true", "false")}
+            param = spec.instance_param(name, pf)
+            st = {s: steps.get(str(Action(name, ((param, label), ("secured", s))))) for s in ("true", "false")}
             return None if any(v is None for v in st.values()) else st
 
         writes, reads = access("write_register"), access("read_register")
@@ -124,7 +132,7 @@ def firewall_facts(spec, system, enc, hypotheses) -> list:
 
         def effect(st, var):
             """Did the step set `var` (from false)? The register was reached / the read blocked."""
-            s = layout.slot_of.get(("card", card.index, var))
+            s = layout.slot_of.get((pf, card.index, var))
             if s is None or s not in st.post:
                 return z3.BoolVal(False)
             return z3.substitute(st.post[s], (enc.vars[s], z3.BoolVal(False)))

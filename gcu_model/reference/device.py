@@ -34,37 +34,34 @@ class DeviceModel:
         # FW-2: each card's secured ranges are those of its own product (a host may mix them)
         ranges = (spec.bits or {}).get("secured_ranges", {})
         config = host.system.config
-        self.secured = [tuple(ranges.get(config.value_of("product", inst.index), ()))
-                        for inst in host.system.layout.instances["card"]]
-        self.cards = [CardDevice(inst.index, bdf_of(inst.index), l3={"pf": 0})
-                      for inst in host.system.layout.instances["card"]]
+        self.secured = [tuple(ranges.get(config.value_of("product", inst.index), ())) for inst in host.pfs()]
+        self.cards = [CardDevice(inst.index, bdf_of(inst.index), l3={"pf": 0}) for inst in host.pfs()]
         self.driver_override: dict = {}                # PF or VF label -> the name written, or None
         self.detached: set = set()                     # left enflame through its unbind file, no driver yet
         self.mdev_holders: dict = {}                   # mdev UUID -> the VM that holds it
 
     def sleep_delay_ms(self, card: int) -> int:
         """rpm_sleep_delay: the value written, while the model says a custom one is set (RPM-2)."""
-        label = self.host.system.layout.instances["card"][card].label
-        custom = self.host.describe().get(f"{label}.rpm_delay_custom", False)
+        custom = self.host.view().pf[card].rpm_delay_custom
         return self.cards[card].rpm_sleep_delay_ms if custom else 10000
 
     def summary(self) -> dict:
         """Per card what the conformance observations compare: L2 and every L3 slice (0 when
         zeroed, the fill byte after use), firmware reloads (RST-1..3)."""
-        labels = self.host.system.layout.instances["card"]
+        labels = self.host.pfs()
         return {labels[c.index].label: {"l2": c.l2, "l3": {str(k): v for k, v in sorted(c.l3.items(), key=str)},
                                         "fw_reloads": c.fw_reloads} for c in self.cards}
 
     def is_secured(self, card: int, offset: int) -> bool:
         return any(lo <= offset <= hi for lo, hi in self.secured[card])
 
-    def reaches(self, before: tuple, action: str, family: str, index: int, flags: tuple) -> bool:
+    def reaches(self, before: tuple, action, inst, flags: tuple) -> bool:
         """Did the access reach the register? As the bit-level proof reads the spec
         (prove/bitlevel.py): the step sets one of the sticky `flags` of the instance from
         false (FW-3: secured_reg_written / plain_reg_written; QEMU-3: bar0_written)."""
         system = self.host.system
         state = list(before)
-        slots = [system.layout.slot_of.get((family, index, f)) for f in flags]
+        slots = [system.layout.slot_of.get((inst.family, inst.index, f)) for f in flags]
         for slot in slots:
             if slot is not None:
                 state[slot] = False
@@ -83,18 +80,21 @@ class DeviceModel:
     # ---- following the model
     def after(self, ga, before: tuple, outcome) -> None:
         name = ga.decl.name
-        d = self.host.describe()
-        self.detached = {label for label in self.detached if d.get(f"{label}.binding") == "vfio"}
-        self.mdev_holders = {u: vm for u, vm in self.mdev_holders.items() if d.get(f"{vm}.mdev_card")}
+        host, roles = self.host, self.host.roles
+        view = host.view()
+        layout = host.system.layout
+        self.detached = {label for label in self.detached if view.of(layout.labels[label]).binding == "vfio"}
+        self.mdev_holders = {u: vm for u, vm in self.mdev_holders.items() if view.of(layout.labels[vm]).mdev_card}
         card = self._card_of(ga)
-        if name == "reset_completes" and dict(ga.action.params).get("ok") == "true" and card is not None:
-            kind = self.host.system.describe(before)[f"card{card}.reset"]
+        vm = roles.arg(ga.action, "vm", layout)
+        if name == "reset_completes" and ga.action.kwargs.get("ok") == "true" and card is not None:
+            kind = host.view(before).pf[card].reset
             self._reset_contents(card, kind, before)
         elif name in ("start_vm_job", "open_pf", "open_vf", "tool_open") and card is not None:
             self._dirty(card, ga, before)
-        elif name == "vm_efsmi_reset" and card is not None and self.host.describe().get(f"{dict(ga.action.params)['vm']}.pf_dev"):
+        elif name == "vm_efsmi_reset" and card is not None and vm is not None and view.of(vm).pf_dev:
             # QEMU-1, QEMU-5: a reset passed through to a whole card resets it as on the host
-            self._reset_contents(card, "hot" if dict(ga.action.params)["kind"] == "hot" else "pf_flr", before)
+            self._reset_contents(card, "hot" if ga.action.kwargs["kind"] == "hot" else "pf_flr", before)
         elif name == "reboot":
             self.detached.clear()
             for c in self.cards:
@@ -103,38 +103,38 @@ class DeviceModel:
                 c.l2, c.l3 = 0, {"pf": 0}
 
     def _card_of(self, ga):
-        params = dict(ga.action.params)
-        layout = self.host.system.layout
-        if "card" in params:
-            return layout.labels[params["card"]].index
-        if "vf" in params:
-            return layout.labels[params["vf"]].parent
-        if "vm" in params:
-            d = self.host.describe()
-            vm = params["vm"]
-            held = d.get(f"{vm}.vf_dev") or d.get(f"{vm}.pf_dev")
+        """The card an action is about: its PF's, its VF's, or the device its VM holds."""
+        roles, layout = self.host.roles, self.host.system.layout
+        for role in ("pf", "vf"):
+            inst = roles.arg(ga.action, role, layout)
+            if inst is not None:
+                return roles.card_index(inst)
+        vm = roles.arg(ga.action, "vm", layout)
+        if vm is not None:
+            held = self.host.view().of(vm)
+            held = held.vf_dev or held.pf_dev
             if held:
-                inst = layout.labels[held]
-                return inst.parent if inst.family == "vf" else inst.index
+                return roles.card_index(layout.labels[held])
         return None
 
     def _dirty(self, card, ga, before):
         c = self.cards[card]
         c.l2 = FILL
-        params = dict(ga.action.params)
-        if "vf" in params:
-            c.l3[self.host.system.layout.labels[params["vf"]].index] = FILL
-        elif "vm" in params:
-            held = self.host.system.describe(before).get(f"{params['vm']}.vf_dev")
-            key = self.host.system.layout.labels[held].index if held else "pf"
-            c.l3[key] = FILL
+        roles, layout = self.host.roles, self.host.system.layout
+        vf = roles.arg(ga.action, "vf", layout)
+        vm = roles.arg(ga.action, "vm", layout)
+        if vf is not None:
+            c.l3[vf.index] = FILL
+        elif vm is not None:
+            held = self.host.view(before).of(vm).vf_dev
+            c.l3[layout.labels[held].index if held else "pf"] = FILL
         else:
             c.l3["pf"] = FILL
 
     def _reset_contents(self, card, kind, before):
         c = self.cards[card]
         if kind == "vf_flr":                           # RST-1: only that VF's resources
-            flr_vf = self.host.system.describe(before)[f"card{card}.flr_vf"]
+            flr_vf = self.host.view(before).pf[card].flr_vf
             if flr_vf:
                 c.l3[self.host.system.layout.labels[flr_vf].index] = 0
             return

@@ -22,6 +22,7 @@ from ..runtime.machines import Runtime
 from .device import DeviceModel
 from .open_names import OpenNames
 from .options import ModuleOptions
+from .roles import Roles, StateView
 
 UNBOUNDED = 2**31 - 1           # an exploration bound on the reference host: a kernel int's range
 CONTAINERS, VMS = 4, 2          # container and VM slots a reference host offers at least
@@ -43,15 +44,18 @@ def reference_config(spec, name: str):
     for cname in ("install_modes", "vf_num_options", "vgcu_nums"):
         if cname in spec.constants and hasattr(spec.constants[cname], "default"):
             values[cname] = spec.constants[cname].default
-    if "numvfs_writes" in values:
-        slots = base.values.get("vf_slots", 0)
+    vf_count = _roles(spec).count_constant("vf")
+    if "numvfs_writes" in values and vf_count is not None:
+        slots = base.values.get(vf_count, 0)
         most = max(slots, default=0) if isinstance(slots, tuple) else slots     # per card: the largest
         values["numvfs_writes"] = frozenset(values["numvfs_writes"]) | frozenset(range(most + 2))
     for cname, constant in spec.constants.items():
         if getattr(constant, "exploration_bound", False):
             values[cname] = UNBOUNDED
-    values["containers"] = max(values.get("containers", 0), CONTAINERS)
-    values["vms"] = max(values.get("vms", 0), VMS)
+    for role, least in (("container", CONTAINERS), ("vm", VMS)):
+        count = _roles(spec).count_constant(role)
+        if count is not None:
+            values[count] = max(values.get(count, 0), least)
     return spec.derive_config(f"{name} (reference)", values, base.initial,
                               description=base.description, where=base.where)
 
@@ -68,6 +72,20 @@ def _system(spec, config):
         if len(_SYSTEMS) > 64:
             _SYSTEMS.clear()
         hit = _SYSTEMS[key] = (spec, System(spec, reference_config(spec, config)))
+    return hit[1]
+
+
+_ROLES: dict = {}
+
+
+def _roles(spec) -> Roles:
+    """The spec's Roles, checked once per spec object (InvalidSpec where the reference's
+    reads are missing)."""
+    hit = _ROLES.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        if len(_ROLES) > 64:
+            _ROLES.clear()
+        hit = _ROLES[id(spec)] = (spec, Roles(spec))
     return hit[1]
 
 
@@ -91,6 +109,7 @@ class ReferenceHost:
         """`system`: run this System instead of the reference configuration's (a probe that
         shows the states of an exploration, `place`)."""
         self.spec = spec
+        self.roles = _roles(spec)
         self.config_name = config
         self.initial = dict(initial or {})
         self.system = system if system is not None else _system(spec, config)
@@ -138,10 +157,29 @@ class ReferenceHost:
         return dict(self._views["describe"][1])
 
     def quantities(self) -> dict:
+        return dict(self._quantities())
+
+    def _quantities(self) -> dict:
         state = self.state
         if self._views.get("quantities", (None,))[0] != state:
             self._views["quantities"] = (state, self.system.quantities(state))
-        return dict(self._views["quantities"][1])
+        return self._views["quantities"][1]
+
+    def view(self, state: tuple | None = None) -> StateView:
+        """The state (the current one by default) read by role: view.pf[0].reset (roles.py)."""
+        if state is None or state == self.state:
+            self.describe()
+            return StateView(self.roles, self.system.layout, self._views["describe"][1], self._quantities)
+        return StateView(self.roles, self.system.layout, self.system.describe(state),
+                         lambda: self.system.quantities(state))
+
+    def pfs(self) -> list:
+        """The cards' PF instances."""
+        return self.roles.instances(self.system.layout, "pf")
+
+    def act(self, name: str, *instances, **values) -> "Step":
+        """Apply the spec's action `name` with these instances and values (Roles.action)."""
+        return self.apply(self.roles.action(name, *instances, **values))
 
     def value(self, label: str):
         """One variable or quantity by label: 'host.kmd', 'card0.numvfs', 'card0.vgcu_count'."""
@@ -164,10 +202,11 @@ class ReferenceHost:
         return self.system.check_invariants(self.state)
 
     # ---- the model's state, changed
-    def apply(self, action: str, params: dict | None = None) -> Step:
+    def apply(self, action: "str | Action", params: dict | None = None) -> Step:
         """Apply one action of the spec: its text, as the explorer writes it, or its name and
         `params` (for values no action text can carry: a process name with a comma). A
         parameter of an open enum may be any name of its syntax (open_names.py)."""
+        action = str(action) if params is None else action
         try:
             if params is None:
                 text, real = self.open_names.split(action)
@@ -202,16 +241,16 @@ class ReferenceHost:
         RESET_MS and fails while `failing_resets` says so; a failed one escalates as the
         spec says (RST-2, RST-3), until the card is idle again or dead."""
         steps = []
-        for inst in self.system.layout.instances["card"]:
+        for inst in self.pfs():
             if card is not None and inst.index != card:
                 continue
             for _ in range(8):                       # at most VF FLR -> PF FLR -> hot -> dead, with room
-                if self.value(f"{inst.label}.reset") in ("idle", "dead"):
+                if self.view().of(inst).reset in ("idle", "dead"):
                     break
                 ok = self.failing_resets == 0
                 self.failing_resets = max(0, self.failing_resets - 1)
                 self.clock_ms += RESET_MS
-                steps.append(self.apply(f"reset_completes(card={inst.label}, ok={'true' if ok else 'false'})"))
+                steps.append(self.act("reset_completes", inst, ok=ok))
         return steps
 
     def advance(self, ms: int) -> list:
@@ -221,15 +260,14 @@ class ReferenceHost:
             raise HostError("time only moves forward")
         fired = []
         end = self.clock_ms + ms
-        for inst in self.system.layout.instances["card"]:
-            if self.value(f"{inst.label}.reset") not in ("idle", "dead") and ms >= RESET_MS:
+        for inst in self.pfs():
+            if self.view().of(inst).reset not in ("idle", "dead") and ms >= RESET_MS:
                 fired += [s for s in self.finish_resets(inst.index) if s.accepted]
         self.clock_ms = max(self.clock_ms, end)
         for card, since in sorted(self._idle_since.items()):
             delay = self.device.sleep_delay_ms(card)
-            label = self.system.layout.instances["card"][card].label
             if self.clock_ms - since >= delay:
-                action = f"rpm_idle_timeout(card={label})"
+                action = self.roles.action("rpm_idle_timeout", self.pfs()[card])
                 if self.offers(action):
                     step = self.apply(action)
                     if step.accepted:
@@ -246,12 +284,13 @@ class ReferenceHost:
         if device not in layout.labels:
             raise HostError(f"no device '{device}' on this host")
         inst = layout.labels[device]
-        card = layout.instances["card"][inst.parent].label if inst.family == "vf" else inst.label
+        is_vf = self.roles.role(inst) == "vf"
         if classes[ip] == "vf_only":
-            if inst.family != "vf":
-                raise HostError(f"{ip} is a VF-only block: name the VF it belongs to (card0.vf1 ...)")
-            return self.apply(f"ras_vf_only(vf={device})")
-        return self.apply(f"ras_card(card={card}, ip={classes[ip]})")
+            if not is_vf:
+                raise HostError(f"{ip} is a VF-only block: name the VF it belongs to "
+                                f"({', '.join(v.label for v in self.roles.instances(layout, 'vf')[:2]) or 'none here'} ...)")
+            return self.act("ras_vf_only", inst)
+        return self.act("ras_card", self.pfs()[self.roles.card_index(inst)], ip=classes[ip])
 
     def reset(self) -> None:
         self.reset_to(self.initial)
@@ -277,16 +316,15 @@ class ReferenceHost:
 
     def _track_idle(self):
         """A card's idle timer runs from the moment it is unused with RPM started."""
-        q = self.quantities()
-        d = self.describe()
-        for inst in self.system.layout.instances["card"]:
-            idle = (q.get(f"{inst.label}.usage_count", 0) == 0 and d.get(f"{inst.label}.rpm_power") == "active"
-                    and q.get(f"{inst.label}.rpm_enabled", False))
+        view = self.view()
+        for inst in self.pfs():
+            card = view.of(inst)
+            idle = card.usage_count == 0 and card.rpm_power == "active" and card.rpm_enabled
             if idle:
                 self._idle_since.setdefault(inst.index, self.clock_ms)
             else:
                 self._idle_since.pop(inst.index, None)
-                if d.get(f"{inst.label}.rpm_power") == "active" and q.get(f"{inst.label}.usage_count", 0) > 0:
+                if card.rpm_power == "active" and card.usage_count > 0:
                     self.device.cards[inst.index].last_busy_ms = self.clock_ms
 
 

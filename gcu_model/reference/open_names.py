@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from ..core.outcome import Accepted, Action, Refused, parse_action_text
+from ..core.outcome import Accepted, Action, Refused
 from ..spec.types import EnumT, SetT
 
 
@@ -52,10 +52,10 @@ class OpenNames:
     # ---- an action that may name an unnamed value
     def split(self, text: str):
         """An action text -> (the model's action text, {param: real name}); see `split_params`."""
-        parsed = parse_action_text(text)
-        if parsed is None or parsed[0] not in self.system.spec.actions:
+        parsed = Action.parse(text)
+        if parsed is None or parsed.name not in self.system.spec.actions:
             return text, {}
-        name, params = parsed
+        name, params = parsed.name, parsed.kwargs
         model, real = self.split_params(name, params)
         return (str(Action(name, tuple(model.items()))), real) if real else (text, {})
 

@@ -46,8 +46,8 @@ class ModuleOptions:
         name = ga.decl.name
         if name == "copy_gcu_conf":                     # cp -f gcu.conf gcu_test.conf
             self.files[TEST_CONF] = dict(self.files[GCU_CONF])
-        was = self.host.system.describe(before)["host.kmd"] == "loaded"
-        now = self.host.value("host.kmd") == "loaded"
+        was = self.host.view(before).host.kmd == "loaded"
+        now = self.host.view().host.kmd == "loaded"
         if was and not now:
             self.loaded = {}
         if now and (not was or name == "reboot"):      # a reboot loads the module afresh

@@ -63,13 +63,13 @@ KTHREAD_PID = 300              # the first pid of the KMD's kernel threads (a sa
 def kernel_threads(host, fs) -> list:
     """[(pid, name)] of the KMD's kernel threads now: per card it drives, gcu_sched_func and
     gcu_poll_task_func, and gcu_ih_process_work_func while the card runs it (PARAM-6)."""
-    d = host.describe()
+    view = host.view()
     out = []
     for name, card in sorted(fs.gcu_nodes().items(), key=lambda kv: kv[1].index):
         n = name[3:]
         base = KTHREAD_PID + 3 * card.index
         out += [(base, f"gcu_sched_func/{n}"), (base + 1, f"gcu_poll_task_func/{n}")]
-        if d[f"{card.label}.ih_thread"]:
+        if view.of(card).ih_thread:
             out.append((base + 2, f"gcu_ih_process_work_func/{n}"))
     return out
 
@@ -107,7 +107,10 @@ class Shell:
             out.append(r.stdout)
             err.append(r.stderr)
             status = r.status
-        return Result(status, present("".join(out)), present("".join(err)))
+        return Result(status, self.present("".join(out)), self.present("".join(err)))
+
+    def present(self, text: str) -> str:
+        return present_with(self.host.roles, text)
 
     def _pipeline(self, stages: list) -> Result:
         r = self._one(stages[0])
@@ -189,9 +192,9 @@ class Shell:
     def _act(self, action) -> Result:
         step = self.host.apply(action)
         if step.accepted:
-            return Result(0, present("".join(f"{ln}\n" for ln in step.log)))
+            return Result(0, self.present("".join(f"{ln}\n" for ln in step.log)))
         outcome = step.outcome
-        return Result(1, stderr=present(f"{getattr(outcome, 'message', outcome)}\n"))
+        return Result(1, stderr=self.present(f"{getattr(outcome, 'message', outcome)}\n"))
 
     # ---- files
     def _cat(self, words, text):
@@ -207,24 +210,24 @@ class Shell:
     def _read_file(self, path):
         if path.startswith("/sys/"):
             return self.fs.read(path)
-        d = self.host.describe()
+        h = self.host.view().host
         lines = []
         if path == GCU_CONF:
-            if d["host.opt_gcu_conf"] != "unset":
-                lines.append(f'options enflame "reset_enable={reset_words(self.host.spec)[d["host.opt_gcu_conf"]]}"')
-            if d.get("host.whitelist_conf"):
+            if h.opt_gcu_conf != "unset":
+                lines.append(f'options enflame "reset_enable={reset_words(self.host.spec)[h.opt_gcu_conf]}"')
+            if h.whitelist_conf:
                 lines.append(f'options enflame "gcu_whitelist_str='
-                             f'{bdf(self.host.system.layout.labels[d["host.whitelist_conf"]].index)[5:]}"')
-            if d.get("host.irq_poll_zero_conf"):
+                             f'{bdf(self.host.system.layout.labels[h.whitelist_conf].index)[5:]}"')
+            if h.irq_poll_zero_conf:
                 lines.append('options enflame "irq_poll_interval=0"')
         elif path in (TEST_CONF, "gcu_test.conf"):
-            if d["host.opt_tmp_conf"] != "unset":
-                lines.append(f'options enflame "reset_enable={reset_words(self.host.spec)[d["host.opt_tmp_conf"]]}"')
+            if h.opt_tmp_conf != "unset":
+                lines.append(f'options enflame "reset_enable={reset_words(self.host.spec)[h.opt_tmp_conf]}"')
         elif path.startswith(QUIRK_DIR + "/"):
             return self._quirk_file(path)
         elif path == VGCU_CONF:
-            if d["host.vgcu_num_conf"] != "unset":
-                lines.append(f'options enflame "vgcu_num={VGCU_VALUES[d["host.vgcu_num_conf"]]}"')
+            if h.vgcu_num_conf != "unset":
+                lines.append(f'options enflame "vgcu_num={VGCU_VALUES[h.vgcu_num_conf]}"')
         else:
             raise SysfsError("ENOENT", f"{path}: No such file or directory")
         return "".join(f"{ln}\n" for ln in lines + self.host.options.lines(path))
@@ -245,10 +248,10 @@ class Shell:
     def _quirk_card(self, path):
         m = re.fullmatch(re.escape(QUIRK_DIR) + r"/([0-9a-fA-F:.]+)\.conf", path)
         try:
-            card = self.host.system.layout.labels[card_of(m.group(1))] if m else None
+            card = self.host.system.layout.labels[card_of(m.group(1), self.host.spec)] if m else None
         except (CommandError, KeyError):
             card = None
-        if card is None or not self.host.value(f"{card.label}.qemu_acl"):
+        if card is None or not self.host.view().of(card).qemu_acl:
             raise SysfsError("ENOENT", f"{path}: No such file or directory")
         return card
 
@@ -302,21 +305,21 @@ class Shell:
         if found is None:
             return Result(1, stderr=f"Error at line 0, file pcimem.c (2) [No such file or directory]\n")
         kind, inst = found
-        if kind != "card" or bar != 0:
+        if kind != "pf" or bar != 0:
             return Result(1, stderr=f"pcimem: the reference host maps BAR0 (resource0) of a card; not {words[1]}\n")
         secured = "true" if self.host.device.is_secured(inst.index, offset) else "false"
         dev = self.host.device
         if data is not None:
-            action = f"write_register(card={inst.label}, secured={secured})"
+            action = self.host.roles.action("write_register", inst, secured=secured)
             before = self.host.state
             r = self._act(action)
             if r.status != 0:
                 return r
             dev.write_register(inst.index, offset, data, dev.reaches(
-                before, action, "card", inst.index, ("secured_reg_written", "plain_reg_written")))
-        r = self._act(f"read_register(card={inst.label}, secured={secured})")      # pcimem reads back
+                before, action, inst, ("secured_reg_written", "plain_reg_written")))
+        r = self._act(self.host.roles.action("read_register", inst, secured=secured))      # pcimem reads back
         if r.status == 0:
-            value = dev.read_register(inst.index, offset, self.host.value(f"{inst.label}.last_read_blocked"))
+            value = dev.read_register(inst.index, offset, self.host.view().of(inst).last_read_blocked)
             r.stdout = (f"Written 0x{data:08X}; readback 0x{value:08X}\n" if data is not None
                         else f"0x{offset:08X}: 0x{value:08X}\n")
         return r
@@ -324,18 +327,20 @@ class Shell:
     def _pcimem_vm(self, vm, bar, offset, data):
         """Inside a VM, BAR0 and BAR1 of the card it holds whole; the access-control file
         drops BAR0 writes (QEMU-3)."""
-        card_label = self.host.value(f"{vm}.pf_dev")
-        if self.host.value(f"{vm}.power") != "running" or card_label is None:
+        held = self.host.view().at(vm)
+        card_label = held.pf_dev
+        if held.power != "running" or card_label is None:
             return Result(1, stderr="Error at line 0, file pcimem.c (2) [No such file or directory]\n")
         card = self.host.system.layout.labels[card_label].index
         regs = self.host.device.cards[card].registers if bar == 0 else self.host.device.cards[card].bar1
         if data is None:
             return Result(0, f"0x{offset:08X}: 0x{regs.get(offset, 0):08X}\n")
-        action = f"write_bar(vm={vm}, bar={bar})"
+        vm_inst = self.host.system.layout.labels[vm]
+        action = self.host.roles.action("write_bar", vm_inst, bar=bar)
         before = self.host.state
         r = self._act(action)
         if r.status == 0:
-            reached = bar == 1 or self.host.device.reaches(before, action, "vm", int(vm[2:]), ("bar0_written",))
+            reached = bar == 1 or self.host.device.reaches(before, action, vm_inst, ("bar0_written",))
             self.host.device.write_register(card, offset, data, reached, bar)
             r.stdout = f"Written 0x{data:08X}; readback 0x{regs.get(offset, 0):08X}\n"
         return r
@@ -343,14 +348,15 @@ class Shell:
     # ---- listings
     def _lsmod(self, words, text):
         d = self.host.describe()
+        h = self.host.view().host
         rows = ["Module                  Size  Used by"]
-        if d["host.kmd"] == "loaded":
-            users = [m for m, on in (("enflame_peermem", d["host.peermem"] == "loaded"),
-                                     ("enflame_test", d.get("host.test_module", False))) if on]
+        if h.kmd == "loaded":
+            users = [m for m, on in (("enflame_peermem", h.peermem == "loaded"),
+                                     ("enflame_test", h.test_module)) if on]
             holders = sum(v for k, v in d.items() if k.endswith(".opens"))        # processes and containers
-            if d["host.peermem"] == "loaded":
+            if h.peermem == "loaded":
                 rows.append(f"{'enflame_peermem':<20}{16384:>10}  0")
-            if d.get("host.test_module"):
+            if h.test_module:
                 rows.append(f"{'enflame_test':<20}{16384:>10}  0")
             rows.append(f"{'enflame':<20}{4194304:>10}  {len(users) + holders} {','.join(users)}".rstrip())
         return Result(0, "".join(f"{r}\n" for r in rows))
@@ -362,12 +368,12 @@ class Shell:
         lines = []
         for addr in sorted(self.fs.devices()):
             kind, inst = self.fs.devices()[addr]
-            device = self.fs.pci_device(kind, inst)
+            device = self.fs.pci_device(inst)
             lines.append(f"{addr} 1200: {vendor:04x}:{device:04x}")
         return Result(0, "".join(f"{ln}\n" for ln in lines))
 
     def _dmesg(self, words, text):
-        return Result(0, present("".join(f"{ln}\n" for ln in self.host.kernel_log)))
+        return Result(0, self.present("".join(f"{ln}\n" for ln in self.host.kernel_log)))
 
     # ---- efsmi (§9.3, §11.2)
     def _efsmi(self, words, text):
@@ -385,36 +391,36 @@ class Shell:
         target = self._gcu(ident)
         if target is None:
             return Result(1, stderr=f"efsmi: no GCU device with id {ident}\n")
-        family, inst = target
-        card = inst.label if family == "card" else self.host.system.layout.instances["card"][inst.parent].label
+        role, inst = target
+        card = self.host.pfs()[self.host.roles.card_index(inst)]
         if kind == "hot":
-            action = f"efsmi_hot_reset(card={card})"
+            action = self.host.roles.action("efsmi_hot_reset", card)
         elif kind == "pf":
-            action = f"efsmi_pf_flr(card={card})"
-        elif family == "vf":
-            action = f"efsmi_vf_flr(vf={inst.label})"
+            action = self.host.roles.action("efsmi_pf_flr", card)
+        elif role == "vf":
+            action = self.host.roles.action("efsmi_vf_flr", inst)
         else:
-            action = f"pci_flr(card={card})"
+            action = self.host.roles.action("pci_flr", card)
         r = self._act(action)
         if r.status != 0:
             return r
-        for step in self.host.finish_resets(self.host.system.layout.labels[card].index):
+        for step in self.host.finish_resets(card.index):
             r.stdout += "".join(f"{ln}\n" for ln in step.log)
-        state = self.host.value(f"{card}.reset")
+        state = self.host.view().of(card).reset
         r.stdout = f"Resetting GCU {ident} ...\n{r.stdout}" + ("done\n" if state == "idle" else "")
         if state == "dead":
             return Result(1, r.stdout, f"efsmi: GCU {ident} did not recover; it needs a reboot\n")
         return r
 
     def _gcu(self, ident):
-        """Device id -> ('card', inst) by the KMD's numbering, or ('vf', inst) after the cards."""
+        """Device id -> ('pf', inst) by the KMD's numbering, or ('vf', inst) after the cards."""
         for name, card in self.fs.gcu_nodes().items():
             if int(name[3:]) == ident:
-                return "card", card
-        cards = len(self.host.system.layout.instances["card"])
-        vfs = self.host.system.layout.instances.get("vf", [])
-        d = self.host.describe()
-        live = [v for v in vfs if d.get(f"{v.label}.binding", "absent") != "absent"]
+                return "pf", card
+        cards = len(self.host.pfs())
+        view = self.host.view()
+        live = [v for v in view.vf if v.binding != "absent"]
+        live = [v.inst for v in live]
         k = ident - cards
         return ("vf", live[k]) if 0 <= k < len(live) else None
 
@@ -428,18 +434,19 @@ class Shell:
             return Result(1, stderr=f"{words[0]}: {nodes[0]}: No such file or directory\n")
         kind, inst = target[0], target[1]
         program = words[0].rsplit("/", 1)[-1]
+        act = self.host.roles.action
         if kind == "vf":
-            opened, closed = f"open_vf(vf={inst.label})", f"close_vf(vf={inst.label})"
+            opened, closed = act("open_vf", inst), act("close_vf", inst)
         elif program == "efvs":
-            opened, closed = f"tool_open(card={inst.label})", f"tool_close(card={inst.label})"
+            opened, closed = act("tool_open", inst), act("tool_close", inst)
         else:
-            opened, closed = f"open_pf(card={inst.label})", f"close_pf(card={inst.label})"
+            opened, closed = act("open_pf", inst), act("close_pf", inst)
         r = self._act(opened)
         if r.status != 0:
             return Result(1, stderr=f"{program}: {nodes[0]}: {r.stderr}")
         number = max(self.jobs, default=0) + 1
         self.next_pid += 1
-        self.jobs[number] = (self.next_pid, closed, " ".join(words[:-1]))
+        self.jobs[number] = (self.next_pid, str(closed), " ".join(words[:-1]))
         return Result(0, f"[{number}] {self.next_pid}\n")
 
     def _kill(self, words, text):
@@ -478,28 +485,28 @@ class Shell:
 
     # ---- device nodes
     def _node(self, dev):
-        """/dev/gcuN -> ('card', inst) or ('vf', inst); /dev/vgcuN -> ('vgcu', card inst, N)."""
+        """/dev/gcuN -> ('pf', inst) or ('vf', inst); /dev/vgcuN -> ('vgcu', card inst, N)."""
         m = re.fullmatch(r"/dev/(v?gcu)(\d+)", dev)
         if not m:
             return None
         if m.group(1) == "gcu":
             return self._gcu(int(m.group(2)))
         n, per = int(m.group(2)), self.fs.vgcu_stride()
-        cards = self.host.system.layout.instances["card"]
+        cards = self.host.pfs()
         return ("vgcu", cards[n // per], n) if n // per < len(cards) else None
 
-    def _free(self, family, state_var, free_value, name):
+    def _free(self, role, state_var, free_value, name):
         """The instance a new container or VM takes: by its --name, else the first free one."""
-        d = self.host.describe()
+        view = self.host.view()
         if name and name in self.names:
             return self.names[name]
         own = self.host.system.layout.labels.get(name) if name else None
-        if own is not None and own.family == family and d[f"{name}.{state_var}"] == free_value \
+        if own is not None and self.host.roles.role(own) == role and getattr(view.of(own), state_var) == free_value \
                 and name not in self.names.values():
             self.names[name] = name                 # `-name vm1` / `--name ctr1` takes that very slot
             return name
-        for inst in self.host.system.layout.instances.get(family, []):
-            if d[f"{inst.label}.{state_var}"] == free_value and inst.label not in self.names.values():
+        for inst in self.host.roles.instances(self.host.system.layout, role):
+            if getattr(view.of(inst), state_var) == free_value and inst.label not in self.names.values():
                 if name:
                     self.names[name] = inst.label
                 return inst.label
@@ -512,10 +519,10 @@ class Shell:
         if words[1] in ("stop", "rm"):
             if len(words) != 3 or words[2] not in self.names:
                 return Result(1, stderr=f"Error response from daemon: No such container: {' '.join(words[2:])}\n")
-            if words[1] == "rm" and self.host.value(f"{self.names[words[2]]}.run") == "stopped":
+            if words[1] == "rm" and self.host.view().at(self.names[words[2]]).run == "stopped":
                 self.names.pop(words[2])                 # removing a stopped container frees its name
                 return Result(0, f"{words[2]}\n")
-            r = self._act(f"docker_stop(ctr={self.names[words[2]]})")
+            r = self._act(self.host.roles.action("docker_stop", self.host.system.layout.labels[self.names[words[2]]]))
             if r.status == 0 and words[1] == "rm":
                 self.names.pop(words[2])
             return Result(r.status, f"{words[2]}\n" if r.status == 0 else "", r.stderr)
@@ -542,20 +549,21 @@ class Shell:
         if name in self.names:
             return Result(125, stderr=f"docker: Error response from daemon: Conflict. The container name \"/{name}\" "
                                       "is already in use.\n")
-        ctr = self._free("ctr", "run", "stopped", name)
+        ctr = self._free("container", "run", "stopped", name)
         if ctr is None:
             return Result(125, stderr="docker: the reference host has no free container slot\n")
+        labels = self.host.system.layout.labels
         if nodes[0][0] == "vgcu":
-            cards = {n[1].label for n in nodes}
+            cards = {n[1] for n in nodes}
             if len(cards) != 1 or any(n[0] != "vgcu" for n in nodes):
                 return Result(125, stderr="docker: vgcu nodes of one card at a time, in the reference host\n")
-            action = f"docker_run_vgcu(ctr={ctr}, card={cards.pop()}, nodes={len(nodes)})"
+            action = self.host.roles.action("docker_run_vgcu", labels[ctr], cards.pop(), nodes=len(nodes))
         elif len(nodes) > 1:
             return Result(125, stderr="docker: one /dev/gcuN per container, in the reference host\n")
         elif nodes[0][0] == "vf":
-            action = f"docker_run_vf(ctr={ctr}, vf={nodes[0][1].label})"
+            action = self.host.roles.action("docker_run_vf", labels[ctr], nodes[0][1])
         else:
-            action = f"docker_run_gcu(ctr={ctr}, card={nodes[0][1].label})"
+            action = self.host.roles.action("docker_run_gcu", labels[ctr], nodes[0][1])
         r = self._act(action)
         if r.status != 0:
             if name:
@@ -587,7 +595,7 @@ class Shell:
             if uuid in self.host.device.mdev_holders:
                 return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,sysfsdev={target}: "
                                         f"device is already in use by {self.host.device.mdev_holders[uuid]}\n")
-            action = f"start_vm_mdev(vm={{vm}}, card={card.label})"
+            action = lambda vm: self.host.roles.action("start_vm_mdev", vm, card)
         else:
             address = target if target.count(":") == 2 else f"0000:{target}"
             found = self.fs.devices().get(address)
@@ -598,12 +606,12 @@ class Shell:
             if inst.label in self.host.device.detached:
                 return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,host={target}: vfio {address}: "
                                         "no driver: bind it to vfio-pci first\n")
-            action = f"start_vm_vf(vm={{vm}}, vf={inst.label})" if kind == "vf" else \
-                f"start_vm_pf(vm={{vm}}, card={inst.label})"
+            name_of = "start_vm_vf" if kind == "vf" else "start_vm_pf"
+            action = lambda vm: self.host.roles.action(name_of, vm, inst)
         vm = self._free("vm", "power", "off", name)
         if vm is None:
             return Result(1, stderr="qemu-system-x86_64: the reference host has no free VM slot\n")
-        r = self._act(action.format(vm=vm))
+        r = self._act(action(self.host.system.layout.labels[vm]))
         if r.status != 0:
             if name:
                 self.names.pop(name, None)
@@ -615,16 +623,18 @@ class Shell:
 
     # ---- inside a VM (§9.3: what a VM's KMD does)
     def _in_vm(self, vm, words):
-        if vm not in {i.label for i in self.host.system.layout.instances.get("vm", [])}:
+        if vm not in {i.label for i in self.host.roles.instances(self.host.system.layout, "vm")}:
             return Result(1, stderr=f"no VM {vm} on this host\n")
+        vm_inst = self.host.system.layout.labels[vm]
+        act = self.host.roles.action
         while words and words[0] == "sudo":
             words = words[1:]
         if words[:1] == ["pcimem"]:
             return self._pcimem(words, None, vm=vm)
         if words[:2] == ["efsmi", "-r"]:
             kind = "hot" if words[2:3] == ["hot"] else "flr"
-            held = self.host.value(f"{vm}.pf_dev")
-            r = self._act(f"vm_efsmi_reset(vm={vm}, kind={kind})")
+            held = self.host.view().of(vm_inst).pf_dev
+            r = self._act(act("vm_efsmi_reset", vm_inst, kind=kind))
             if r.status == 0 and held:
                 # QEMU-4: the quirk's reset line is QEMU's output, not the kernel's, and only with `logging = 1`
                 log = self.host.kernel_log
@@ -632,7 +642,7 @@ class Shell:
                 if not self.host.device.cards[self.host.system.layout.labels[held].index].quirk_logging:
                     r.stdout = "".join(ln for ln in r.stdout.splitlines(True) if "GCU Qemu Quirk" not in ln)
             if r.status == 0:
-                vf = self.host.value(f"{vm}.vf_dev")
+                vf = self.host.view().of(vm_inst).vf_dev
                 card = self.host.system.layout.labels[vf].parent if vf else None
                 if card is not None:
                     self.host.finish_resets(card)
@@ -641,12 +651,12 @@ class Shell:
         if words and re.fullmatch(r"(\./)?enflame-[^/\s]+\.run", words[0]):
             return Result(0, "enflame: driver installed and loaded in the guest\n")
         if words[-1:] == ["&"]:
-            r = self._act(f"start_vm_job(vm={vm})")
+            r = self._act(act("start_vm_job", vm_inst))
             return Result(r.status, "[1] 4242\n" if r.status == 0 else "", r.stderr)
         if words[:1] == ["kill"]:
-            return self._act(f"stop_vm_job(vm={vm})")
+            return self._act(act("stop_vm_job", vm_inst))
         if words[:1] in (["poweroff"], ["shutdown"]):
-            r = self._act(f"stop_vm(vm={vm})")
+            r = self._act(act("stop_vm", vm_inst))
             if r.status == 0:
                 for key in [k for k, v in self.names.items() if v == vm]:
                     self.names.pop(key)
@@ -697,12 +707,12 @@ class Shell:
                     except SysfsError as exc:
                         err.append(f"{s}: {exc.message}\n")
         if "--check" in args or "--query" in args:
-            d = self.host.describe()
+            view = self.host.view()
             for s in slots or sorted(devices):
                 kind, inst = self.fs.devices()[s]
-                binding = d[f"{inst.label}.binding"]
-                extra = f", {d[f'{inst.label}.numvfs']} vf(s)" if f"{inst.label}.numvfs" in d else ""
-                out.append(f"{s}: {'PF' if kind == 'card' else 'VF'}, driver {binding}{extra}\n")
+                binding = view.of(inst).binding
+                extra = f", {view.of(inst).numvfs} vf(s)" if kind == "pf" else ""
+                out.append(f"{s}: {'PF' if kind == 'pf' else 'VF'}, driver {binding}{extra}\n")
         return Result(1 if err else 0, "".join(out), "".join(err))
 
 
@@ -726,7 +736,11 @@ def _grep(patterns, text, err=""):
     return Result(0 if kept else 1, "".join(f"{ln}\n" for ln in kept), err)
 
 
-def present(text: str) -> str:
-    """Model labels as the kernel names devices: card0 -> 0000:01:00.0, card0.vf1 -> 0000:01:00.2."""
-    text = re.sub(r"\bcard(\d+)\.vf(\d+)\b", lambda m: vf_bdf(int(m.group(1)), int(m.group(2))), text)
-    return re.sub(r"\bcard(\d+)\b", lambda m: bdf(int(m.group(1))), text)
+def present_with(roles, text: str) -> str:
+    """Model labels as the kernel names devices: card0 -> 0000:01:00.0, card0.vf1 -> 0000:01:00.2
+    (the families of the pf and vf roles, whatever the spec calls them)."""
+    pf, vf = roles.family["pf"], roles.family["vf"]
+    if vf is not None:
+        text = re.sub(rf"\b{re.escape(pf)}(\d+)\.{re.escape(vf)}(\d+)\b",
+                      lambda m: vf_bdf(int(m.group(1)), int(m.group(2))), text)
+    return re.sub(rf"\b{re.escape(pf)}(\d+)\b", lambda m: bdf(int(m.group(1))), text)

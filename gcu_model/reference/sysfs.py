@@ -37,11 +37,6 @@ def mdev_uuid(card: int, k: int) -> str:
     return f"{card:08x}-0000-4000-8000-{k:012x}"
 
 
-
-def card_index(inst) -> int:
-    """The card a card or VF instance is, or belongs to."""
-    return inst.index if inst.family == "card" else inst.parent
-
 class SysfsError(Exception):
     def __init__(self, errno: str, message: str):
         super().__init__(f"{message} ({errno})")
@@ -85,21 +80,24 @@ class Sysfs:
 
     # ---- names
     def _cards(self):
-        return self.host.system.layout.instances["card"]
+        return self.host.pfs()
+
+    def _host_label(self) -> str:
+        return self.host.roles.instances(self.host.system.layout, "host")[0].label
 
     def _vfs(self):
-        return self.host.system.layout.instances.get("vf", [])
+        return self.host.roles.instances(self.host.system.layout, "vf")
 
     def devices(self) -> dict:
-        """BDF -> ('card', inst) or ('vf', inst), for the functions on the bus now."""
-        d = self.host.describe()
+        """BDF -> ('pf', inst) or ('vf', inst), for the functions on the bus now."""
+        view = self.host.view()
         out = {}
         for c in self._cards():
-            if d[f"{c.label}.binding"] != "removed":
-                out[pf_bdf(c.index)] = ("card", c)
+            if view.of(c).binding != "removed":
+                out[pf_bdf(c.index)] = ("pf", c)
         for v in self._vfs():
-            if d.get(f"{v.label}.binding", "absent") != "absent":
-                pos = v.index - v.parent * self.host.system.layout.count("vf")
+            if view.of(v).binding != "absent":
+                pos = v.index - v.parent * self.host.system.layout.count(v.family)
                 out[vf_bdf(v.parent, pos)] = ("vf", v)
         return out
 
@@ -107,22 +105,21 @@ class Sysfs:
         """UUID -> card instance, for the mdev devices the cards offer now (PROD-8, INST-4).
         The UUID carries the card's index and the mdev's number (ASSUMPTION: the virt package
         names them; the guide shows none)."""
-        q = self.host.quantities()
-        return {mdev_uuid(c.index, k): c for c in self._cards() for k in range(q.get(f"{c.label}.mdev_count", 0))}
+        view = self.host.view()
+        return {mdev_uuid(c.index, k): c for c in self._cards() for k in range(view.of(c).mdev_count)}
 
     def gcu_nodes(self) -> dict:
         """gcuN -> card instance, for the cards the KMD drives (N: the logical device_id, VER-4)."""
-        q = self.host.quantities()
-        return {f"gcu{q[f'{c.label}.device_id']}": c for c in self._cards() if q[f"{c.label}.driven_by_kmd"]}
+        view = self.host.view()
+        return {f"gcu{view.of(c).device_id}": c for c in self._cards() if view.of(c).driven_by_kmd}
 
     def vf_nodes(self) -> dict:
         """gcuX -> VF instance, for the VFs on the host KMD. VFs are numbered after the cards,
         in bus order, among the VFs that exist; one handed to vfio-pci keeps its number but
         has no node (ASSUMPTION: the guide says only that each VF gets a /dev/gcuX)."""
-        d = self.host.describe()
-        live = [v for v in self._vfs() if d.get(f"{v.label}.binding", "absent") != "absent"]
-        return {f"gcu{len(self._cards()) + k}": v for k, v in enumerate(live)
-                if d[f"{v.label}.binding"] == "enflame"}
+        view = self.host.view()
+        live = [v for v in self._vfs() if view.of(v).binding != "absent"]
+        return {f"gcu{len(self._cards()) + k}": v for k, v in enumerate(live) if view.of(v).binding == "enflame"}
 
     def vgcu_stride(self) -> int:
         """How many /dev/vgcuN numbers each card has: the most vgcu nodes any card of the
@@ -134,10 +131,9 @@ class Sysfs:
     def vgcu_nodes(self) -> dict:
         """vgcuN -> card instance: card C offers vgcu{stride*C + k}, k < its vgcu_count
         (PROD-9, INST-5; ASSUMPTION: the guide shows /dev/vgcuN but not how cards share N)."""
-        q = self.host.quantities()
+        view = self.host.view()
         stride = self.vgcu_stride()
-        return {f"vgcu{stride * c.index + k}": c for c in self._cards()
-                for k in range(q.get(f"{c.label}.vgcu_count", 0))}
+        return {f"vgcu{stride * c.index + k}": c for c in self._cards() for k in range(view.of(c).vgcu_count)}
 
     def dev_nodes(self) -> list:
         """The names under /dev the KMD provides now: gcuN of its cards and VFs, vgcuN."""
@@ -309,12 +305,12 @@ class Sysfs:
     def _holds(self, conds, inst, d) -> bool:
         for c in conds:
             if c.scope == "host":
-                if d[f"host.{c.name}"] != c.value:
+                if d[f"{self._host_label()}.{c.name}"] != c.value:
                     return False
             elif c.scope == "var":
                 if d.get(f"{inst.label}.{c.name}") != c.value:
                     return False
-            elif not self.host.system.config.value_of(c.name, card_index(inst)):
+            elif not self.host.system.config.value_of(c.name, self.host.roles.card_index(inst)):
                 return False
         return True
 
@@ -332,13 +328,13 @@ class Sysfs:
         elif r.kind == "var":
             value = d.get(f"{inst.label}.{r.key}")
         elif r.kind == "host":
-            value = d[f"host.{r.key}"]
+            value = d[f"{self._host_label()}.{r.key}"]
         elif r.kind == "quantity":
             if "q" not in view:
                 view["q"] = self.host.quantities()
             value = view["q"][f"{inst.label}.{r.key}"]
         else:                                                           # constant
-            value = self.host.system.config.value_of(r.key, card_index(inst))
+            value = self.host.system.config.value_of(r.key, self.host.roles.card_index(inst))
         if r.word:
             value = self.host.spec.bits[r.word]["masks"][value]
         if r.map is not None:
@@ -385,22 +381,23 @@ class Sysfs:
     def _device_info(self, key):
         return self.host.spec.device[key]
 
-    def pci_device(self, kind, inst):
-        """The PCI device id of a card or VF: its own card's product's (PROD-1)."""
-        product = self.host.system.config.value_of("product", card_index(inst))
-        return self._device_info("vf_device" if kind == "vf" else "pci_device")[product]
+    def pci_device(self, inst):
+        """The PCI device id of a PF or VF: its own card's product's (PROD-1)."""
+        roles = self.host.roles
+        product = self.host.system.config.value_of("product", roles.card_index(inst))
+        return self._device_info("vf_device" if roles.role(inst) == "vf" else "pci_device")[product]
 
     def _r_pci_device(self, inst, _name):
-        return f"0x{self.pci_device(inst.family, inst):04x}\n"
+        return f"0x{self.pci_device(inst):04x}\n"
 
     def _r_loaded_reset_enable(self, _inst, _name):          # a module parameter reads in decimal
-        return f"{self._reset_masks()[self.host.describe()['host.reset_enable']]}\n"
+        return f"{self._reset_masks()[self.host.view().host.reset_enable]}\n"
 
     def _r_loaded_vgcu_num(self, _inst, _name):
-        return VGCU_VALUES.get(self.host.describe()["host.vgcu_num_loaded"], "0") + "\n"
+        return VGCU_VALUES.get(self.host.view().host.vgcu_num_loaded, "0") + "\n"
 
     def _r_loaded_whitelist(self, _inst, _name):
-        card = self.host.describe()["host.whitelist_loaded"]
+        card = self.host.view().host.whitelist_loaded
         return (pf_bdf(self.host.system.layout.labels[card].index)[5:] if card else "") + "\n"
 
     def _r_text_option(self, _inst, name):
@@ -446,8 +443,8 @@ class Sysfs:
         n = _int(text)
         offered = self.host.system.config.values.get("numvfs_writes") or ()
         if n not in offered:          # past sriov_totalvfs: every such count is refused alike (SRIOV-1)
-            n = min(n, self.host.system.config.value_of("vf_slots", card.index) + 1)
-        self._apply("write_sriov_numvfs", {"card": card.label, "n": str(n)})
+            n = min(n, self.host.system.config.value_of(self.host.roles.count_constant("vf"), card.index) + 1)
+        self._apply(self.host.roles.action("write_sriov_numvfs", card, n=n))
 
     def _w_reset_enable(self, _inst, text):
         value = _int(text)
@@ -456,7 +453,7 @@ class Sysfs:
         if not named:
             raise SysfsError("EINVAL", "reset_enable: the reference driver takes "
                              + " or ".join(f"{w:#x}" for w in words.values()) + f", not {text.strip()}")
-        self._apply("write_reset_enable", {"value": named[0]})
+        self._apply(self.host.roles.action("write_reset_enable", value=named[0]))
 
     def _w_driver_override(self, inst, text):
         """Linux only records the name (empty clears it); the bind that follows decides."""
@@ -467,7 +464,7 @@ class Sysfs:
 
     def _w_rpm_sleep_delay(self, card, text):
         ms = _int(text)
-        self._apply("write_rpm_sleep_delay", {"card": card.label, "custom": "false" if ms == 10000 else "true"})
+        self._apply(self.host.roles.action("write_rpm_sleep_delay", card, custom=ms != 10000))
         self.host.device.cards[card.index].rpm_sleep_delay_ms = ms    # the model knows only default or not
 
     # the two-step hand-over to vfio-pci (the module's docstring)
@@ -500,16 +497,10 @@ class Sysfs:
         self.host.device.detached.add(inst.label)
 
     def _to_vfio(self, kind, inst):
-        if kind == "card":
-            self._apply("bind_pf_vfio", {"card": inst.label})
-        else:
-            self._apply("bind_vf_vfio", {"vf": inst.label})
+        self._apply(self.host.roles.action("bind_pf_vfio" if kind == "pf" else "bind_vf_vfio", inst))
 
     def _from_vfio(self, kind, inst):
-        if kind == "card":
-            self._apply("unbind_pf_vfio", {"card": inst.label})
-        else:
-            self._apply("unbind_vf_vfio", {"vf": inst.label})
+        self._apply(self.host.roles.action("unbind_pf_vfio" if kind == "pf" else "unbind_vf_vfio", inst))
 
     def _bdf_arg(self, text):
         devices = self.devices()

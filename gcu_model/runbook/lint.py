@@ -54,7 +54,9 @@ def lint(spec, lines: list, config: str, initial: dict | None = None, with_fix: 
         refusal = played.refusal
         if refusal is not None:
             o = refusal.outcome
-            v.errno, v.message, v.action = getattr(o, "errno", None), getattr(o, "message", str(o)), refusal.action
+            # as the shell shows it: devices by their PCI address, never by the model's labels
+            v.errno, v.message, v.action = (getattr(o, "errno", None), player.shell.present(getattr(o, "message", str(o))),
+                                            refusal.action)
             v.reqs = list(getattr(o, "reqs", ()))
             v.sections = sorted({part.strip() for r in v.reqs if r in spec.requirements
                                  for part in str(spec.requirements[r].section).split(",") if part.strip()},

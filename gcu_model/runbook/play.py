@@ -72,7 +72,7 @@ class Player:
             return r.status, r.stdout, r.stderr
         if line.kind == "wait":
             fired = host.advance(line.args[0])
-            return 0, "".join(f"{ln}\n" for s in fired for ln in s.log), ""
+            return 0, self.shell.present("".join(f"{ln}\n" for s in fired for ln in s.log)), ""
         if line.kind == "ras":
             ip, device = line.args
             found = self.shell.fs.devices().get(device if device.count(":") == 2 else f"0000:{device}")
@@ -80,11 +80,11 @@ class Player:
                 raise HostError(f"@ras: no device {device} on this host")
             step = host.ras(ip, found[1].label)
             if isinstance(step.outcome, Accepted):
-                return 0, "".join(f"{ln}\n" for ln in step.log), ""
-            return 1, "", f"{getattr(step.outcome, 'message', step.outcome)}\n"
+                return 0, self.shell.present("".join(f"{ln}\n" for ln in step.log)), ""
+            return 1, "", self.shell.present(f"{getattr(step.outcome, 'message', step.outcome)}\n")
         if line.kind == "action":
             step = host.apply(line.args[0])
             if step.accepted:
-                return 0, "".join(f"{ln}\n" for ln in step.log), ""
-            return 1, "", f"{getattr(step.outcome, 'message', step.outcome)}\n"
+                return 0, self.shell.present("".join(f"{ln}\n" for ln in step.log)), ""
+            return 1, "", self.shell.present(f"{getattr(step.outcome, 'message', step.outcome)}\n")
         raise HostError(f"unknown line kind {line.kind}")

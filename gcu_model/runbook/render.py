@@ -8,7 +8,7 @@ line given here is checked by the tests to play back as exactly that action.
 """
 from __future__ import annotations
 
-from ..core.outcome import parse_action_text
+from ..core.outcome import Action
 from ..shell.commands import CommandError, bdf
 from ..shell.commands import render as render_setup
 from ..reference.host import RESET_MS
@@ -16,17 +16,19 @@ from ..reference.host import RESET_MS
 
 
 def render(action: str, player) -> str | None:
-    name, params = parse_action_text(str(action))
-    p = dict(params)
+    parsed = Action.parse(action)
+    name, p = parsed.name, parsed.kwargs
     host, shell = player.host, player.shell
     fs = shell.fs
     labels = host.system.layout.labels
+    # the action's instances by role (families.yaml `role:`), whatever its parameters are called
+    pf, vf, vm, ctr = (host.roles.arg(parsed, role) for role in ("pf", "vf", "vm", "container"))
 
     def address(label):
         for addr, (_, inst) in fs.devices().items():
             if inst.label == label:
                 return addr
-        return bdf(labels[label].index) if label in labels and labels[label].family == "card" else None
+        return bdf(labels[label].index) if label in labels and host.roles.role(labels[label]) == "pf" else None
 
     def node(label):
         for nodes in (fs.gcu_nodes(), fs.vf_nodes()):
@@ -56,73 +58,73 @@ def render(action: str, player) -> str | None:
         # the word of each value is constants.yaml `bits: reset_enable: masks`, as sysfs reads it
         return echo(f"{host.spec.bits['reset_enable']['masks'][p['value']]:#x}", "/sys/bus/pci/drivers/enflame/reset_enable")
     if name in ("bind_pf_vfio", "bind_vf_vfio", "unbind_pf_vfio", "unbind_vf_vfio"):
-        label = p.get("card") or p.get("vf")
+        label = pf or vf
         return f"echo {address(label)} > /sys/bus/pci/drivers/vfio-pci/{name.split('_')[0]}"
     if name in ("open_pf", "open_vf", "tool_open"):
-        n = node(p.get("card") or p.get("vf"))
+        n = node(pf or vf)
         return f"./{'efvs' if name == 'tool_open' else 'app'} /dev/{n} &" if n else None
     if name in ("close_pf", "close_vf", "tool_close"):
         job = job_for(str(action))
         return f"kill %{job}" if job else None
     if name == "efsmi_hot_reset":
-        n = node(p["card"])
+        n = node(pf)
         return f"efsmi -r hot -i {n[3:]}" if n else None
     if name == "efsmi_pf_flr":
-        n = node(p["card"])
+        n = node(pf)
         return f"efsmi -pf -r -i {n[3:]}" if n else None
     if name == "efsmi_vf_flr":
-        n = node(p["vf"])
+        n = node(vf)
         return f"efsmi -r -i {n[3:]}" if n else None
     line = fs.write_line(name, p)                  # a plain sysfs write (specs/surface.yaml)
     if line is not None:
         return line
     if name == "reset_completes":                   # time passing ends a running reset
-        running = host.value(f"{p['card']}.reset") not in ("idle", "dead")
+        running = host.view().at(pf).reset not in ("idle", "dead")
         return f"# @wait {RESET_MS}" if p["ok"] == "true" and running and host.failing_resets == 0 else None
     if name == "rpm_idle_timeout":
-        return f"# @wait {host.device.sleep_delay_ms(labels[p['card']].index)}"
+        return f"# @wait {host.device.sleep_delay_ms(labels[pf].index)}"
     if name in ("ras_vf_only", "ras_card"):        # a fault of a device on the bus
-        label = p.get("vf") or p.get("card")
+        label = vf or pf
         where = next((a for a, (_, inst) in fs.devices().items() if inst.label == label), None)
         return f"# @ras {_block(host, p.get('ip', 'vf_only'))} {where}" if where else None
     if name == "write_rpm_sleep_delay":
-        return echo(5000 if p["custom"] == "true" else 10000, klass(p["card"], "rpm/rpm_sleep_delay"))
+        return echo(5000 if p["custom"] == "true" else 10000, klass(pf, "rpm/rpm_sleep_delay"))
     if name in ("read_register", "write_register"):
-        secured = host.device.secured[host.system.layout.labels[p["card"]].index]    # FW-2: the card's own
+        secured = host.device.secured[labels[pf].index]    # FW-2: the card's own
         offset = secured[0][0] if p["secured"] == "true" and secured else 0x2000
-        where = f"/sys/bus/pci/devices/{address(p['card'])}/resource0 {offset:#x}"
+        where = f"/sys/bus/pci/devices/{address(pf)}/resource0 {offset:#x}"
         if p["secured"] == "true" and not secured:
             return None
         return f"pcimem {where}" + (" w 0x1" if name == "write_register" else "")
     if name in ("start_vm_vf", "start_vm_pf"):
-        return f"qemu-system-x86_64 -name {p['vm']} -device vfio-pci,host={address(p.get('vf') or p.get('card'))}"
+        return f"qemu-system-x86_64 -name {vm} -device vfio-pci,host={address(vf or pf)}"
     if name == "start_vm_mdev":
         free = [u for u, c in sorted(fs.mdevs().items())
-                if c.label == p["card"] and u not in host.device.mdev_holders]
-        return (f"qemu-system-x86_64 -name {p['vm']} -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/{free[0]}"
+                if c.label == pf and u not in host.device.mdev_holders]
+        return (f"qemu-system-x86_64 -name {vm} -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/{free[0]}"
                 if free else None)
     if name == "stop_vm":
-        return f"[{p['vm']}] poweroff"
+        return f"[{vm}] poweroff"
     if name == "vm_efsmi_reset":
-        return f"[{p['vm']}] efsmi -r" + (" hot" if p["kind"] == "hot" else "")
+        return f"[{vm}] efsmi -r" + (" hot" if p["kind"] == "hot" else "")
     if name == "start_vm_job":
-        return f"[{p['vm']}] ./app &"
+        return f"[{vm}] ./app &"
     if name == "stop_vm_job":
-        return f"[{p['vm']}] kill %1"
+        return f"[{vm}] kill %1"
     if name == "write_bar":
-        return f"[{p['vm']}] pcimem /sys/bus/pci/devices/0000:00:05.0/resource{p['bar']} 0x10 w 0x1"
+        return f"[{vm}] pcimem /sys/bus/pci/devices/0000:00:05.0/resource{p['bar']} 0x10 w 0x1"
     # a stopped container keeps its name until `docker rm`
-    stopped = p.get("ctr") in shell.names and host.value(f"{shell.names[p['ctr']]}.run") == "stopped"
-    fresh = f"docker rm {p['ctr']} ; " if stopped else ""
+    stopped = ctr in shell.names and host.view().at(shell.names[ctr]).run == "stopped"
+    fresh = f"docker rm {ctr} ; " if stopped else ""
     if name in ("docker_run_gcu", "docker_run_vf"):
-        n = node(p.get("card") or p.get("vf"))
-        return f"{fresh}docker run -d --name {p['ctr']} --device /dev/{n} --device /dev/gcuctl ubuntu" if n else None
+        n = node(pf or vf)
+        return f"{fresh}docker run -d --name {ctr} --device /dev/{n} --device /dev/gcuctl ubuntu" if n else None
     if name == "docker_run_vgcu":
-        first = labels[p["card"]].index * fs.vgcu_stride()          # the numbering of Sysfs.vgcu_nodes
+        first = labels[pf].index * fs.vgcu_stride()          # the numbering of Sysfs.vgcu_nodes
         devices = " ".join(f"--device /dev/vgcu{first + k}" for k in range(int(p["nodes"])))
-        return f"{fresh}docker run -d --name {p['ctr']} {devices} ubuntu"
+        return f"{fresh}docker run -d --name {ctr} {devices} ubuntu"
     if name == "docker_stop":
-        who = named(p["ctr"])
+        who = named(ctr)
         return f"docker stop {who}" if who else None
     return None
 

@@ -15,6 +15,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from ..core.outcome import Action
+
 GCU_CONF = "/etc/modprobe.d/gcu.conf"
 TEST_CONF = "./gcu_test.conf"
 VGCU_CONF = "/etc/modprobe.d/gcu_test.conf"
@@ -61,20 +63,50 @@ def bdf(card_index: int) -> str:
     return f"0000:{card_index + 1:02x}:00.0"
 
 
-def card_of(address: str) -> str:
-    """'0000:01:00.0', '01:00.0' or 'card0' -> 'card0'."""
-    if re.fullmatch(r"card\d+", address):
+def _pf_family(spec) -> str:
+    family = spec.family_of("pf")
+    if family is None:
+        raise CommandError("the spec has no family with role: pf (families.yaml), so no command names a card")
+    return family
+
+
+def card_of(address: str, spec) -> str:
+    """'0000:01:00.0', '01:00.0' or 'card0' -> 'card0' (the label of the pf role's family)."""
+    family = _pf_family(spec)
+    if re.fullmatch(rf"{re.escape(family)}\d+", address):
         return address
     m = re.fullmatch(r"(?:[0-9a-fA-F]{4}:)?([0-9a-fA-F]{2}):00\.0", address)
     if not m or int(m.group(1), 16) < 1:
         raise CommandError(f"'{address}' is not the PCI address of a GCU card (0000:01:00.0, 0000:02:00.0, ...)")
-    return f"card{int(m.group(1), 16) - 1}"
+    return f"{family}{int(m.group(1), 16) - 1}"
+
+
+def _pf_param(spec, name: str) -> str:
+    """The parameter of action `name` that names a card (its type: the pf role's family)."""
+    family = _pf_family(spec)
+    decl = spec.actions.get(name)
+    found = [p.name for p in decl.params if p.is_instance and p.type == family] if decl is not None else []
+    if len(found) != 1:
+        raise CommandError(f"the spec's action {name} has no one parameter of family {family}")
+    return found[0]
+
+
+def _card_action(spec, name: str, card_label: str, **params) -> str:
+    """Action `name` with the card given by its label, the other parameters by name."""
+    decl = spec.actions.get(name)
+    if decl is None:
+        raise CommandError(f"the spec has no action {name}")
+    values = {_pf_param(spec, name): card_label, **params}
+    return str(Action.of(name, **{p.name: values[p.name] for p in decl.params if p.name in values}))
+
+
+def _card_index(spec, name: str, params: dict) -> int:
+    """The index of the card action `name` names in `params`."""
+    return int(params[_pf_param(spec, name)][len(_pf_family(spec)):])
 
 
 def _action(name, **params) -> str:
-    def text(v):
-        return str(v).lower() if isinstance(v, bool) else str(v)
-    return f"{name}({', '.join(f'{k}={text(v)}' for k, v in params.items())})"
+    return str(Action.of(name, **params))
 
 
 def _echo_options(words, line):
@@ -109,7 +141,7 @@ def _option_action(key, value, target, spec):
                                + " and ".join(reset_words(spec).values()))
         return _action("write_option", file=conf, value=named[0])
     if key == "gcu_whitelist_str" and target == GCU_CONF:
-        return _action("write_gcu_whitelist", card=card_of(value))
+        return _card_action(spec, "write_gcu_whitelist", card_of(value, spec))
     if key == "irq_poll_interval" and target == GCU_CONF:
         if not value.isdigit():
             raise CommandError(f"irq_poll_interval={value}: expected a number of ms")
@@ -238,15 +270,15 @@ def parse(line: str, spec) -> Parsed:
         return Parsed(("copy_gcu_conf()",), line)
     quirk = re.fullmatch(re.escape(QUIRK_DIR) + r"/([0-9a-fA-F:.]+)\.conf", words[-1])
     if quirk and head == "cp" and [w for w in words[1:-1] if w != "-f"] in ([QUIRK_SAMPLE], ["./" + QUIRK_SAMPLE]):
-        return Parsed((_action("write_qemu_acl", card=card_of(quirk.group(1)), present=True),), line)
+        return Parsed((_card_action(spec, "write_qemu_acl", card_of(quirk.group(1), spec), present=True),), line)
     if quirk and head == "rm" and words[1:-1] in ([], ["-f"]):
-        return Parsed((_action("write_qemu_acl", card=card_of(quirk.group(1)), present=False),), line)
+        return Parsed((_card_action(spec, "write_qemu_acl", card_of(quirk.group(1), spec), present=False),), line)
     if head == "echo":
         if len(words) == 4 and words[3].endswith("/sriov_numvfs") and words[2] == ">":
             m = re.fullmatch(r"/sys/bus/pci/devices/([^/]+)/sriov_numvfs", words[3])
             if not m or not words[1].isdigit():
                 raise CommandError(f"expected: echo N > /sys/bus/pci/devices/BDF/sriov_numvfs, got: {text}")
-            return Parsed((_action("write_sriov_numvfs", card=card_of(m.group(1)), n=int(words[1])),), line)
+            return Parsed((_card_action(spec, "write_sriov_numvfs", card_of(m.group(1), spec), n=int(words[1])),), line)
         pairs, target, append = _echo_options(words, text)
         actions, options = [], []
         for key, value in pairs:
@@ -261,9 +293,8 @@ def parse(line: str, spec) -> Parsed:
 
 def render(action, spec) -> str:
     """An action (text or Action) -> the command line a user types."""
-    from ..core.outcome import parse_action_text
-    name, params = parse_action_text(str(action))
-    p = dict(params)
+    parsed = Action.parse(action)
+    name, p = parsed.name, parsed.kwargs
     if name == "install_base":
         words = ["sudo ./enflame-xxx.run"]
         if p["opt_auto_load"] == "false":
@@ -301,12 +332,12 @@ def render(action, spec) -> str:
     if name == "write_vgcu_num":
         return f"echo 'options enflame \"vgcu_num={VGCU_VALUES[p['value']]}\"' > {VGCU_CONF}"
     if name == "write_gcu_whitelist":
-        return f"echo 'options enflame \"gcu_whitelist_str={bdf(int(p['card'][4:]))[5:]}\"' >> {GCU_CONF}"
+        return f"echo 'options enflame \"gcu_whitelist_str={bdf(_card_index(spec, name, p))[5:]}\"' >> {GCU_CONF}"
     if name == "write_irq_poll_interval":
         return f"echo 'options enflame \"irq_poll_interval={0 if p['zero'] == 'true' else 10}\"' >> {GCU_CONF}"
     if name == "write_qemu_acl":
-        path = f"{QUIRK_DIR}/{bdf(int(p['card'][4:]))}.conf"
+        path = f"{QUIRK_DIR}/{bdf(_card_index(spec, name, p))}.conf"
         return f"sudo cp {QUIRK_SAMPLE} {path}" if p["present"] == "true" else f"sudo rm -f {path}"
     if name == "write_sriov_numvfs":
-        return f"echo {p['n']} > /sys/bus/pci/devices/{bdf(int(p['card'][4:]))}/sriov_numvfs"
+        return f"echo {p['n']} > /sys/bus/pci/devices/{bdf(_card_index(spec, name, p))}/sriov_numvfs"
     raise CommandError(f"no command form for the action {action}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from ..core.outcome import Accepted
+from ..core.outcome import Accepted, action_name
 from ..shell.commands import CommandError, parse, render, split_line
 from ..spec.errors import InvalidSpec, Where
 from ..spec.expr import ConstRef, FactRef, QuantityRef, Scope, VarRef, check_expr
@@ -117,7 +117,7 @@ def check(spec, setup_text: str, fixed: dict) -> list:
             steps.append(entry)
         reason = None
         if not ok:
-            u = Unrolling(system, {p.action.split("(")[0] for p in parsed}, len(parsed))
+            u = Unrolling(system, {action_name(p.action) for p in parsed}, len(parsed))
             constraint = z3.And(*[u.choose(i, p.action) for i, p in enumerate(parsed)])
             core = u.solve(constraint)
             reason = _reason(u, core if isinstance(core, list) else [], steps, system)
@@ -155,7 +155,8 @@ def all_configs(spec, fixed: dict) -> dict:
         u = Unrolling(system, alphabet, 3)
         target = _at_step_end(u, system.grounder.term(complete, {"params": {}, "self": None, "bound": {}}))
         layout = system.layout
-        mode, vf_num, vgcu = (u.encs[-1].vars[layout.slot_of[("host", 0, v)]] if ("host", 0, v) in layout.slot_of
+        hf = spec.family_of("host")
+        mode, vf_num, vgcu = (u.encs[-1].vars[layout.slot_of[(hf, 0, v)]] if (hf, 0, v) in layout.slot_of
                               else None for v in ("mode", "vf_num", "vgcu_num_loaded"))
         blocked, found_any, core = [], False, None
         while True:
@@ -165,17 +166,19 @@ def all_configs(spec, fixed: dict) -> dict:
                 break
             found_any = True
             d = system.describe(result.state)
-            same = [mode == _enc(system, "mode", d["host.mode"]) if mode is not None else z3.BoolVal(True),
-                    vf_num == d["host.vf_num"] if vf_num is not None else z3.BoolVal(True)]
-            if d["host.mode"] == "vgcu" and vgcu is not None:
-                same.append(vgcu == _enc(system, "vgcu_num_loaded", d["host.vgcu_num_loaded"]))
+            h = system.layout.instances[spec.family_of("host")][0].label + "."      # the host's and the
+            c = system.layout.instances[spec.family_of("pf")][0].label + "."        # first card's labels
+            same = [mode == _enc(system, "mode", d[h + "mode"]) if mode is not None else z3.BoolVal(True),
+                    vf_num == d[h + "vf_num"] if vf_num is not None else z3.BoolVal(True)]
+            if d[h + "mode"] == "vgcu" and vgcu is not None:
+                same.append(vgcu == _enc(system, "vgcu_num_loaded", d[h + "vgcu_num_loaded"]))
             result = _shortest(u, z3.And(target, *same)) or result
             q = system.quantities(result.state)
-            entry = {"host": describe_facts(facts), "facts": facts, "mode": d["host.mode"], "vf_num": d["host.vf_num"],
-                     "vgcu_num": d["host.vgcu_num_loaded"] if d["host.mode"] == "vgcu" else None,
-                     "numvfs": q.get("card0.numvfs", d.get("card0.numvfs")),
-                     "l3_per_vf_mb": q["card0.l3_per_vf_mb"], "vgcu_nodes": q["card0.vgcu_count"],
-                     "mdevs": q["card0.mdev_count"],
+            entry = {"host": describe_facts(facts), "facts": facts, "mode": d[h + "mode"], "vf_num": d[h + "vf_num"],
+                     "vgcu_num": d[h + "vgcu_num_loaded"] if d[h + "mode"] == "vgcu" else None,
+                     "numvfs": q.get(c + "numvfs", d.get(c + "numvfs")),
+                     "l3_per_vf_mb": q[c + "l3_per_vf_mb"], "vgcu_nodes": q[c + "vgcu_count"],
+                     "mdevs": q[c + "mdev_count"],
                      "commands": [render(a, spec) for a in result.actions]}
             valid.append(entry)
             blocked.append(z3.Not(z3.And(*same)))
@@ -208,7 +211,8 @@ def _on_some_card(spec, text):
         tree = ast.parse(text, mode="eval")
     except SyntaxError:
         return None
-    card_names = {v for (f, v) in spec.vars if f == "card"} | {q for (f, q) in spec.quantities if f == "card"}
+    pf = spec.family_of("pf")
+    card_names = {v for (f, v) in spec.vars if f == pf} | {q for (f, q) in spec.quantities if f == pf}
     hit = False
 
     class Qualify(ast.NodeTransformer):
@@ -219,7 +223,7 @@ def _on_some_card(spec, text):
                 return ast.copy_location(ast.Attribute(ast.Name("c", ast.Load()), node.id, ast.Load()), node)
             return node
     body = ast.unparse(Qualify().visit(tree))
-    return f"any({body} for c in card)" if hit else None
+    return f"any({body} for c in {pf})" if hit else None
 
 
 def _shortest(u, target):
@@ -239,7 +243,7 @@ def _plainest(u, found, target):
     n = len(found.actions)
     fixed = [u.choice[n] == u.stop] if n < u.k else []
     for i in range(n):
-        name = found.actions[i].split("(")[0]
+        name = action_name(found.actions[i])
         variants = sorted({st.text for st in u.steps if st.action.decl.name == name}, key=lambda t: (len(render(t, u.system.spec)), t))
         for text in variants:
             result = u.solve(target, *fixed, u.choose(i, text))
@@ -257,7 +261,7 @@ def _at_step_end(u, term):
 
 def _enc(system, var, value):
     from ..core.layout import Layout
-    return Layout.encode(value, system.spec.vars[("host", var)].type)
+    return Layout.encode(value, system.spec.vars[(system.spec.family_of("host"), var)].type)
 
 
 def _reason(u, core_names, steps, system) -> Reason:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .errors import InvalidSpec, Where
 from .expr import Scope, check_effect, check_expr
-from .model import (ActionDecl, Check, Composed, Config, Constant, Family, Machine, Param, Property, Quantity,
+from .model import (ROLES, ActionDecl, Check, Composed, Config, Constant, Family, Machine, Param, Property, Quantity,
                     PerInstance, Requirement, SolverSpace, Spec, TABLE_KEYS, Transition, Var, family_size,
                     merge_config_values)
 from .types import BOOL, BoolT, EnumT, IntT, RefT, SetT, same_kind
@@ -217,8 +217,8 @@ class _Loader:
         spec.bits = self.load_bits()
         spec.device = self.load_device()
         spec.surface = self.load_surface(spec)
-        from .static_checks import run_static_checks
-        run_static_checks(spec)
+        from .static_checks import run_load_checks
+        run_load_checks(spec)        # the configurations' own checks are `gcu-model check`'s
         return spec
 
     def load_requirements(self):
@@ -300,6 +300,38 @@ class _Loader:
                     values[cname] = self.value(cval, self.constants[cname].type, row.where(cname), cname)
                 self.tables.setdefault(table, {})[row_key] = values
 
+    def role(self, body, name, parent):
+        """families.yaml `role:` (model.ROLES): a known role, with the parent its role needs."""
+        role = body.get("role")
+        if role is None:
+            return None
+        w = body.where("role")
+        if role not in ROLES:
+            raise w.error(f"family {name}: unknown role '{role}'; the roles are " + ", ".join(
+                f"{r} ({doc})" for r, doc in ROLES.items()), str(role))
+        if (role == "vf") != (parent is not None):
+            raise w.error(f"family {name}: role {role} " + ("needs a parent family with the pf role" if role == "vf"
+                                                          else "is for a family without a parent"), str(role))
+        return role
+
+    def check_roles(self, fams):
+        taken = {}
+        for f in self.families.values():
+            if f.role is None:
+                continue
+            if f.role in taken:
+                raise fams[f.name].where("role").error(
+                    f"families {taken[f.role]} and {f.name} both have the role {f.role}; a role belongs to one family",
+                    f.role)
+            taken[f.role] = f.name
+            if f.role == "vf" and self.families[f.parent].role != "pf":
+                raise fams[f.name].where("role").error(
+                    f"family {f.name}: role vf needs a parent with the pf role; {f.parent} has "
+                    + (f"the role {self.families[f.parent].role}" if self.families[f.parent].role else "none"), f.role)
+        host = taken.get("host")
+        if host is not None and self.families[host].count != 1:
+            raise fams[host].where("count").error(f"family {host}: the host role needs count: 1", str(self.families[host].count))
+
     def load_families(self):
         data = self.mapping(self.file("families.yaml"), Where("families.yaml", 1), "families.yaml")
         self.keys(data, {"families"}, "families.yaml", required=["families"])
@@ -309,7 +341,7 @@ class _Loader:
             w = fams.where(name)
             self.name(name, w, "a family name")
             body = self.mapping(body, w, f"family {name}")
-            self.keys(body, {"count", "parent", "doc", "symmetric"}, f"family {name}", required=["count"])
+            self.keys(body, {"count", "parent", "doc", "symmetric", "role"}, f"family {name}", required=["count"])
             count = body["count"]
             if isinstance(count, str):
                 if count not in self.constants or not isinstance(self.constants[count].type, IntT):
@@ -336,7 +368,9 @@ class _Loader:
                 raise body.where("symmetric").error(
                     f"family {name}: symmetric: {symmetric} names a parent variable, but {name} has no parent",
                     symmetric)
-            self.families[name] = Family(name, count, parent, self.text(body, "doc", ""), w, symmetric)
+            self.families[name] = Family(name, count, parent, self.text(body, "doc", ""), w, symmetric,
+                                         self.role(body, name, parent))
+        self.check_roles(fams)
         for c in self.constants.values():             # constants.yaml `per:` names a top-level family
             if c.per is not None and (c.per not in self.families or self.families[c.per].parent is not None):
                 hint = (f" ({c.per} is a child of {self.families[c.per].parent})" if c.per in self.families
@@ -347,8 +381,8 @@ class _Loader:
                 if c.per is not None and f.count == c.name and f.parent != c.per:
                     raise c.where.error(f"constant {c.name} sizes family {f.name}, which is not a child of "
                                         f"{c.per}; it cannot have one value per {c.per}", c.name)
-        if "host" not in self.families:
-            raise fams.where().error("families must include 'host' (count 1)", "host")
+        if not any(f.role == "host" for f in self.families.values()):
+            raise fams.where().error("families must include the host: a family with role: host and count: 1", "host")
 
     def load_configs(self):
         data = self.mapping(self.file("configs.yaml"), Where("configs.yaml", 1), "configs.yaml")

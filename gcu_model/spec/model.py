@@ -92,6 +92,18 @@ class Composed:
     config: object = None   # the derived Config: the base's values with `family`'s count set
 
 
+# What a family stands for on a Linux host (families.yaml `role:`). The reference host, its
+# sysfs and shell, runbooks and conformance find a family by its role, never by its name,
+# so a spec may call its families what it likes.
+ROLES = {
+    "host": "the machine the KMD runs on (one instance, no parent)",
+    "pf": "a card's PCI physical function (top-level)",
+    "vf": "a VF slot of a card (its parent has the pf role)",
+    "vm": "a virtual machine that may hold a passed-through device (top-level)",
+    "container": "a container given device nodes (top-level)",
+}
+
+
 @dataclass
 class Family:
     """Instances of one kind (host, card, VF slot, VM ...), sized by a configuration."""
@@ -103,6 +115,7 @@ class Family:
     # interchangeable instances (issue 8): False; True (any renaming); or the name of an int
     # variable of the parent bounding the interchangeable prefix (vf: `numvfs`)
     symmetric: object = False
+    role: str | None = None     # a key of ROLES
 
 
 @dataclass
@@ -327,6 +340,16 @@ class Spec:
             raise InvalidSpec(f"configuration {name} gives no value for constant(s) {', '.join(missing)}",
                               where.file if where else "<spec>", where.line if where else None, missing[0])
         return Config(name, description, merged, where or Where("<derived>", None), dict(initial or {}))
+
+    def family_of(self, role: str) -> str | None:
+        """The family with this role (ROLES), or None where the spec has none."""
+        return next((f.name for f in self.families.values() if f.role == role), None)
+
+    def instance_param(self, action: str, family: str) -> str | None:
+        """The parameter of `action` that names an instance of `family` (None: none, or several)."""
+        decl = self.actions.get(action)
+        found = [p.name for p in decl.params if p.is_instance and p.type == family] if decl is not None else []
+        return found[0] if len(found) == 1 else None
 
     def family_vars(self, family: str) -> list:
         return [v for (f, _), v in self.vars.items() if f == family]

@@ -1,12 +1,16 @@
-"""Eager checks over the whole spec (issue 2, item 3; design.md, python-statemachine).
+"""Static checks of a spec (design.md, python-statemachine).
 
+At load, over the text alone (milliseconds):
 - duplicate transitions: same trigger, same sources, same selector;
 - states that can never be entered: not initial, no transition goes there, no effect
   sets them;
+- a family declared `symmetric` whose instances a rule tells apart (explore/symmetry.py).
+
+In `gcu-model check`, over every configuration ground (seconds; `check_configurations`,
+cached by spec digest in spec/check_cache.py):
 - ambiguous transitions: for some configuration, action and state, two transitions'
   sources overlap and their selectors (`when`) can both hold (z3 gives the witness);
-- transitions that can never fire: in no configuration can their trigger select them;
-- a family declared `symmetric` whose instances a rule tells apart (explore/symmetry.py).
+- transitions that can never fire: in no configuration can their trigger select them.
 """
 from __future__ import annotations
 
@@ -15,15 +19,27 @@ import ast
 import z3
 
 from . import expr as E
-from .errors import InvalidSpec
 
-
-def run_static_checks(spec) -> None:
+def run_load_checks(spec) -> None:
+    """The checks over the spec's text, run by every load."""
     from ..explore.symmetry import validate as symmetric_families_hold
-    symmetric_families_hold(spec)          # families.yaml `symmetric:` (issue 8)
+    symmetric_families_hold(spec)          # families.yaml `symmetric:`
     _duplicates(spec)
     _unenterable_states(spec)
-    _per_config(spec)
+
+
+def check_configurations(spec, systems=None) -> bool:
+    """The checks over every configuration ground: InvalidSpec at the first problem. Skipped
+    (False returned) when this spec's digest passed them before; `systems` are ones the
+    caller has built already (config name -> System), reused."""
+    from . import check_cache
+    key = check_cache.key(spec)
+    if key is not None and check_cache.passed(key):
+        return False
+    _per_config(spec, systems or {})
+    if key is not None:
+        check_cache.record(key)
+    return True
 
 
 def _duplicates(spec):
@@ -84,13 +100,13 @@ def _unenterable_states(spec):
                                     f"no transition goes to it and no effect sets it", s)
 
 
-def _per_config(spec):
+def _per_config(spec, systems):
     from ..core.system import System
     from ..core.z3terms import Z3Encoder
 
     selectable = set()
     for config in spec.configs.values():
-        system = System(spec, config)
+        system = systems.get(config.name) or System(spec, config)
         enc = Z3Encoder(system.layout)
         solver = z3.Solver()
         solver.set("timeout", 5000)

@@ -174,7 +174,7 @@ def _read(body, w: Where, spec, family, path) -> Read:
     kind, key = kinds[0], str(body[kinds[0]])
     if kind in ("var", "names") and (family is None or (family, key) not in spec.vars):
         raise body.where(kind).error(f"{path}: no variable '{key}' of family {family}", key)
-    if kind == "host" and ("host", key) not in spec.vars:
+    if kind == "host" and (_host(spec), key) not in spec.vars:
         raise body.where(kind).error(f"{path}: no host variable '{key}'", key)
     if kind == "quantity" and (family, key) not in spec.quantities:
         raise body.where(kind).error(f"{path}: no quantity '{key}' of family {family}", key)
@@ -247,14 +247,19 @@ def _write(body, w: Where, spec, placeholders, path) -> Write:
                  tuple(args.items()), refuse, None)
 
 
+def _host(spec) -> str:
+    """The family of the host role (families.yaml), whose variables `host:` names."""
+    return spec.family_of("host") or "host"
+
+
 def _conds(items, w: Where, spec, family) -> tuple:
     out = []
     for body in _seq(items, w, "when"):
         body = _mapping(body, w, "a condition")
         if "host" in body and "is" in body:
-            if ("host", body["host"]) not in spec.vars:
+            if (_host(spec), body["host"]) not in spec.vars:
                 raise body.where("host").error(f"when: no host variable '{body['host']}'", str(body["host"]))
-            _value_of(spec.vars[("host", body["host"])].type, body["is"], body.where("is"), body["host"])
+            _value_of(spec.vars[(_host(spec), body["host"])].type, body["is"], body.where("is"), body["host"])
             out.append(Cond("host", body["host"], body["is"]))
         elif "var" in body and "is" in body:
             if family is None or (family, body["var"]) not in spec.vars:
