@@ -297,6 +297,21 @@ CASES = {
     "effect-block-from-effects-section": Case(
         "machines/kmd.yaml", "            c.numvfs = 0\n", "            c.numvfz = 0\n",
         "numvfz", "unknown variable of family 'card' 'numvfz' (did you mean 'numvfs'?)"),
+    # --- commands.yaml
+    "command-unknown-action": Case(
+        "commands.yaml", "action: openibd_restart}", "action: openibd_restrat}",
+        "openibd_restrat", "no action 'openibd_restrat' in the machines"),
+    "command-names-an-instance": Case(
+        "commands.yaml", "{line: \"sudo reboot\", action: reboot}", "{line: \"sudo reboot\", action: open_pf}",
+        "card", "action open_pf names an instance (card)", at="{line: \"sudo reboot\""),
+    "command-arg-outside-its-type": Case(
+        "commands.yaml", "args: {conf: gcu_conf}", "args: {conf: etc_conf}",
+        "etc_conf", "'etc_conf' is not a value of conf (one of gcu_conf, tmp_conf)"),
+    "command-shadowed-by-an-earlier-one": Case(
+        "commands.yaml", "match: [\"enflame_virt-*.run\"], action: install_virt}",
+        "match: [\"enflame_virt-*.run\", \"enflame*.run --uninstall\"], action: install_virt}",
+        "sudo ./enflame_virt-xxx.run --uninstall", "reads as install_virt(): an earlier command matches it first",
+        at="{line: \"sudo ./enflame_virt-xxx.run --uninstall\""),
     # --- families.yaml roles
     "family-role-unknown": Case(
         "families.yaml", "role: container,", "role: docker,",

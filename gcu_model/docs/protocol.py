@@ -31,7 +31,7 @@ def protocol_page(spec) -> list:
             "(requests, responses, errors) is [../adapter-protocol.md](../adapter-protocol.md) with its JSON",
             "Schema; this page is the vocabulary inside those messages, derived from the spec and the",
             "reference host, so it is what an implementation under test must understand.",
-            *_configs(spec), *_actions(spec), *_ras(spec), *_observe(spec), *_sysfs(spec)]
+            *_configs(spec), *_actions(spec), *_ras(spec), *_observe(spec), *_sysfs(spec), *_commands(spec)]
 
 
 # ------------------------------------------------------------ reset
@@ -216,3 +216,18 @@ def _sysfs(spec) -> list:
             "`0000:0(N+1):00.0`, its VF j function j+1), gcuN for the KMD's device N (VER-4), gcuX",
             "for a VF's node on the host KMD, UUID for an mdev.", "",
             *table(["path", "products", "read (sample: meaning)", "write"], rows)]
+
+
+def _commands(spec) -> list:
+    """specs/commands.yaml: the fixed command lines of `run` and the action each is."""
+    forms = spec.commands.forms if spec.commands is not None else []
+    if not forms:
+        return []
+    rows = [[code(f.line), "<br>".join(code(" ".join(m)) for m in f.forms[1:]), code(f.action_text),
+             ", ".join(spec.actions[f.action].reqs)] for f in forms]
+    return ["", "## `run`: the guide's fixed command lines", "",
+            "Each line (a leading `sudo` is optional) is the one action shown; the other forms mean the",
+            "same (a word with `*` is a glob on the file name, `...` any number of words). Lines with",
+            "options or arguments (run-package install options, options-file lines, `sriov_numvfs`,",
+            "efsmi, docker, qemu, GcuSriovMgr, pcimem) are described in `docs/runbooks.md`.", "",
+            *table(["line", "also", "action", "reqs"], rows)]

@@ -160,22 +160,13 @@ def reset_words(spec) -> dict:
 
 
 def _run_package(words, line):
+    """The base run package with its install options (INST-2); the packages' fixed lines
+    (the virt and peermem packages, --uninstall) are specs/commands.yaml's."""
     prog, opts = words[0], words[1:]
     base = prog.rsplit("/", 1)[-1]
-    if re.fullmatch(r"enflame_virt-[^/\s]+\.run", base):
-        if opts == ["--uninstall"]:
-            return "uninstall_virt()"
-        if not opts:
-            return "install_virt()"
-        raise CommandError(f"enflame_virt: unknown option(s) {' '.join(opts)}")
-    if re.fullmatch(r"enflame_peer_mem-[^/\s]+\.run", base):
-        if opts == ["--uninstall"]:
-            return "uninstall_peermem()"
-        if not opts:
-            return "install_peermem()"
-        raise CommandError(f"enflame_peer_mem: unknown option(s) {' '.join(opts)}")
-    if opts == ["--uninstall"]:
-        return "uninstall_base()"
+    for package in ("enflame_virt", "enflame_peer_mem"):
+        if re.fullmatch(rf"{package}-[^/\s]+\.run", base):
+            raise CommandError(f"{package}: unknown option(s) {' '.join(opts)}")
     mode, vf_num, auto_load = "asic", 0, True
     k = 0
     while k < len(opts):
@@ -217,18 +208,9 @@ def split_line(line: str) -> list:
     return [(j, w) for j, w in out if w]
 
 
-HEADERS = re.compile(r"(sudo\s+)?apt(-get)?\s+install\s+(-y\s+)?linux-headers-(\$\(uname -r\)|`uname -r`)")
-
-
 def parse(line: str, spec) -> Parsed:
     """One command line of a set-up -> the model's action text."""
     text = line.strip()
-    try:
-        plain = " ".join(shlex.split(text))
-    except ValueError:
-        plain = text
-    if HEADERS.fullmatch(plain):                                       # §10.1 (INST-6)
-        return Parsed(("install_headers()",), line)
     try:
         words = shlex.split(text)
     except ValueError as exc:
@@ -237,37 +219,16 @@ def parse(line: str, spec) -> Parsed:
         words = words[1:]
     if not words:
         raise CommandError("empty command")
+    fixed = spec.commands.action_of(words) if spec.commands is not None else None
+    if fixed is not None:                                  # specs/commands.yaml
+        return Parsed((fixed,), line)
     head = words[0]
     if re.fullmatch(r"(\./|/\S*/)?enflame[\w.\-]*\.run", head):
         return Parsed((_run_package(words, text),), line)
-    if head == "modprobe":
-        rest = words[1:]
-        if rest == ["enflame"]:
-            return Parsed(("modprobe(conf=gcu_conf)",), line)
-        if rest in (["enflame", "-C", TEST_CONF], ["-C", TEST_CONF, "enflame"],
-                    ["enflame", "-C", "gcu_test.conf"], ["-C", "gcu_test.conf", "enflame"]):
-            return Parsed(("modprobe(conf=tmp_conf)",), line)
-        if rest == ["enflame_peermem"]:
-            return Parsed(("modprobe_peermem()",), line)
-        raise CommandError(f"modprobe: the model knows 'modprobe enflame [-C {TEST_CONF}]' and "
-                           f"'modprobe enflame_peermem', not: {' '.join(rest)}")
-    if head == "rmmod":
-        names = {"enflame": "rmmod()", "enflame_peermem": "rmmod_peermem()", "enflame_test": "rmmod_test()"}
-        if len(words) == 2 and words[1] in names:
-            return Parsed((names[words[1]],), line)
-        raise CommandError(f"rmmod: unknown module(s) {' '.join(words[1:])}")
-    if head == "sed" and words[1:] == ["-i", "/gcu_whitelist_str/d", GCU_CONF]:
-        return Parsed(("clear_gcu_whitelist()",), line)
-    if head == "reboot":
-        return Parsed(("reboot()",), line)
-    if head == "/etc/init.d/openibd" and words[1:] == ["restart"]:     # §10.3 (INST-8)
-        return Parsed(("openibd_restart()",), line)
-    if head.rsplit("/", 1)[-1] in ("sign-file", "kmodsign") and words[-1].endswith("enflame.ko"):
-        return Parsed(("sign_module()",), line)                        # §4: the kernel's signing tool
-    if head == "insmod" and words[1:] == ["enflame_test.ko"]:
-        return Parsed(("insmod_test()",), line)
-    if head == "cp" and words[1:] in (["-f", GCU_CONF, TEST_CONF], ["-f", GCU_CONF, "gcu_test.conf"]):
-        return Parsed(("copy_gcu_conf()",), line)
+    if head in ("modprobe", "rmmod"):
+        known = [f.line for f in spec.commands.forms if f.forms[0][0] == head] if spec.commands else []
+        raise CommandError(f"{head}: the model knows " + (", ".join(f"'{k}'" for k in known) or "no such line")
+                           + f", not: {' '.join(words[1:])}")
     quirk = re.fullmatch(re.escape(QUIRK_DIR) + r"/([0-9a-fA-F:.]+)\.conf", words[-1])
     if quirk and head == "cp" and [w for w in words[1:-1] if w != "-f"] in ([QUIRK_SAMPLE], ["./" + QUIRK_SAMPLE]):
         return Parsed((_card_action(spec, "write_qemu_acl", card_of(quirk.group(1), spec), present=True),), line)
@@ -304,28 +265,9 @@ def render(action, spec) -> str:
         if p["opt_vf_num"] != "0":
             words.append(f"--vf-num {p['opt_vf_num']}")
         return " ".join(words)
-    fixed = {
-        "uninstall_base": "sudo ./enflame-xxx.run --uninstall",
-        "install_virt": "sudo ./enflame_virt-xxx.run",
-        "uninstall_virt": "sudo ./enflame_virt-xxx.run --uninstall",
-        "install_peermem": "sudo ./enflame_peer_mem-xxx.run",
-        "uninstall_peermem": "sudo ./enflame_peer_mem-xxx.run --uninstall",
-        "modprobe_peermem": "sudo modprobe enflame_peermem",
-        "rmmod_peermem": "sudo rmmod enflame_peermem",
-        "rmmod": "sudo rmmod enflame",
-        "rmmod_test": "sudo rmmod enflame_test",
-        "insmod_test": "sudo insmod enflame_test.ko",
-        "install_headers": "sudo apt-get install linux-headers-$(uname -r)",
-        "openibd_restart": "sudo /etc/init.d/openibd restart",
-        "sign_module": "sudo kmodsign sha512 signing_key.priv signing_key.der enflame.ko",
-        "copy_gcu_conf": f"cp -f {GCU_CONF} {TEST_CONF}",
-        "reboot": "sudo reboot",
-        "clear_gcu_whitelist": f"sudo sed -i '/gcu_whitelist_str/d' {GCU_CONF}",
-    }
-    if name in fixed:
-        return fixed[name]
-    if name == "modprobe":
-        return "sudo modprobe enflame" + (f" -C {TEST_CONF}" if p["conf"] == "tmp_conf" else "")
+    fixed = spec.commands.line_of(name, p) if spec.commands is not None else None
+    if fixed is not None:                                  # specs/commands.yaml
+        return fixed
     if name == "write_option":
         target = GCU_CONF if p["file"] == "gcu_conf" else TEST_CONF
         return f"echo 'options enflame \"reset_enable={reset_words(spec)[p['value']]}\"' >> {target}"

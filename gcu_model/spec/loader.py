@@ -9,6 +9,7 @@ Layout of a spec tree:
                       invariants and goals
   surface.yaml        the driver's sysfs, debugfs and /dev files: what a read shows,
                       which action a write is (surface.py)
+  commands.yaml       the guide's fixed command lines and the action each is (command_forms.py)
 Every problem raises InvalidSpec naming file, line and culprit.
 """
 from __future__ import annotations
@@ -217,6 +218,7 @@ class _Loader:
         spec.bits = self.load_bits()
         spec.device = self.load_device()
         spec.surface = self.load_surface(spec)
+        spec.commands = self.load_commands(spec)
         from .static_checks import run_load_checks
         run_load_checks(spec)        # the configurations' own checks are `gcu-model check`'s
         return spec
@@ -548,6 +550,14 @@ class _Loader:
         if not path.is_file():
             return Surface()
         return load_surface(self.file("surface.yaml"), spec, self.display(path))
+
+    def load_commands(self, spec):
+        """commands.yaml (optional: without it every command line is the shell's own code)."""
+        from .command_forms import CommandForms, load_command_forms
+        path = self.root / "commands.yaml"
+        if not path.is_file():
+            return CommandForms()
+        return load_command_forms(self.file("commands.yaml"), spec, self.display(path))
 
     def load_bits(self):
         """constants.yaml `bits:`: the bit-level meaning of values the model keeps abstract."""

@@ -330,6 +330,7 @@ class Spec:
     device: dict = field(default_factory=dict)   # constants.yaml `device:` (the reference host)
     composed: dict = field(default_factory=dict)  # configs.yaml `composed:` (issue 8: big hosts)
     surface: object = None   # surface.yaml: the sysfs, debugfs and /dev surface (spec/surface.py)
+    commands: object = None  # commands.yaml: fixed command lines and their actions (spec/command_forms.py)
 
     def derive_config(self, name: str, values: dict, initial: dict | None = None,
                       description: str = "", where: Where | None = None) -> Config:
