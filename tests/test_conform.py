@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import edit, fuse_mount
+from conftest import edit, embedded_config_names, fuse_mount
 from gcu_model.adapters.targets import open_target
 from gcu_model.conform import default_suite_dir, kit_dir
 from gcu_model.conform.generate import generate, render
@@ -37,11 +37,16 @@ def suites():
 
 
 # ------------------------------------------------------------------ generation
-def test_every_configuration_has_a_current_suite(spec):
-    """Regenerating from the unchanged spec gives byte-identical files (the committed ones)."""
-    r = cli("suite", "generate", "--check")
-    assert r.returncode == 0, r.stdout + r.stderr
+def test_there_is_one_suite_per_configuration(spec):
     assert {p.stem for p in default_suite_dir().glob("*.json")} == set(spec.configs)
+
+
+@pytest.mark.parametrize("config", embedded_config_names())
+def test_every_configuration_has_a_current_suite(config):
+    """Regenerating from the unchanged spec gives byte-identical files (the committed ones);
+    one configuration a test, so the workers share the regeneration."""
+    r = cli("suite", "generate", "--check", "--config", config)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_generation_is_deterministic(spec):
@@ -86,6 +91,29 @@ def test_the_reference_passes_every_case_of_every_configuration(suites):
     failed = [r for s in suites for r in map(runner.run_case, s.cases) if not r.passed]
     assert not failed, failed[0].as_dict()
     assert runner.can_observe
+
+
+def test_the_reference_passes_every_case_through_the_guides_commands(suites):
+    """--via surface (issue 16, item 5): each step that carries the guide's command is sent as
+    that command (a sysfs write, a shell line); most steps do, and every case still passes."""
+    runner = Runner(open_target("reference"), via="surface")
+    failed = [r for s in suites for r in map(runner.run_case, s.cases) if not r.passed]
+    assert not failed, failed[0].as_dict()
+    total = runner.by_surface + runner.by_action
+    assert runner.by_surface >= 0.8 * total, (runner.by_surface, total)
+
+
+def test_a_wrong_implementation_is_caught_through_the_commands(suites):
+    """The same bug as below, found by typing the guide's `rmmod enflame`: the step is sent
+    as that command line and its exit status is what differs."""
+    runner = Runner(open_target("mutant:rmmod-ignores-peermem"), via="surface")
+    suite = next(s for s in suites if s.config == "t20-asic")
+    failed = [r for r in map(runner.run_case, suite.cases) if not r.passed]
+    assert failed
+    v = failed[0].divergence
+    assert v.what == "outcome" and v.action == "rmmod()"
+    assert v.expected == {"accepted": False} and v.observed == {"accepted": True}
+    assert v.message.startswith("$ sudo rmmod enflame")
 
 
 def test_a_wrong_implementation_fails_at_the_first_diverging_step(suites):

@@ -30,6 +30,9 @@ from .common import EXIT_FAILED, UsageProblem, load, specs_option
 @click.option("--model", "model", is_flag=True,
               help="Compare the model's own variables too (in-house targets that expose them); by default "
                    "only what a user sees is compared: files, /dev, lsmod, outcomes.")
+@click.option("--via", type=click.Choice(["apply", "surface"]), default="apply", show_default=True,
+              help="Suites: send each step as its action (apply), or as the guide's command the step carries "
+                   "(surface: a sysfs write, a shell line), apply only where it has none.")
 @click.option("--replay", "replay_text", default=None, metavar="JSON|FILE",
               help="Replay one sequence ({\"config\", \"initial\", \"actions\"}, as a failure prints it) "
                    "against the reference host, step by step.")
@@ -38,7 +41,7 @@ from .common import EXIT_FAILED, UsageProblem, load, specs_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("-v", "--verbose", is_flag=True, help="List every case, passed ones too.")
 def conform_cmd(specs_dir, target_desc, suites, config_names, examples, max_steps, seed, timeout, model,
-                replay_text, junit_file, as_json, verbose):
+                via, replay_text, junit_file, as_json, verbose):
     """Check a target against the model: every case of the suites, or random lockstep runs."""
     from ..adapters.targets import TargetError, UsageError, open_target
     spec = load(specs_dir)
@@ -51,7 +54,7 @@ def conform_cmd(specs_dir, target_desc, suites, config_names, examples, max_step
     if replay_text is not None and examples is not None:
         target.close()
         raise UsageProblem("--replay and --explore exclude each other")
-    invocation = _Invocation(target_desc, specs_dir, model)
+    invocation = _Invocation(target_desc, specs_dir, model, via)
     try:
         if replay_text is not None:
             ok = _replay(spec, target, _replay_request(replay_text, spec), invocation, as_json)
@@ -70,8 +73,8 @@ def conform_cmd(specs_dir, target_desc, suites, config_names, examples, max_step
 class _Invocation:
     """How this run was asked for, to print the command that replays a failure."""
 
-    def __init__(self, target_desc, specs_dir, model):
-        self.target_desc, self.specs_dir, self.model = target_desc, specs_dir, model
+    def __init__(self, target_desc, specs_dir, model, via="apply"):
+        self.target_desc, self.specs_dir, self.model, self.via = target_desc, specs_dir, model, via
 
     def replay_command(self, result) -> str:
         import shlex
@@ -147,7 +150,7 @@ def _suites(spec, target, suites, config_names, junit_file, invocation, as_json,
     for s in loaded:
         if s.config not in spec.configs:
             raise UsageProblem(f"{s.path}: configuration '{s.config}' is not in the spec")
-    runner = Runner(target, model=invocation.model)
+    runner = Runner(target, model=invocation.model, via=invocation.via)
     results, per_config = [], []
     start = time.perf_counter()
     progress = _progress(sum(len(s.cases) for s in loaded), quiet=as_json)
@@ -170,6 +173,8 @@ def _suites(spec, target, suites, config_names, junit_file, invocation, as_json,
     if as_json:
         click.echo(json.dumps({"target": target.name, "ok": ok, "seconds": round(seconds, 3),
                                "observations_compared": bool(runner.can_observe),
+                               "via": invocation.via, "steps_by_command": runner.by_surface,
+                               "steps_by_action": runner.by_action,
                                "configs": per_config, "requirements": table,
                                "cases": [r.as_dict() for r in results]}, indent=2))
         return ok
@@ -182,6 +187,9 @@ def _suites(spec, target, suites, config_names, junit_file, invocation, as_json,
     elif runner.observer.walks:
         console.print(f"note: {target.name} does not answer observe; its surface was walked (list, read, "
                       "run lsmod) after every step", markup=False)
+    if invocation.via == "surface":
+        console.print(f"via the surface: {runner.by_surface} steps sent as the guide's command, "
+                      f"{runner.by_action} as their action (no command form)", markup=False)
     if verbose:
         for r in results:
             console.print(f"{'PASS' if r.passed else 'FAIL'} {r.case_id} ({r.steps} steps)", markup=False)

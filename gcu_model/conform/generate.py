@@ -25,6 +25,7 @@ from ..reference.host import ReferenceHost
 from ..reference.shell import Shell
 from ..reference.sysfs import Sysfs
 from ..spec.digest import spec_digest
+from .by_hand import ByHand
 from .coverage import CRITERIA, Go, Graph, Witness, covered_by, find_targets
 from .reveal import reveal_targets
 from .observe import flatten
@@ -156,6 +157,7 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
 
     fs = Sysfs(host)
     shell = Shell(host, fs)
+    by_hand = ByHand(spec, config)              # the operator's host: each step's command (by_hand.py)
 
     def observe():
         """What a user sees (compared by default) and the model's own labels of this
@@ -179,6 +181,7 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
             progress(n, len(walks))
         start = initial_states[starts[walk.start]]
         host.reset_to(start["choose"])
+        by_hand.start(start["choose"])
         before = dict(start["observe"])
         steps = []
         node = walk.start
@@ -205,6 +208,7 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
             action = str(system.actions[aid].action)
             got = host.apply(action)
             _agree(case_id, k, action, expect, got)
+            command = by_hand.command(action, got, host)
             after = observe()
             model_view = (system.describe(concrete if canon is not None else ex.states[step.node])
                           if isinstance(step, Go) else None)
@@ -216,7 +220,8 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
                                         f"{wrong[key][1]!r}, the model {wrong[key][0]!r}")
             changes = {key: v for key, v in after.items() if before.get(key, _ABSENT) != v}
             changes.update({key: None for key in before if key not in after})
-            steps.append({"action": action, "expect": expect, "reqs": reqs, "changes": dict(sorted(changes.items()))})
+            steps.append({"action": action, **({"command": command} if command else {}), "expect": expect,
+                          "reqs": reqs, "changes": dict(sorted(changes.items()))})
             before = after
             if isinstance(step, Go):
                 node = step.node

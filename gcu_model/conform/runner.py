@@ -51,14 +51,24 @@ class CaseResult:
         return d
 
 
+VIA = ("apply", "surface")
+
+
 class Runner:
     """Runs cases on one target; remembers whether and how the target can be observed.
-    `model`: compare the model's own labels too (in-house targets only)."""
+    `model`: compare the model's own labels too (in-house targets only). `via`: `apply`
+    sends each step's action; `surface` sends the step's command where it has one
+    (surface.py: a sysfs write, a shell line), `apply` for the others."""
 
-    def __init__(self, target, model: bool = False):
+    def __init__(self, target, model: bool = False, via: str = "apply"):
+        if via not in VIA:
+            raise ValueError(f"via: one of {', '.join(VIA)}, not {via!r}")
         self.target = target
         self.model = model
+        self.via = via
         self.observer = Observer(target, model)
+        self.by_surface = 0             # steps sent as their command
+        self.by_action = 0              # steps sent as `apply`
 
     @property
     def can_observe(self):
@@ -96,14 +106,21 @@ class Runner:
             return
         for n, (step, expected_obs) in enumerate(zip(case.steps, case.observations()), 1):
             result.steps = n
-            reply = self._request({"op": "apply", "action": step.action})
-            if not reply.get("ok"):
-                raise TargetError(f"apply {step.action}: {reply.get('error', 'not ok')}")
-            got = outcome_of(reply.get("outcome") or {})
             want = {k: v for k, v in step.expect.items() if k in ("accepted", "errno")}
+            if self.via == "surface" and step.command:
+                self.by_surface += 1
+                got, message = send_command(self.target, step.command)
+                if "errno" not in got:                 # a command line: its exit status alone says
+                    want = {"accepted": want["accepted"]}
+            else:
+                self.by_action += 1
+                reply = self._request({"op": "apply", "action": step.action})
+                if not reply.get("ok"):
+                    raise TargetError(f"apply {step.action}: {reply.get('error', 'not ok')}")
+                got, message = outcome_of(reply.get("outcome") or {}), (reply.get("outcome") or {}).get("message", "")
             if got != want:
-                self._fail(result, case, n, "outcome", want, got,
-                           (reply.get("outcome") or {}).get("message", ""))
+                sent = f"$ {step.command}: " if self.via == "surface" and step.command else ""
+                self._fail(result, case, n, "outcome", want, got, sent + message)
                 return
             observed = self.observer.observe()
             if observed is None:
@@ -119,6 +136,32 @@ class Runner:
         result.passed = False
         result.divergence = Divergence(n, case.steps[n - 1].action, expected, observed, what, message)
         result.prefix = [s.action for s in case.steps[:n]]
+
+
+def send_command(target, command: str) -> tuple:
+    """A step's command through the target's surface: `echo TEXT > /sys/...` as a `write`
+    (its errno compared), any other line as a `run` (exit status 0 is accepted).
+    -> (outcome {"accepted", ["errno"]}, message)."""
+    import re
+    import shlex
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = []
+    while words[:1] == ["sudo"]:
+        words = words[1:]
+    if len(words) == 4 and words[0] == "echo" and words[2] == ">" and words[3].startswith("/sys/") \
+            and not re.search(r"[;&|$`]", command):
+        reply = target.request({"op": "write", "path": words[3], "text": words[1] + "\n"})
+        if not reply.get("ok") or not isinstance(reply.get("result"), dict):
+            raise TargetError(f"write {words[3]}: {reply.get('error', 'no result')}")
+        r = reply["result"]
+        return ({"accepted": True} if r.get("accepted") else {"accepted": False, "errno": r.get("errno")},
+                r.get("message", ""))
+    reply = target.request({"op": "run", "command": command})
+    if not reply.get("ok") or not isinstance(reply.get("status"), int):
+        raise TargetError(f"run {command}: {reply.get('error', 'no exit status')}")
+    return {"accepted": reply["status"] == 0}, (reply.get("stderr") or "").strip()
 
 
 def requirement_table(results) -> dict:

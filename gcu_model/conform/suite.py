@@ -20,6 +20,7 @@ class Step:
     expect: dict            # {"accepted": True, "transition": ...} or {"accepted": False, "errno": ...}
     reqs: list
     changes: dict
+    command: str | None = None   # the guide's command line that is this action (conform/by_hand.py)
 
 
 @dataclass
@@ -104,7 +105,11 @@ def load_suite(path: Path) -> Suite:
                 raise SuiteError(f"{sat}: a step needs 'action' (text) and 'expect' with 'accepted'")
             if not s["expect"]["accepted"] and not isinstance(s["expect"].get("errno"), str):
                 raise SuiteError(f"{sat}: a refused step needs the errno it expects")
-            steps.append(Step(s["action"], s["expect"], list(s.get("reqs", [])), dict(s.get("changes", {}))))
+            command = s.get("command")
+            if command is not None and not isinstance(command, str):
+                raise SuiteError(f"{sat}: 'command' must be a command line (text)")
+            steps.append(Step(s["action"], s["expect"], list(s.get("reqs", [])), dict(s.get("changes", {})),
+                              command))
         cases.append(Case(c["id"], config, dict(start.get("choose", {})), dict(start.get("observe", {})),
                           c.get("made_for", ""), list(c.get("reqs", [])), steps))
     return Suite(Path(path), config, doc.get("spec_digest", ""), doc["coverage"], cases)

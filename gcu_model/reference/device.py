@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 FILL = 0xA5                     # what a workload leaves in memory (any non-zero byte)
+DEFAULT_DELAY_MS, CUSTOM_DELAY_MS = 10000, 5000     # rpm_sleep_delay: the default, a sample custom one
 
 
 @dataclass
@@ -43,7 +44,7 @@ class DeviceModel:
     def sleep_delay_ms(self, card: int) -> int:
         """rpm_sleep_delay: the value written, while the model says a custom one is set (RPM-2)."""
         custom = self.host.view().pf[card].rpm_delay_custom
-        return self.cards[card].rpm_sleep_delay_ms if custom else 10000
+        return self.cards[card].rpm_sleep_delay_ms if custom else DEFAULT_DELAY_MS
 
     def summary(self) -> dict:
         """Per card what the conformance observations compare: L2 and every L3 slice (0 when
@@ -95,6 +96,11 @@ class DeviceModel:
         elif name == "vm_efsmi_reset" and card is not None and vm is not None and view.of(vm).pf_dev:
             # QEMU-1, QEMU-5: a reset passed through to a whole card resets it as on the host
             self._reset_contents(card, "hot" if ga.action.kwargs["kind"] == "hot" else "pf_flr", before)
+        elif name == "write_rpm_sleep_delay" and card is not None:
+            # RPM-2: the model knows only default or custom; a custom delay given as an action
+            # is the sample 5000 ms (ASSUMPTION), which a write to rpm_sleep_delay replaces
+            custom = ga.action.kwargs.get("custom") == "true"
+            self.cards[card].rpm_sleep_delay_ms = CUSTOM_DELAY_MS if custom else DEFAULT_DELAY_MS
         elif name == "reboot":
             self.detached.clear()
             for c in self.cards:

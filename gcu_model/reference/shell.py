@@ -152,7 +152,8 @@ class Shell:
         return Result(2 if missing else r.status, r.stdout, r.stderr)
 
     def _one(self, words: list) -> Result:
-        m = re.fullmatch(r"\[(vm\d+)\]", words[0])
+        vm_family = self.host.roles.family["vm"]
+        m = re.fullmatch(rf"\[({re.escape(vm_family)}\d+)\]", words[0]) if vm_family else None
         if m:
             return self._in_vm(m.group(1), words[1:])
         text = shlex.join(words)

@@ -29,6 +29,7 @@ import re
 
 from ..shell.commands import VGCU_VALUES
 from ..shell.commands import bdf as pf_bdf
+from .device import DEFAULT_DELAY_MS
 from .host import HostError, outcome_dict
 
 
@@ -464,7 +465,7 @@ class Sysfs:
 
     def _w_rpm_sleep_delay(self, card, text):
         ms = _int(text)
-        self._apply(self.host.roles.action("write_rpm_sleep_delay", card, custom=ms != 10000))
+        self._apply(self.host.roles.action("write_rpm_sleep_delay", card, custom=ms != DEFAULT_DELAY_MS))
         self.host.device.cards[card.index].rpm_sleep_delay_ms = ms    # the model knows only default or not
 
     # the two-step hand-over to vfio-pci (the module's docstring)

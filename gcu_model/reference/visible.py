@@ -11,8 +11,9 @@ One definition, two ways to take it: `of_host` reads the reference host's tree d
 Keys: a file's absolute path (its text, or WRITE_ONLY for a file that takes writes only),
 `/dev` (the sorted node names), `lsmod` (one `NAME USED [BY,...]` line a module, sorted;
 the size column is left out: the guide fixes none), `ps` (the COMMAND of every process of
-`ps -aux` whose line names gcu, sorted, as §10.2's `ps -aux | grep gcu`: the KMD's kernel
-threads and the programs holding a node).
+`ps -aux` whose line names gcu and is a kernel thread, sorted, as §10.2's `ps -aux | grep
+gcu`: the KMD's threads. The user's own programs holding a node are left out: which
+programs a user runs is not the driver's doing).
 """
 from __future__ import annotations
 
@@ -31,11 +32,11 @@ def is_visible(key: str) -> bool:
 
 
 def processes(ps_text: str) -> list:
-    """ps -aux's output -> the COMMAND of each line that names gcu, sorted."""
+    """ps -aux's output -> the COMMAND of each kernel thread ([name]) whose line names gcu, sorted."""
     out = []
     for line in ps_text.splitlines()[1:]:
         words = line.split(None, 10)
-        if len(words) == 11 and "gcu" in line:
+        if len(words) == 11 and "gcu" in line and words[10].startswith("["):
             out.append(words[10])
     return sorted(out)
 

@@ -42,6 +42,14 @@ class Player:
         self.shell = Shell(self.host)
         self.variables: dict = {}          # NAME=value lines, for $NAME / ${NAME} in later ones (§9.5's $vf_bdf)
 
+    def reset(self, initial: dict | None = None) -> None:
+        """Start over from the initial state `initial` picks, with a fresh shell (no jobs, no
+        names, no variables), without building the host's machines again."""
+        self.initial = dict(initial or {})
+        self.host.reset_to(self.initial)
+        self.shell = Shell(self.host)
+        self.variables = {}
+
     def play(self, line: Line) -> Played:
         before = len(self.host.history)
         try:

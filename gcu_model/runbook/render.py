@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..core.outcome import Action
 from ..shell.commands import CommandError, bdf
 from ..shell.commands import render as render_setup
+from ..reference.device import CUSTOM_DELAY_MS, DEFAULT_DELAY_MS
 from ..reference.host import RESET_MS
 
 
@@ -88,7 +89,7 @@ def render(action: str, player) -> str | None:
         where = next((a for a, (_, inst) in fs.devices().items() if inst.label == label), None)
         return f"# @ras {_block(host, p.get('ip', 'vf_only'))} {where}" if where else None
     if name == "write_rpm_sleep_delay":
-        return echo(5000 if p["custom"] == "true" else 10000, klass(pf, "rpm/rpm_sleep_delay"))
+        return echo(CUSTOM_DELAY_MS if p["custom"] == "true" else DEFAULT_DELAY_MS, klass(pf, "rpm/rpm_sleep_delay"))
     if name in ("read_register", "write_register"):
         secured = host.device.secured[labels[pf].index]    # FW-2: the card's own
         offset = secured[0][0] if p["secured"] == "true" and secured else 0x2000
