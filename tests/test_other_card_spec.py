@@ -156,3 +156,21 @@ def test_a_spec_the_reference_cannot_read_is_refused_with_the_reason(tmp_path, p
     no_traceback(r)
     assert r.returncode == 2, r.stdout + r.stderr
     assert phrase in r.stderr, r.stderr
+
+
+def test_a_write_whose_action_the_spec_lacks_is_einval_not_a_traceback(tmp_path):
+    """surface.yaml's sriov_numvfs hook is the action write_sriov_numvfs; a spec that renamed
+    that action still loads, and the write is refused EINVAL naming the action."""
+    from gcu_model.reference.host import ReferenceHost
+    from gcu_model.reference.sysfs import Sysfs, SysfsError
+    from gcu_model.spec.loader import load_spec
+    spec_dir = other_card_spec(tmp_path)
+    for path in spec_dir.rglob("*.yaml"):
+        path.write_text(re.sub(r"\bwrite_sriov_numvfs\b", "set_numvfs", path.read_text(encoding="utf-8")),
+                        encoding="utf-8")
+    host = ReferenceHost(load_spec(spec_dir), CONFIG)
+    fs = Sysfs(host)
+    assert host.apply("install_base(opt_mode=virt_host, opt_vf_num=2, opt_auto_load=true)").accepted
+    with pytest.raises(SysfsError) as refused:
+        fs.write("/sys/bus/pci/devices/0000:01:00.0/sriov_numvfs", "0\n")
+    assert refused.value.errno == "EINVAL" and "write_sriov_numvfs" in refused.value.message

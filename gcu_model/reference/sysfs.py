@@ -157,7 +157,10 @@ class Sysfs:
         writer = node[1]
         if writer is None:
             raise SysfsError("EACCES", f"{path}: Permission denied")
-        writer(text)
+        try:
+            writer(text)
+        except HostError as exc:        # the spec has no action this write is (Roles.action): EINVAL
+            raise SysfsError("EINVAL", f"{path}: {exc}") from None
 
     def listdir(self, path: str) -> list:
         kind, node = self._resolve(path)
