@@ -2,7 +2,10 @@
 cases and steps of its generated suite, the seconds to generate it and to run it against
 the reference target; then totals, and optionally the mutation run.
 
-    python bench/bench_conform.py [--config NAME]... [--mutants] [--json]
+    python bench/bench_conform.py [--config NAME]... [--mutants] [--lockstep N [--seed S]] [--json]
+
+--lockstep N also runs a lockstep campaign of N runs on each configuration against the
+reference (seeded: the same runs each time) and reports its steps per second.
 
 Target: the full suite of every configuration runs against the reference in under 60 s.
 """
@@ -15,6 +18,7 @@ import time
 from gcu_model.adapters.targets import open_target
 from gcu_model.conform import default_suite_dir, kit_dir
 from gcu_model.conform.generate import generate
+from gcu_model.conform.lockstep import run_lockstep
 from gcu_model.conform.mutants import load_mutants, run_mutant
 from gcu_model.conform.runner import Runner
 from gcu_model.conform.suite import load_suite
@@ -25,6 +29,8 @@ from timing import bench_parser, chosen_configs
 def main(argv=None):
     parser = bench_parser(__doc__, repeat=False)
     parser.add_argument("--mutants", action="store_true", help="also time catching every mutant")
+    parser.add_argument("--lockstep", type=int, default=0, metavar="N", help="also time N lockstep runs a configuration")
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     spec = load_spec()
     names = chosen_configs(parser, spec, args.config)
@@ -38,9 +44,13 @@ def main(argv=None):
         t0 = time.perf_counter()
         results = [runner.run_case(c) for c in suite.cases]
         run_s = time.perf_counter() - t0
-        rows.append({"config": name, "cases": len(results), "steps": sum(r.steps for r in results),
-                     "passed": sum(r.passed for r in results), "generate_s": round(gen_s, 2),
-                     "run_s": round(run_s, 2)})
+        row = {"config": name, "cases": len(results), "steps": sum(r.steps for r in results),
+               "passed": sum(r.passed for r in results), "generate_s": round(gen_s, 2), "run_s": round(run_s, 2)}
+        if args.lockstep:
+            lr = run_lockstep(spec, name, runner.target, examples=args.lockstep, seed=args.seed)
+            row.update(lockstep_runs=lr.examples, lockstep_steps=lr.steps, lockstep_s=round(lr.seconds, 2),
+                       lockstep_steps_per_s=round(lr.steps / lr.seconds) if lr.seconds else None)
+        rows.append(row)
     total = {k: sum(r[k] for r in rows) for k in ("cases", "steps", "passed")}
     total.update({k: round(sum(r[k] for r in rows), 2) for k in ("generate_s", "run_s")})
     mutants = []
@@ -58,8 +68,10 @@ def main(argv=None):
         return
     print(f"{'config':18} {'cases':>6} {'steps':>7} {'passed':>7} {'generate s':>11} {'run s':>7}")
     for r in rows + [dict(total, config="total")]:
+        lockstep = (f"   lockstep {r['lockstep_runs']} runs {r['lockstep_steps']} steps {r['lockstep_s']:.2f} s "
+                    f"({r['lockstep_steps_per_s']} steps/s)" if "lockstep_steps" in r else "")
         print(f"{r['config']:18} {r['cases']:>6} {r['steps']:>7} {r['passed']:>7} {r['generate_s']:>11.2f} "
-              f"{r['run_s']:>7.2f}")
+              f"{r['run_s']:>7.2f}{lockstep}")
     for m in mutants:
         print(f"{m['mutant']:40} caught={m['caught']} suite {m['suite_s']:.2f} s ({m['suite_cases_run']} cases), "
               f"lockstep {m['lockstep_s']:.2f} s ({m['lockstep_steps']} steps)")

@@ -15,6 +15,23 @@ from gcu_model.core.system import System
 from gcu_model.spec.loader import default_spec_dir, load_spec
 
 
+def pytest_configure(config):
+    """One results cache for the whole run, new and empty (spec/disk_cache.py): what a test
+    takes from it was computed in this run, by this code, never by an earlier one. Workers
+    of xdist inherit it; a GCU_MODEL_CACHE the caller set is kept."""
+    if "GCU_MODEL_CACHE" not in os.environ and not hasattr(config, "workerinput"):
+        import tempfile
+        config._gcu_model_cache = tempfile.mkdtemp(prefix="gcu-model-cache-")
+        os.environ["GCU_MODEL_CACHE"] = config._gcu_model_cache
+
+
+def pytest_unconfigure(config):
+    made = getattr(config, "_gcu_model_cache", None)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
+        os.environ.pop("GCU_MODEL_CACHE", None)
+
+
 def embedded_config_names() -> list:
     """Every embedded configuration, read from configs.yaml so parametrised tests follow it."""
     import yaml

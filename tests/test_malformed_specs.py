@@ -303,7 +303,22 @@ CASES = {
         "openibd_restrat", "no action 'openibd_restrat' in the machines"),
     "command-names-an-instance": Case(
         "commands.yaml", "{line: \"sudo reboot\", action: reboot}", "{line: \"sudo reboot\", action: open_pf}",
-        "card", "action open_pf names an instance (card)", at="{line: \"sudo reboot\""),
+        "card", "action open_pf needs its parameter card in args (a card: a placeholder of the line, such as $PF)",
+        at="{line: \"sudo reboot\""),
+    "command-option-sets-no-parameter": Case(
+        "commands.yaml", "--no-auto-load: {opt_auto_load: false}", "--no-auto-load: {opt_autoload: false}",
+        "opt_autoload", "option --no-auto-load: no parameter 'opt_autoload'"),
+    "command-form-leaves-out-a-placeholder": Case(
+        "commands.yaml", "match: [\"rm /etc/qemu-quirks/enflame/$PF.conf\"]",
+        "match: [\"rm /etc/qemu-quirks/enflame/gcu.conf\"]",
+        "rm /etc/qemu-quirks/enflame/gcu.conf", "'rm /etc/qemu-quirks/enflame/gcu.conf' does not say $PF"),
+    "option-line-value-of-no-kind": Case(
+        "commands.yaml", "    value: pci_address\n", "    value: pci\n",
+        "gcu_whitelist_str", "option gcu_whitelist_str: value is {map: ...}, {bits: NAME} or pci_address",
+        at="    value: pci"),
+    "option-line-maps-outside-the-type": Case(
+        "commands.yaml", "value: {map: {2: two, 4: four}}", "value: {map: {2: two, 4: eight}}",
+        "eight", "'eight' is not a value of value"),
     "command-arg-outside-its-type": Case(
         "commands.yaml", "args: {conf: gcu_conf}", "args: {conf: etc_conf}",
         "etc_conf", "'etc_conf' is not a value of conf (one of gcu_conf, tmp_conf)"),

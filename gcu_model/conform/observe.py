@@ -51,12 +51,15 @@ def differences(expected: dict, observed: dict, model: bool = False) -> dict:
     """key -> (expected, observed) where the target differs: every visible key either side
     has, and with `model` every model label the expectation names."""
     out = {}
-    keys = {k for k in expected if model or is_visible(k)} | {k for k in observed if is_visible(k)}
-    for k in sorted(keys):
-        want, got = expected.get(k, ABSENT), observed.get(k, ABSENT)
-        if want != got:
-            out[k] = (want, got)
-    return out
+    for k, want in expected.items():
+        if model or is_visible(k):
+            got = observed.get(k, ABSENT)
+            if want != got:
+                out[k] = (want, got)
+    for k, got in observed.items():
+        if k not in expected and is_visible(k):
+            out[k] = (ABSENT, got)
+    return dict(sorted(out.items()))
 
 
 class Observer:

@@ -288,6 +288,18 @@ class System:
             self._invariant_fns = [closures.term(t) for t in self.invariant_terms]
         return [p.name for p, fn in zip(self.invariants, self._invariant_fns) if not fn(state)]
 
+    def rule_closures(self, ga) -> tuple:
+        """(pre-checks, [(condition, guard checks, effect) per rule]) of one ground action,
+        compiled once per System: a Runtime (every reference host) runs these, and they read
+        and write only the value list they are given."""
+        if not hasattr(self, "_rule_fns"):
+            self._rule_fns = {}
+        hit = self._rule_fns.get(ga.id)
+        if hit is None:
+            hit = self._rule_fns[ga.id] = ([(closures.term(t), rid) for t, rid in ga.checks],
+                                           [closures.compile_rule(rule) for rule in ga.rules])
+        return hit
+
     def describe(self, state) -> dict:
         return self.layout.describe(state)
 

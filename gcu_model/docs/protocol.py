@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from ..core.outcome import Action
 from ..core.system import System
 from ..explore.explorer import explore
 from ..reference.host import ReferenceHost
@@ -48,8 +49,10 @@ def initial_choices(system) -> dict:
 
 def _configs(spec) -> list:
     rows = []
+    every = once_per_spec(spec, "initial_choices",
+                          lambda: {name: initial_choices(ReferenceHost(spec, name).system) for name in spec.configs})
     for name, config in spec.configs.items():
-        choices = initial_choices(ReferenceHost(spec, name).system)
+        choices = every[name]
         rows.append([code(name), cell(config.description),
                      "<br>".join(f"{code(label)}: {', '.join(value_text(v) for v in values)}"
                                  for label, values in sorted(choices.items())) or "one initial state"])
@@ -219,15 +222,45 @@ def _sysfs(spec) -> list:
 
 
 def _commands(spec) -> list:
-    """specs/commands.yaml: the fixed command lines of `run` and the action each is."""
+    """specs/commands.yaml: the command lines of `run` and the action each is."""
     forms = spec.commands.forms if spec.commands is not None else []
     if not forms:
         return []
-    rows = [[code(f.line), "<br>".join(code(" ".join(m)) for m in f.forms[1:]), code(f.action_text),
+    rows = [[code(f.line), "<br>".join(code(" ".join(m)) for m in f.forms[1:]), code(f.shown),
+             "<br>".join(code(o.text) + ": " + (", ".join(f"{k}={v}" for k, v in o.sets) or "no parameter")
+                         for o in f.options),
              ", ".join(spec.actions[f.action].reqs)] for f in forms]
-    return ["", "## `run`: the guide's fixed command lines", "",
+    return ["", "## `run`: the guide's command lines", "",
             "Each line (a leading `sudo` is optional) is the one action shown; the other forms mean the",
-            "same (a word with `*` is a glob on the file name, `...` any number of words). Lines with",
-            "options or arguments (run-package install options, options-file lines, `sriov_numvfs`,",
+            "same (a word with `*` is a glob on the file name, `...` any number of words; `$PF` is a card's",
+            "PCI address, `$N` a number). Options follow the line's words in any order (`--flag N` or",
+            "`--flag=N`) and set the parameters shown. Lines the shell reads by its own code (`sriov_numvfs`,",
             "efsmi, docker, qemu, GcuSriovMgr, pcimem) are described in `docs/runbooks.md`.", "",
-            *table(["line", "also", "action", "reqs"], rows)]
+            *table(["line", "also", "action", "options", "reqs"], rows), *_option_lines(spec)]
+
+
+def _option_lines(spec) -> list:
+    """commands.yaml option_lines: the module options an options-file line sets."""
+    lines = spec.commands.option_lines if spec.commands is not None else None
+    if lines is None or not lines.entries:
+        return []
+    rows = []
+    for e in lines.entries:
+        kind = e.value[0]
+        if kind == "pci_address":
+            values = "a card's PCI address"
+        elif kind == "bits":
+            masks = lines.bits[e.value[1]]["masks"]
+            values = f"a word of `bits: {e.value[1]}` (" + ", ".join(f"{lines.text_of(e.key, m)}: {m}" for m in masks) + ")"
+        else:
+            values = ", ".join(f"{t}: {v}" for t, v in e.value[1])
+            if e.value[2] is not None:
+                values += f"; any other number: {e.value[2]}"
+        files = "<br>".join(code(f) + (f" ({t})" if t is not None else "") for f, t in e.files)
+        rows.append([code(e.key), files, code(str(Action(e.action, e.args))), values,
+                     ", ".join(spec.actions[e.action].reqs)])
+    return ["", "## `run`: options-file lines", "",
+            "`echo 'options enflame \"KEY=VALUE[,KEY2=VALUE2]\"' > FILE` (`>>` appends): each key below is the",
+            "action shown (`$FILE` the file's value, `$VALUE` the value read); any other key is kept as",
+            "text in these files (PARAM-1).", "",
+            *table(["key", "files", "action", "values", "reqs"], rows)]

@@ -151,10 +151,13 @@ class ReferenceHost:
         return self.runtime.state
 
     def describe(self) -> dict:
+        return dict(self._described())
+
+    def _described(self) -> dict:
         state = self.state
         if self._views.get("describe", (None,))[0] != state:
             self._views["describe"] = (state, self.system.describe(state))
-        return dict(self._views["describe"][1])
+        return self._views["describe"][1]
 
     def quantities(self) -> dict:
         return dict(self._quantities())
@@ -168,8 +171,7 @@ class ReferenceHost:
     def view(self, state: tuple | None = None) -> StateView:
         """The state (the current one by default) read by role: view.pf[0].reset (roles.py)."""
         if state is None or state == self.state:
-            self.describe()
-            return StateView(self.roles, self.system.layout, self._views["describe"][1], self._quantities)
+            return StateView(self.roles, self.system.layout, self._described(), self._quantities)
         return StateView(self.roles, self.system.layout, self.system.describe(state),
                          lambda: self.system.quantities(state))
 

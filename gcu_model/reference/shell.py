@@ -20,8 +20,9 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from ..shell.commands import (GCU_CONF, QUIRK_DIR, TEST_CONF, VGCU_CONF, VGCU_VALUES, CommandError,
-                              bdf, card_of, parse, reset_words, split_line)
+from ..shell.commands import (GCU_CONF, QUIRK_DIR, TEST_CONF, VGCU_CONF, CommandError, bdf, card_of, parse,
+                              split_line)
+from ..spec.option_lines import option_text
 from .sysfs import Sysfs, SysfsError, vf_bdf
 
 GCU_SRIOV_MGR_HELP = """Version: 0.1
@@ -212,23 +213,26 @@ class Shell:
         if path.startswith("/sys/"):
             return self.fs.read(path)
         h = self.host.view().host
+        options = self.host.spec.commands.option_lines
+
+        def line(key, value):                  # as commands.yaml option_lines writes it
+            return option_text(key, options.text_of(key, value))
         lines = []
         if path == GCU_CONF:
             if h.opt_gcu_conf != "unset":
-                lines.append(f'options enflame "reset_enable={reset_words(self.host.spec)[h.opt_gcu_conf]}"')
+                lines.append(line("reset_enable", h.opt_gcu_conf))
             if h.whitelist_conf:
-                lines.append(f'options enflame "gcu_whitelist_str='
-                             f'{bdf(self.host.system.layout.labels[h.whitelist_conf].index)[5:]}"')
+                lines.append(line("gcu_whitelist_str", bdf(self.host.system.layout.labels[h.whitelist_conf].index)))
             if h.irq_poll_zero_conf:
-                lines.append('options enflame "irq_poll_interval=0"')
+                lines.append(line("irq_poll_interval", "true"))
         elif path in (TEST_CONF, "gcu_test.conf"):
             if h.opt_tmp_conf != "unset":
-                lines.append(f'options enflame "reset_enable={reset_words(self.host.spec)[h.opt_tmp_conf]}"')
+                lines.append(line("reset_enable", h.opt_tmp_conf))
         elif path.startswith(QUIRK_DIR + "/"):
             return self._quirk_file(path)
         elif path == VGCU_CONF:
             if h.vgcu_num_conf != "unset":
-                lines.append(f'options enflame "vgcu_num={VGCU_VALUES[h.vgcu_num_conf]}"')
+                lines.append(line("vgcu_num", h.vgcu_num_conf))
         else:
             raise SysfsError("ENOENT", f"{path}: No such file or directory")
         return "".join(f"{ln}\n" for ln in lines + self.host.options.lines(path))
@@ -304,7 +308,7 @@ class Shell:
             return self._pcimem_vm(vm, bar, offset, data)
         found = self.fs.devices().get(m.group(1) if m.group(1).count(":") == 2 else f"0000:{m.group(1)}")
         if found is None:
-            return Result(1, stderr=f"Error at line 0, file pcimem.c (2) [No such file or directory]\n")
+            return Result(1, stderr="Error at line 0, file pcimem.c (2) [No such file or directory]\n")
         kind, inst = found
         if kind != "pf" or bar != 0:
             return Result(1, stderr=f"pcimem: the reference host maps BAR0 (resource0) of a card; not {words[1]}\n")

@@ -26,8 +26,8 @@ a single VF (write 0 to the PF's sriov_numvfs).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from ..shell.commands import VGCU_VALUES
 from ..shell.commands import bdf as pf_bdf
 from .device import DEFAULT_DELAY_MS
 from .host import HostError, outcome_dict
@@ -75,9 +75,50 @@ def _int(text: str) -> int:
     return int(m.group(1), 0)
 
 
+MEMO_STATES = 8
+
+
+@lru_cache(maxsize=None)
+def _parts(path: str) -> tuple:
+    return tuple(p for p in path.split("/") if p)
+
+
+class _Tree:
+    """The nested tree being built: dir name -> dict, file name -> (read, write)."""
+
+    def __init__(self):
+        self.root: dict = {}
+        self._dirs = {(): self.root}
+
+    def dir(self, parts: tuple) -> dict:
+        node = self._dirs.get(parts)
+        if node is None:
+            node = self._dirs[parts] = self.dir(parts[:-1]).setdefault(parts[-1], {})
+        return node
+
+    def file(self, parts: tuple, leaf) -> None:
+        self.dir(parts[:-1])[parts[-1]] = leaf
+
+
 class Sysfs:
     def __init__(self, host):
         self.host = host
+        self._memo: dict = {}            # (system, state) -> {what: computed}, oldest first
+
+    def _per_state(self, what: str, compute):
+        """`compute()` once per model state: which functions are on the bus, the node names
+        and the tree's paths are functions of the state alone (surface.yaml's conditions read
+        the state and the configuration), while each file's text is read when asked. The
+        last MEMO_STATES states are kept: the cases of a suite pass the same states again."""
+        key = (self.host.system, self.host.state)
+        memo = self._memo.get(key)
+        if memo is None:
+            if len(self._memo) >= MEMO_STATES:
+                del self._memo[next(iter(self._memo))]
+            memo = self._memo[key] = {}
+        if what not in memo:
+            memo[what] = compute()
+        return memo[what]
 
     # ---- names
     def _cards(self):
@@ -90,6 +131,9 @@ class Sysfs:
         return self.host.roles.instances(self.host.system.layout, "vf")
 
     def devices(self) -> dict:
+        return dict(self._per_state("devices", self._devices))
+
+    def _devices(self) -> dict:
         """BDF -> ('pf', inst) or ('vf', inst), for the functions on the bus now."""
         view = self.host.view()
         out = {}
@@ -103,6 +147,9 @@ class Sysfs:
         return out
 
     def mdevs(self) -> dict:
+        return dict(self._per_state("mdevs", self._mdevs))
+
+    def _mdevs(self) -> dict:
         """UUID -> card instance, for the mdev devices the cards offer now (PROD-8, INST-4).
         The UUID carries the card's index and the mdev's number (ASSUMPTION: the virt package
         names them; the guide shows none)."""
@@ -110,11 +157,17 @@ class Sysfs:
         return {mdev_uuid(c.index, k): c for c in self._cards() for k in range(view.of(c).mdev_count)}
 
     def gcu_nodes(self) -> dict:
+        return dict(self._per_state("gcu_nodes", self._gcu_nodes))
+
+    def _gcu_nodes(self) -> dict:
         """gcuN -> card instance, for the cards the KMD drives (N: the logical device_id, VER-4)."""
         view = self.host.view()
         return {f"gcu{view.of(c).device_id}": c for c in self._cards() if view.of(c).driven_by_kmd}
 
     def vf_nodes(self) -> dict:
+        return dict(self._per_state("vf_nodes", self._vf_nodes))
+
+    def _vf_nodes(self) -> dict:
         """gcuX -> VF instance, for the VFs on the host KMD. VFs are numbered after the cards,
         in bus order, among the VFs that exist; one handed to vfio-pci keeps its number but
         has no node (ASSUMPTION: the guide says only that each VF gets a /dev/gcuX)."""
@@ -130,6 +183,9 @@ class Sysfs:
                           for name in ("vgcu_spatial", "vgcu_time_sliced")])
 
     def vgcu_nodes(self) -> dict:
+        return dict(self._per_state("vgcu_nodes", self._vgcu_nodes))
+
+    def _vgcu_nodes(self) -> dict:
         """vgcuN -> card instance: card C offers vgcu{stride*C + k}, k < its vgcu_count
         (PROD-9, INST-5; ASSUMPTION: the guide shows /dev/vgcuN but not how cards share N)."""
         view = self.host.view()
@@ -220,33 +276,39 @@ class Sysfs:
     # ---- the tree, served from the declared surface (specs/surface.yaml, issue 16)
     def _tree(self) -> dict:
         """The nested tree of what exists now: dir name -> dict, file name -> (read, write)."""
+        root, self._patterns = self._per_state("tree", self._build_tree)
+        return root
+
+    def _build_tree(self) -> tuple:
         host = self.host
-        d = host.describe()
+        d = host._described()
         surface = host.spec.surface
-        root: dict = {}
-        self._patterns = {}
+        tree = _Tree()
+        patterns = self._patterns = {}
         for path, when in surface.dirs:
             if self._holds(when, None, d):
-                self._place(root, path)
+                tree.dir(_parts(path))
         for name in self.dev_nodes():
-            self._place(root, f"/dev/{name}", (None, None))
-            self._patterns[f"/dev/{name}"] = self._node_pattern(name)
+            tree.file(("dev", name), (None, None))
+            patterns[f"/dev/{name}"] = self._node_pattern(name)
         view = {"d": d}                        # what every read of this tree shares (the state's view)
         named = {word: self._named(ph, d) for word, ph in surface.placeholders.items()}
         for f in surface.files:
             if f.node:
                 continue                       # /dev nodes: dev_nodes() above
+            parts = _parts(f.path)
+            at = parts.index(f.placeholder) if f.placeholder else None
+            ph = surface.placeholders.get(f.placeholder)
             for name, inst in (named[f.placeholder].items() if f.placeholder else [(None, None)]):
-                if not self._holds(f.when, inst, d):
+                if f.when and not self._holds(f.when, inst, d):
                     continue
-                path = f.path if name is None else "/".join(name if p == f.placeholder else p
-                                                             for p in f.path.split("/"))
+                here = parts if at is None else parts[:at] + (name,) + parts[at + 1:]
                 reader = (lambda f=f, i=inst, n=name: self._read_of(f, i, n, view)) if f.read else None
                 writer = (lambda t, f=f, i=inst: self._write_of(f, i, t)) if f.write else None
-                self._place(root, path, (reader, writer))
-                ph = surface.placeholders.get(f.placeholder)
-                self._patterns[path] = f.path if ph is None or ph.family else path   # an option by its name
-        return root
+                tree.file(here, (reader, writer))
+                path = f.path if at is None else "/" + "/".join(here)
+                patterns[path] = f.path if ph is None or ph.family else path   # an option by its name
+        return tree.root, patterns
 
     def patterns(self) -> dict:
         """path -> its pattern in surface.yaml (PF, gcuN ... for the names), for the tree now."""
@@ -281,15 +343,6 @@ class Sysfs:
         if name.startswith("vgcu"):
             return "/dev/vgcuN"
         return "/dev/gcuX" if name in self.vf_nodes() else "/dev/gcuN"
-
-    @staticmethod
-    def _place(root: dict, path: str, leaf=None) -> None:
-        parts = [p for p in path.split("/") if p]
-        node = root
-        for p in parts[:-1] if leaf is not None else parts:
-            node = node.setdefault(p, {})
-        if leaf is not None:
-            node[parts[-1]] = leaf
 
     def _named(self, ph, d) -> dict:
         """name -> instance for a placeholder, as its namer names the instances present now."""
@@ -398,7 +451,8 @@ class Sysfs:
         return f"{self._reset_masks()[self.host.view().host.reset_enable]}\n"
 
     def _r_loaded_vgcu_num(self, _inst, _name):
-        return VGCU_VALUES.get(self.host.view().host.vgcu_num_loaded, "0") + "\n"
+        shown = self.host.spec.commands.option_lines.text_of("vgcu_num", self.host.view().host.vgcu_num_loaded)
+        return (shown or "0") + "\n"        # as an options line writes it (commands.yaml option_lines)
 
     def _r_loaded_whitelist(self, _inst, _name):
         card = self.host.view().host.whitelist_loaded

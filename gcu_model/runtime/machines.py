@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from transitions import Machine, MachineError
 
-from ..core import closures
 from ..core.outcome import Accepted, OutOfBounds, Refused
 
 
@@ -64,9 +63,8 @@ class Runtime:
         self.values[:] = start          # transitions wrote each model's initial state; restore
         for ga in system.actions:
             machine = self.machines[ga.decl.machine]
-            self._pre[ga.id] = [(closures.term(t), rid) for t, rid in ga.checks]
-            for rule in ga.rules:
-                when, checks, effect = closures.compile_rule(rule)
+            self._pre[ga.id], compiled = system.rule_closures(ga)
+            for rule, (when, checks, effect) in zip(ga.rules, compiled):
                 machine.add_transition(
                     trigger=self.trigger_name(ga),
                     source=[ga.states[s] for s in rule.sources],

@@ -16,20 +16,12 @@ import shlex
 from dataclasses import dataclass
 
 from ..core.outcome import Action
+from ..spec.command_forms import LineError
 
 GCU_CONF = "/etc/modprobe.d/gcu.conf"
 TEST_CONF = "./gcu_test.conf"
 VGCU_CONF = "/etc/modprobe.d/gcu_test.conf"
 QUIRK_DIR = "/etc/qemu-quirks/enflame"                 # QEMU-3: one access-control file per card
-QUIRK_SAMPLE = "caps/qemu/qirk-config-sample.conf"     # the sample's name as the guide spells it (§7.2)
-VGCU_VALUES = {"two": "2", "four": "4"}
-MODE_FLAGS = {"vgcu": "--with-vgcu", "mdev_host": "--mdev-host", "virt_host": "--virt-host"}
-# accepted by the run package and not modelled: how the module is rebuilt on kernel updates
-IGNORED_FLAGS = {"--with-dkms", "--no-dkms"}
-# the module options whose lines the model turns into actions; any other key is kept by the
-# host as text (PARAM-1: enable_ssm_rt_fw, enable_sip_timeout_interval_ms, ...)
-MODELLED_OPTIONS = {"vgcu_num", "reset_enable", "gcu_whitelist_str", "irq_poll_interval"}
-OPTION_FILES = {GCU_CONF, TEST_CONF, "gcu_test.conf", VGCU_CONF}
 
 
 class CommandError(ValueError):
@@ -121,75 +113,47 @@ def _echo_options(words, line):
 
 
 def _option_action(key, value, target, spec):
-    """One key=value of an options line -> the model's action, or None for a key the model
-    leaves alone."""
-    conf = {GCU_CONF: "gcu_conf", TEST_CONF: "tmp_conf", "gcu_test.conf": "tmp_conf"}.get(target)
-    if key == "vgcu_num":
-        if target != VGCU_CONF:
-            raise CommandError(f"vgcu_num goes to {VGCU_CONF} (§3), not {target}")
-        inverse = {v: k for k, v in VGCU_VALUES.items()}
-        if value not in inverse:
-            raise CommandError(f"vgcu_num={value}: the guide's values are 2 and 4")
-        return _action("write_vgcu_num", value=inverse[value])
-    if key == "reset_enable":
-        if conf is None:
-            raise CommandError(f"reset_enable goes to {GCU_CONF} or {TEST_CONF}, not {target}")
-        number = int(value, 0) if re.fullmatch(r"0x[0-9a-fA-F]+|\d+", value) else None
-        named = [name for name, word in spec.bits["reset_enable"]["masks"].items() if word == number]
-        if not named:
-            raise CommandError(f"reset_enable={value}: the model knows "
-                               + " and ".join(reset_words(spec).values()))
-        return _action("write_option", file=conf, value=named[0])
-    if key == "gcu_whitelist_str" and target == GCU_CONF:
-        return _card_action(spec, "write_gcu_whitelist", card_of(value, spec))
-    if key == "irq_poll_interval" and target == GCU_CONF:
-        if not value.isdigit():
-            raise CommandError(f"irq_poll_interval={value}: expected a number of ms")
-        return _action("write_irq_poll_interval", zero=value == "0")
-    if key in MODELLED_OPTIONS:
-        raise CommandError(f"the model does not know the option line '{key}={value}' in {target}")
-    if target not in OPTION_FILES:
-        raise CommandError(f"options go to {', '.join(sorted(OPTION_FILES))}, not {target}")
-    return None
+    """One key=value of an options line -> the model's action (commands.yaml option_lines),
+    or None for a key the model leaves alone."""
+    lines = spec.commands.option_lines if spec.commands is not None else None
+    if lines is None:
+        raise CommandError(f"the spec declares no option lines (commands.yaml), so '{key}={value}' means nothing")
+    try:
+        found = lines.action_of(key, value, target)
+    except LineError as exc:
+        raise CommandError(str(exc)) from None
+    if found is None:
+        return None
+    entry, values = found
+    decl = spec.actions[entry.action]
+    for param in decl.params:
+        if param.is_instance:
+            values[param.name] = card_of(values[param.name], spec)
+    return str(Action.of(entry.action, **{q.name: values[q.name] for q in decl.params}))
 
 
-def reset_words(spec) -> dict:
-    """reset_enable value -> the text an options line writes for it: the word of
-    constants.yaml `bits: reset_enable: masks` (PARAM-4), in hex, 0 as the guide writes it."""
-    return {name: f"{word:#x}" if word else "0" for name, word in spec.bits["reset_enable"]["masks"].items()}
+def _form_action(form, values: dict, spec) -> str:
+    """The action text a commands.yaml form gives: its instance parameters named as the user
+    wrote them (a card's PCI address) become the model's labels."""
+    decl = spec.actions[form.action]
+    family = spec.family_of("pf")
+    for param in decl.params:
+        if param.is_instance:
+            if param.type != family:
+                raise CommandError(f"{form.line}: {param.name} is a {param.type}; a command line names cards only")
+            values[param.name] = card_of(values[param.name], spec)
+    return str(Action.of(form.action, **{q.name: values[q.name] for q in decl.params}))
 
 
-def _run_package(words, line):
-    """The base run package with its install options (INST-2); the packages' fixed lines
-    (the virt and peermem packages, --uninstall) are specs/commands.yaml's."""
-    prog, opts = words[0], words[1:]
-    base = prog.rsplit("/", 1)[-1]
-    for package in ("enflame_virt", "enflame_peer_mem"):
-        if re.fullmatch(rf"{package}-[^/\s]+\.run", base):
-            raise CommandError(f"{package}: unknown option(s) {' '.join(opts)}")
-    mode, vf_num, auto_load = "asic", 0, True
-    k = 0
-    while k < len(opts):
-        o = opts[k]
-        if o == "--no-auto-load":
-            auto_load = False
-        elif o in IGNORED_FLAGS:
-            pass
-        elif o in MODE_FLAGS.values():
-            new = next(m for m, f in MODE_FLAGS.items() if f == o)
-            if mode != "asic" and mode != new:
-                raise CommandError(f"{prog}: {MODE_FLAGS[mode]} and {o} exclude each other")
-            mode = new
-        elif o == "--vf-num" or o.startswith("--vf-num="):
-            value = o.split("=", 1)[1] if "=" in o else (opts[k + 1] if k + 1 < len(opts) else "")
-            k += 0 if "=" in o else 1
-            if not value.isdigit():
-                raise CommandError(f"{prog}: --vf-num needs a number, got '{value}'")
-            vf_num = int(value)
-        else:
-            raise CommandError(f"{prog}: unknown option {o}")
-        k += 1
-    return _action("install_base", opt_mode=mode, opt_vf_num=vf_num, opt_auto_load=auto_load)
+def _as_written(name: str, params: dict, spec) -> dict:
+    """An action's parameter texts with its cards named as a user writes them (PCI addresses)."""
+    decl = spec.actions.get(name)
+    family = spec.family_of("pf")
+    out = dict(params)
+    for param in decl.params if decl is not None else ():
+        if param.is_instance and param.type == family and param.name in out:
+            out[param.name] = bdf(int(out[param.name][len(family):]))
+    return out
 
 
 def split_line(line: str) -> list:
@@ -219,21 +183,17 @@ def parse(line: str, spec) -> Parsed:
         words = words[1:]
     if not words:
         raise CommandError("empty command")
-    fixed = spec.commands.action_of(words) if spec.commands is not None else None
-    if fixed is not None:                                  # specs/commands.yaml
-        return Parsed((fixed,), line)
+    try:
+        found = spec.commands.match(words) if spec.commands is not None else None
+    except LineError as exc:
+        raise CommandError(str(exc)) from None
+    if found is not None:                                  # specs/commands.yaml
+        return Parsed((_form_action(*found, spec),), line)
     head = words[0]
-    if re.fullmatch(r"(\./|/\S*/)?enflame[\w.\-]*\.run", head):
-        return Parsed((_run_package(words, text),), line)
     if head in ("modprobe", "rmmod"):
         known = [f.line for f in spec.commands.forms if f.forms[0][0] == head] if spec.commands else []
         raise CommandError(f"{head}: the model knows " + (", ".join(f"'{k}'" for k in known) or "no such line")
                            + f", not: {' '.join(words[1:])}")
-    quirk = re.fullmatch(re.escape(QUIRK_DIR) + r"/([0-9a-fA-F:.]+)\.conf", words[-1])
-    if quirk and head == "cp" and [w for w in words[1:-1] if w != "-f"] in ([QUIRK_SAMPLE], ["./" + QUIRK_SAMPLE]):
-        return Parsed((_card_action(spec, "write_qemu_acl", card_of(quirk.group(1), spec), present=True),), line)
-    if quirk and head == "rm" and words[1:-1] in ([], ["-f"]):
-        return Parsed((_card_action(spec, "write_qemu_acl", card_of(quirk.group(1), spec), present=False),), line)
     if head == "echo":
         if len(words) == 4 and words[3].endswith("/sriov_numvfs") and words[2] == ">":
             m = re.fullmatch(r"/sys/bus/pci/devices/([^/]+)/sriov_numvfs", words[3])
@@ -256,30 +216,13 @@ def render(action, spec) -> str:
     """An action (text or Action) -> the command line a user types."""
     parsed = Action.parse(action)
     name, p = parsed.name, parsed.kwargs
-    if name == "install_base":
-        words = ["sudo ./enflame-xxx.run"]
-        if p["opt_auto_load"] == "false":
-            words.append("--no-auto-load")
-        if p["opt_mode"] != "asic":
-            words.append(MODE_FLAGS[p["opt_mode"]])
-        if p["opt_vf_num"] != "0":
-            words.append(f"--vf-num {p['opt_vf_num']}")
-        return " ".join(words)
-    fixed = spec.commands.line_of(name, p) if spec.commands is not None else None
+    fixed = spec.commands.line_of(name, _as_written(name, p, spec)) if spec.commands is not None else None
     if fixed is not None:                                  # specs/commands.yaml
         return fixed
-    if name == "write_option":
-        target = GCU_CONF if p["file"] == "gcu_conf" else TEST_CONF
-        return f"echo 'options enflame \"reset_enable={reset_words(spec)[p['value']]}\"' >> {target}"
-    if name == "write_vgcu_num":
-        return f"echo 'options enflame \"vgcu_num={VGCU_VALUES[p['value']]}\"' > {VGCU_CONF}"
-    if name == "write_gcu_whitelist":
-        return f"echo 'options enflame \"gcu_whitelist_str={bdf(_card_index(spec, name, p))[5:]}\"' >> {GCU_CONF}"
-    if name == "write_irq_poll_interval":
-        return f"echo 'options enflame \"irq_poll_interval={0 if p['zero'] == 'true' else 10}\"' >> {GCU_CONF}"
-    if name == "write_qemu_acl":
-        path = f"{QUIRK_DIR}/{bdf(_card_index(spec, name, p))}.conf"
-        return f"sudo cp {QUIRK_SAMPLE} {path}" if p["present"] == "true" else f"sudo rm -f {path}"
+    lines = spec.commands.option_lines if spec.commands is not None else None
+    option_line = lines.line_of(name, _as_written(name, p, spec)) if lines is not None else None
+    if option_line is not None:                            # specs/commands.yaml option_lines
+        return option_line
     if name == "write_sriov_numvfs":
         return f"echo {p['n']} > /sys/bus/pci/devices/{bdf(_card_index(spec, name, p))}/sriov_numvfs"
     raise CommandError(f"no command form for the action {action}")

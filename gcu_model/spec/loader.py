@@ -554,10 +554,15 @@ class _Loader:
     def load_commands(self, spec):
         """commands.yaml (optional: without it every command line is the shell's own code)."""
         from .command_forms import CommandForms, load_command_forms
+        from .option_lines import OptionLines, load_option_lines
         path = self.root / "commands.yaml"
         if not path.is_file():
-            return CommandForms()
-        return load_command_forms(self.file("commands.yaml"), spec, self.display(path))
+            return CommandForms(option_lines=OptionLines())
+        data = self.file("commands.yaml")
+        forms = load_command_forms(data, spec, self.display(path))
+        forms.option_lines = (load_option_lines(data["option_lines"], spec, data.where("option_lines"))
+                              if "option_lines" in data else OptionLines())
+        return forms
 
     def load_bits(self):
         """constants.yaml `bits:`: the bit-level meaning of values the model keeps abstract."""
