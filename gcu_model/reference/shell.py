@@ -110,6 +110,12 @@ class Shell:
             status = r.status
         return Result(status, self.present("".join(out)), self.present("".join(err)))
 
+    def run_argv(self, words: list) -> Result:
+        """One program and its arguments, as a shell runs a line of plain words (no quoting,
+        joining or pipes to read): `run` for a line a program has already split."""
+        r = self._one(list(words))
+        return Result(r.status, self.present(r.stdout), self.present(r.stderr))
+
     def present(self, text: str) -> str:
         return present_with(self.host.roles, text)
 

@@ -61,8 +61,8 @@ def of_host(fs, shell) -> dict:
         elif path.startswith(ROOTS):
             out[path] = _read(reader) if reader is not None else WRITE_ONLY
     out[DEV] = sorted(dev)
-    out[LSMOD] = modules(shell.run("lsmod").stdout)
-    out[PS] = processes(shell.run("ps -aux").stdout)
+    out[LSMOD] = modules(shell.run_argv(["lsmod"]).stdout)
+    out[PS] = processes(shell.run_argv(["ps", "-aux"]).stdout)
     return out
 
 
