@@ -267,6 +267,22 @@ def test_lockstep_agrees_with_the_reference(spec):
     assert result.passed and result.examples >= 30 and result.steps > 30 * 5
 
 
+@pytest.mark.parametrize("mutant, config, line", [
+    ("rmmod-with-open-device", "t20-asic", "$ sudo rmmod enflame"),
+    ("vf-deleted-under-load", "s60-sriov-2vf", "$ echo 0 > /sys/bus/pci/devices/0000:01:00.0/sriov_numvfs")])
+def test_lockstep_through_the_guides_commands(spec, mutant, config, line):
+    """Issue 16, item 5: `--via surface` lockstep sends a step as its command line (a shell
+    line, a sysfs write) where one is exactly that action: the reference agrees step by step,
+    and a wrong driver is caught at the command, shrunk to the steps that show it."""
+    fine = run_lockstep(spec, config, open_target("reference", spec), examples=15, max_steps=15, seed=1, via="surface")
+    assert fine.passed and fine.via == "surface" and 0 < fine.by_command < fine.steps, fine.as_dict()
+    assert fine.as_dict()["steps_by_command"] == fine.by_command
+    bad = run_lockstep(spec, config, open_target(f"mutant:{mutant}", spec), examples=100, via="surface", first_only=True)
+    assert not bad.passed and bad.failure.divergence.what == "outcome"
+    assert bad.failure.divergence.message.startswith(line), bad.failure.divergence.message
+    assert len(bad.failure.prefix) <= 4, bad.failure.prefix
+
+
 def test_lockstep_shrinks_a_failure_to_a_replayable_sequence(spec):
     target = open_target("mutant:rmmod-ignores-peermem", spec)
     result = run_lockstep(spec, "t20-asic", target, examples=200)

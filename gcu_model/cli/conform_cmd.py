@@ -31,8 +31,9 @@ from .common import EXIT_FAILED, UsageProblem, load, specs_option
               help="Compare the model's own variables too (in-house targets that expose them); by default "
                    "only what a user sees is compared: files, /dev, lsmod, outcomes.")
 @click.option("--via", type=click.Choice(["apply", "surface"]), default="apply", show_default=True,
-              help="Suites: send each step as its action (apply), or as the guide's command the step carries "
-                   "(surface: a sysfs write, a shell line), apply only where it has none.")
+              help="Send each step as its action (apply), or as the guide's command where one is exactly "
+                   "that action (surface: a sysfs write, a shell line), apply only where there is none: the "
+                   "suites' steps, lockstep's and the replays'.")
 @click.option("--replay", "replay_text", default=None, metavar="JSON|FILE",
               help="Replay one sequence ({\"config\", \"initial\", \"actions\"}, as a failure prints it) "
                    "against the reference host, step by step.")
@@ -84,6 +85,8 @@ class _Invocation:
             words += ["--specs", str(self.specs_dir)]
         if self.model:
             words.append("--model")
+        if self.via != "apply":
+            words += ["--via", self.via]
         return shlex.join(words + ["--replay", json.dumps(request)])
 
 
@@ -118,8 +121,8 @@ def _replay(spec, target, request, invocation, as_json) -> bool:
     from ..conform.runner import describe_failure
     from ..reference.host import HostError
     try:
-        result = replay(comparer(spec, request["config"], target, invocation.model), request["config"],
-                        request["initial"], request["actions"])
+        result = replay(comparer(spec, request["config"], target, invocation.model, invocation.via),
+                        request["config"], request["initial"], request["actions"])
     except HostError as exc:
         raise UsageProblem(f"--replay: {exc}") from None
     if as_json:
@@ -206,7 +209,7 @@ def _suites(spec, target, suites, config_names, junit_file, invocation, as_json,
     for req, row in table.items():
         rt.add_row(req, str(row["cases"]), str(row["passed"]), f"[red]{row['failed']}[/]" if row["failed"] else "0")
     console.print(rt)
-    shrunk = _shrunk_failures(spec, target, results, invocation.model)
+    shrunk = _shrunk_failures(spec, target, results, invocation.model, invocation.via)
     for r in results:
         if not r.passed:
             click.echo(describe_failure(r))
@@ -247,7 +250,7 @@ class _progress:
 SHRUNK_CASES = 5                # failed suite cases shrunk in one run (each replays many times)
 
 
-def _shrunk_failures(spec, target, results, model) -> dict:
+def _shrunk_failures(spec, target, results, model, via="apply") -> dict:
     """case id -> the failed case shrunk by delta debugging against the reference host (the
     first SHRUNK_CASES failures that differ in outcome or observation)."""
     from ..conform.lockstep import comparer, shrink
@@ -256,7 +259,7 @@ def _shrunk_failures(spec, target, results, model) -> dict:
         if len(out) >= SHRUNK_CASES:
             break
         if not r.passed and r.divergence.what in ("outcome", "observation"):
-            small = shrink(comparer(spec, r.config, target, model), r.config, r.choose, r.prefix, budget=400)
+            small = shrink(comparer(spec, r.config, target, model, via), r.config, r.choose, r.prefix, budget=400)
             if small is not None:
                 out[r.case_id] = small
     return out
@@ -266,7 +269,7 @@ def _lockstep(spec, target, names, examples, max_steps, seed, invocation, as_jso
     from ..conform.lockstep import run_lockstep
     from ..conform.runner import describe_failure
     results = [run_lockstep(spec, name, target, examples=examples, max_steps=max_steps, seed=seed,
-                            model=invocation.model) for name in names]
+                            model=invocation.model, via=invocation.via) for name in names]
     ok = all(r.passed for r in results)
     if as_json:
         click.echo(json.dumps({"target": target.name, "ok": ok, "lockstep": [r.as_dict() for r in results]},
@@ -274,7 +277,8 @@ def _lockstep(spec, target, names, examples, max_steps, seed, invocation, as_jso
         return ok
     for r in results:
         if r.passed:
-            click.echo(f"PASS {r.config}: {r.examples} examples, {r.steps} steps, {r.seconds:.1f} s")
+            by = f" ({r.by_command} sent as the guide's command)" if r.via == "surface" else ""
+            click.echo(f"PASS {r.config}: {r.examples} examples, {r.steps} steps{by}, {r.seconds:.1f} s")
         else:
             click.echo(f"FAIL {r.config}: {r.distinct} distinct divergence(s) in {r.examples} examples, "
                        f"{r.steps} steps" + (f" (the first {len(r.failures)} shown)" if r.distinct > len(r.failures)

@@ -35,7 +35,8 @@ from ..reference.host import ReferenceHost, outcome_dict
 from ..reference.shell import Shell
 from ..reference.sysfs import Sysfs
 from .observe import Observer, differences, flatten, outcome_of
-from .runner import CaseResult, Divergence
+from .by_hand import ByHand
+from .runner import CaseResult, Divergence, send_command
 from ..core.outcome import action_name
 
 SWARM = 4                      # a run favours at most this many action names
@@ -53,6 +54,8 @@ class LockstepResult:
     seconds: float
     failures: list = field(default_factory=list)   # CaseResult per distinct divergence, shrunk
     distinct: int = 0                               # distinct divergences met (reported: the first MAX_REPORTED)
+    via: str = "apply"
+    by_command: int = 0                             # steps sent as the guide's command (via surface)
 
     @property
     def failure(self):
@@ -60,7 +63,9 @@ class LockstepResult:
 
     def as_dict(self) -> dict:
         d = {"config": self.config, "passed": self.passed, "examples": self.examples, "steps": self.steps,
-             "seconds": round(self.seconds, 3)}
+             "seconds": round(self.seconds, 3), "via": self.via}
+        if self.via == "surface":
+            d["steps_by_command"] = self.by_command
         if self.failures:
             d["distinct_divergences"] = self.distinct
             d["failures"] = [f.as_dict()["failure"] | {"shrunk_steps": len(f.prefix)} for f in self.failures]
@@ -101,11 +106,20 @@ class Comparer:
     """One step on both sides: the first difference of outcome or observation, as a
     Divergence, or None."""
 
-    def __init__(self, oracle: Oracle, target, observer: Observer):
+    def __init__(self, oracle: Oracle, target, observer: Observer, via: str = "apply"):
+        """`via`: "surface" sends a step as the guide's command where one is exactly that
+        action (a second reference host plays it as an operator would, by_hand.py), as a
+        sysfs write or a shell line; "apply" sends every step as `apply`."""
+        if via not in ("apply", "surface"):
+            raise ValueError(f"via: apply or surface, not {via!r}")
         self.oracle, self.target, self.observer = oracle, target, observer
+        self.by_hand = ByHand(oracle.host.spec, oracle.host.config_name) if via == "surface" else None
+        self.by_command = 0
 
     def reset(self, config, choose):
         self.oracle.reset_to(choose)
+        if self.by_hand is not None:
+            self.by_hand.start(choose)
         reply = self.target.request({"op": "reset", "config": config, "initial": choose})
         if not reply.get("ok"):
             return Divergence(0, "(reset)", {"config": config, "initial": choose}, {}, "reset",
@@ -113,13 +127,22 @@ class Comparer:
         return None
 
     def step(self, n, action, observe=True):
-        want = self.oracle.apply(action)
-        reply = self.target.request({"op": "apply", "action": action})
-        if not reply.get("ok"):
-            raise TargetError(f"apply {action}: {reply.get('error', 'not ok')}")
-        got = outcome_of(reply.get("outcome") or {})
+        done = self.oracle.host.apply(action)
+        want = outcome_of(outcome_dict(done.outcome))
+        line = self.by_hand.command(action, done, self.oracle.host) if self.by_hand is not None else None
+        if line is not None:
+            self.by_command += 1
+            got, message = send_command(self.target, line)
+            if "errno" not in got:                     # a command line: its exit status alone says
+                want = {"accepted": want["accepted"]}
+            message = f"$ {line}" + (f": {message}" if message else "")
+        else:
+            reply = self.target.request({"op": "apply", "action": action})
+            if not reply.get("ok"):
+                raise TargetError(f"apply {action}: {reply.get('error', 'not ok')}")
+            got, message = outcome_of(reply.get("outcome") or {}), (reply.get("outcome") or {}).get("message", "")
         if got != want:
-            return Divergence(n, action, want, got, "outcome", (reply.get("outcome") or {}).get("message", ""))
+            return Divergence(n, action, want, got, "outcome", message)
         if not observe:
             return None
         seen = self.observer.observe()
@@ -138,13 +161,14 @@ def signature(d: Divergence) -> tuple:
 
 
 def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int = 30,
-                 seed: int | None = None, model: bool = False, first_only: bool = False) -> LockstepResult:
+                 seed: int | None = None, model: bool = False, first_only: bool = False,
+                 via: str = "apply") -> LockstepResult:
     """Random runs of the configuration's own actions (its instances, its parameter values:
     nothing the configuration leaves out), every step compared; every distinct divergence
     met is shrunk and reported (`first_only`: the campaign ends at the first, as a mutation
     score needs)."""
     oracle = Oracle(spec, config, model)
-    compare = Comparer(oracle, target, Observer(target, model))
+    compare = Comparer(oracle, target, Observer(target, model), via)
     system = oracle.host.system
     expand = compiled_for(system).expand
     graph, starts = _graph(spec, config)
@@ -263,6 +287,7 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
         # it, which starts elsewhere and may call it flaky; what counts is what was found
         if not found:
             raise
+    by_command = compare.by_command                  # the campaign's own steps, not the shrinker's
     failures, seen = [], set()
     for first in list(found.values())[:MAX_REPORTED]:
         shrunk = shrink(compare, config, first.choose, first.prefix) or first
@@ -270,7 +295,7 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
             seen.add(signature(shrunk.divergence))
             failures.append(shrunk)
     return LockstepResult(config, not found, stats["examples"], stats["steps"], time.perf_counter() - start,
-                          failures, len(found))
+                          failures, len(found), via, by_command)
 
 
 def replay(compare: Comparer, config, choose, actions):
@@ -317,9 +342,9 @@ def shrink(compare: Comparer, config, choose, actions, budget: int = 2000):
     return best
 
 
-def comparer(spec, config, target, model=False) -> Comparer:
+def comparer(spec, config, target, model=False, via="apply") -> Comparer:
     """A Comparer of `target` against the reference host, for replays and shrinking."""
-    return Comparer(Oracle(spec, config, model), target, Observer(target, model))
+    return Comparer(Oracle(spec, config, model), target, Observer(target, model), via)
 
 
 def _result(config, choose, prefix, divergence):
