@@ -173,6 +173,11 @@ def test_every_setup_action_renders_as_a_command_and_parses_back(spec):
     ("ls /dev", "unknown command"),
     # the words constants.yaml `bits: reset_enable: masks` gives, nothing else (PARAM-4)
     ("echo 'options enflame \"reset_enable=5\"' >> /etc/modprobe.d/gcu.conf", "the model knows 0xffffffff and 0"),
+    # base 0 as the kernel reads it: 08 is no octal number, not a traceback
+    ("echo 'options enflame \"reset_enable=08\"' >> /etc/modprobe.d/gcu.conf", "reset_enable=08: the model knows"),
+    ("echo 'options enflame \"irq_poll_interval=ten\"' >> /etc/modprobe.d/gcu.conf", "irq_poll_interval=ten: expected a number"),
+    ("echo 'options enflame \"vgcu_num=4\"' > /etc/modprobe.d/gcu.conf", "vgcu_num goes to /etc/modprobe.d/gcu_test.conf"),
+    ("sudo rm -f /etc/qemu-quirks/enflame/0000:00:00.0.conf", "not the PCI address of a GCU card"),
 ])
 def test_bad_command_lines_are_told_apart(spec, line, problem):
     with pytest.raises(CommandError, match=problem.replace("(", r"\(")):

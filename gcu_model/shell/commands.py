@@ -125,24 +125,20 @@ def _option_action(key, value, target, spec):
     if found is None:
         return None
     entry, values = found
-    decl = spec.actions[entry.action]
-    for param in decl.params:
-        if param.is_instance:
-            values[param.name] = card_of(values[param.name], spec)
-    return str(Action.of(entry.action, **{q.name: values[q.name] for q in decl.params}))
+    return _table_action(entry.action, values, spec, key)
 
 
-def _form_action(form, values: dict, spec) -> str:
-    """The action text a commands.yaml form gives: its instance parameters named as the user
-    wrote them (a card's PCI address) become the model's labels."""
-    decl = spec.actions[form.action]
+def _table_action(name: str, values: dict, spec, where: str) -> str:
+    """The action text a commands.yaml row gives (a form, an option line): its instance
+    parameters, named as the user wrote them (a card's PCI address), become the model's labels."""
+    decl = spec.actions[name]
     family = spec.family_of("pf")
     for param in decl.params:
         if param.is_instance:
             if param.type != family:
-                raise CommandError(f"{form.line}: {param.name} is a {param.type}; a command line names cards only")
+                raise CommandError(f"{where}: {param.name} is a {param.type}; a command line names cards only")
             values[param.name] = card_of(values[param.name], spec)
-    return str(Action.of(form.action, **{q.name: values[q.name] for q in decl.params}))
+    return str(Action.of(name, **{q.name: values[q.name] for q in decl.params}))
 
 
 def _as_written(name: str, params: dict, spec) -> dict:
@@ -188,7 +184,8 @@ def parse(line: str, spec) -> Parsed:
     except LineError as exc:
         raise CommandError(str(exc)) from None
     if found is not None:                                  # specs/commands.yaml
-        return Parsed((_form_action(*found, spec),), line)
+        form, values = found
+        return Parsed((_table_action(form.action, values, spec, form.line),), line)
     head = words[0]
     if head in ("modprobe", "rmmod"):
         known = [f.line for f in spec.commands.forms if f.forms[0][0] == head] if spec.commands else []

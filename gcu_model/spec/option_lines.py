@@ -22,6 +22,17 @@ from .yamlfile import LDict, LList
 LINE = re.compile(r'options enflame "?([^"]*)"?')
 
 
+def _number(text: str) -> int | None:
+    """A module parameter's number as the kernel reads it (kstrtouint, base 0: 0x.. hex, a
+    leading 0 octal, else decimal), or None when it is not one (08, 1e3, -1)."""
+    if not re.fullmatch(r"0[xX][0-9a-fA-F]+|[0-9]+", text):
+        return None
+    try:
+        return int(text, 16) if text[:2] in ("0x", "0X") else int(text, 8) if text[0] == "0" else int(text)
+    except ValueError:                     # 08, 09: not octal
+        return None
+
+
 def option_text(key: str, text: str) -> str:
     """A line of an options file as the guide writes it."""
     return f'options enflame "{key}={text}"'
@@ -104,7 +115,7 @@ class OptionLines:
                 raise LineError(f"{entry.key}={text}: expected a number")
             raise LineError(f"{entry.key}={text}: the guide's values are " + " and ".join(t for t, _ in entry.value[1]))
         if kind == "bits":
-            number = int(text, 0) if re.fullmatch(r"0[xX][0-9a-fA-F]+|\d+", text) else None
+            number = _number(text)
             named = [n for n, word in self.bits[entry.value[1]]["masks"].items() if word == number]
             if not named:
                 raise LineError(f"{entry.key}={text}: the model knows "
