@@ -4,9 +4,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -99,24 +96,12 @@ def refused_with(system, state, action, errno):
 def fuse_mount(point, *args):
     """`gcu-model serve-sysfs POINT ARGS...` for the duration of the block; skips with the
     reason when FUSE cannot work on this machine."""
-    from gcu_model.reference.fuse_fs import available
+    from gcu_model.reference.fuse_fs import MountError, available, mounted
     why = available() or (None if shutil.which("fusermount3") else "fusermount3 is not installed (Debian: fuse3)")
     if why:
         pytest.skip(f"FUSE unavailable: {why}")
-    point.mkdir(exist_ok=True)
-    server = subprocess.Popen([sys.executable, "-m", "gcu_model", "serve-sysfs", str(point), *args],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60          # process start-up, apart from any step (a loaded box)
-    while not os.path.ismount(point):
-        if server.poll() is not None or time.time() > deadline:
-            server.kill()
-            pytest.fail(f"the mount did not come up: {server.communicate()[1]}")
-        time.sleep(0.05)
     try:
-        yield point
-    finally:
-        subprocess.run(["fusermount3", "-u", str(point)], check=False)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        with mounted(point, *args) as where:
+            yield where
+    except MountError as exc:
+        pytest.fail(str(exc))

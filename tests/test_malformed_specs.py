@@ -154,8 +154,8 @@ CASES = {
         "read: {device: pci_vendor, format: \"0x{:04q}\"}\n    shows: the PCI vendor id\n    reqs",
         "0x{:04q}", "is not a format of one value"),
     "surface-placeholder-condition-on-an-instance": Case(
-        "surface.yaml", "N:    {family: card, namer: debug_number, when: [{host: kmd, is: loaded}]}",
-        "N:    {family: card, namer: debug_number, when: [{var: binding, is: enflame}]}",
+        "surface.yaml", "N:    {family: card, namer: node_number, when: [{host: kmd, is: loaded}]}",
+        "N:    {family: card, namer: node_number, when: [{var: binding, is: enflame}]}",
         "binding", "no variable 'binding' of family None"),
     "surface-condition-value-the-variable-never-holds": Case(
         "surface.yaml", "  - path: /sys/bus/pci/devices/PF/device_id\n    when: [{host: kmd, is: loaded}, {var: binding, is: enflame}]",
@@ -327,6 +327,34 @@ CASES = {
         "match: [\"enflame_virt-*.run\", \"enflame*.run --uninstall\"], action: install_virt}",
         "sudo ./enflame_virt-xxx.run --uninstall", "reads as install_virt(): an earlier command matches it first",
         at="{line: \"sudo ./enflame_virt-xxx.run --uninstall\""),
+    "option-line-holds-no-host-variable": Case(
+        "commands.yaml", "    holds: vgcu_num_conf\n", "    holds: vgcu_conf\n",
+        "vgcu_conf", "option vgcu_num: holds: no host variable 'vgcu_conf'"),
+    "surface-write-bits-of-a-word": Case(
+        "surface.yaml", "write: {parse: int, bits: reset_enable,", "write: {parse: word, bits: reset_enable,",
+        "reset_enable", "bits: is a number's meaning; give parse: int", at="write: {parse: word, bits: reset_enable,"),
+    "option-line-absent-without-holds": Case(
+        "commands.yaml", "    holds: irq_poll_zero_conf\n", "",
+        None, "option irq_poll_interval: absent: is the value of holds:; give holds:", at="    absent: false"),
+    "surface-write-bits-unknown": Case(
+        "surface.yaml", "write: {parse: int, bits: reset_enable,", "write: {parse: int, bits: reset_enabled,",
+        "reset_enabled", "no `bits: reset_enabled` in constants.yaml"),
+    "surface-hook-write-says-more-than-its-action": Case(
+        "surface.yaml", "write: {hook: vfio_unbind}", "write: {hook: vfio_unbind, parse: int}",
+        "/sys/bus/pci/drivers/vfio-pci/unbind", "a hook's write says which action it is (action:) or nothing else",
+        at="write: {hook: vfio_unbind, parse: int}"),
+    "command-instance-placeholder-not-of-the-surface": Case(
+        "commands.yaml", "    args: {vf: $X}\n", "    args: {vf: $N}\n",
+        "$N", "$N is no placeholder of surface.yaml naming a vf ($VF, $X, $gcuX)"),
+    "command-waits-for-something-unknown": Case(
+        "commands.yaml", "    written: false             # pci_flr", "    written: no_thanks         # pci_flr",
+        "written", "written: true or false"),
+    "command-default-not-of-its-kind": Case(
+        "commands.yaml", "    defaults: {X: 0}\n", "    defaults: {X: /dev/gcu1}\n",
+        "/dev/gcu1", "defaults: '/dev/gcu1' cannot be $X"),
+    "command-says-an-unknown-placeholder": Case(
+        "commands.yaml", "start: \"Resetting GCU $X ...\"", "start: \"Resetting GCU $Y ...\"",
+        "$Y", "says start: $Y is no placeholder of the line"),
     # --- families.yaml roles
     "family-role-unknown": Case(
         "families.yaml", "role: container,", "role: docker,",

@@ -45,6 +45,31 @@ def test_guide_11_3_reset_enable_off_and_back(spec):
     fs.write("/sys/class/enflame/gcu0/device/gcu_reload", "1")                  # §11.2: a hot reset
     assert host.value("card0.reset") == "hot"
     refused(fs, f"{DRIVER}/reset_enable", "7", "EINVAL")
+    refused(fs, f"{DRIVER}/reset_enable", "08", "EINVAL")                       # kstrtouint: no octal 8
+    host.finish_resets()
+    fs.write(f"{DRIVER}/reset_enable", "0")
+    fs.write(f"{DRIVER}/reset_enable", "037777777777")                          # base 0: octal all-f
+    assert fs.read(f"{DRIVER}/reset_enable") == "0xffffffff\n"
+    fs.write("/sys/bus/pci/rescan", "007")                                       # 7: ignored, as Linux does
+
+
+def test_a_sysfs_write_is_the_action_surface_yaml_says_without_a_host(spec):
+    """`echo TEXT > PATH` in a set-up (solve) reads as surface.yaml's action for that file, a
+    card named by its PCI address, and prints back the same way (one table both ways)."""
+    from gcu_model.shell.commands import CommandError, render
+    line = "echo 4 > /sys/bus/pci/devices/0000:02:00.0/sriov_numvfs"
+    assert parse(line, spec).action == "write_sriov_numvfs(card=card1, n=4)"
+    assert render("write_sriov_numvfs(card=card1, n=4)", spec) == line
+    assert parse("echo 0 > /sys/bus/pci/drivers/enflame/reset_enable", spec).action == "write_reset_enable(value=zero)"
+    assert render("write_reset_enable(value=allf)", spec) == "echo 0xffffffff > /sys/bus/pci/drivers/enflame/reset_enable"
+    assert parse("echo 1 >> /sys/bus/pci/rescan", spec).action == "pci_rescan()"
+    assert parse("echo 0 > /sys/bus/pci/rescan", spec).actions == ()           # Linux ignores it
+    for bad, why in (("echo 5 > /sys/bus/pci/drivers/enflame/reset_enable", "takes 0xffffffff or 0, not 5"),
+                     ("echo 1 > /sys/bus/pci/devices/card0/reset", "not the PCI address"),
+                     ("echo x > /sys/bus/pci/devices/0000:01:00.0/sriov_numvfs", "'x' is not a number"),
+                     ("echo 2 > /sys/bus/pci/devices/0000:01:00.2/sriov_numvfs", "not the PCI address of a GCU card")):
+        with pytest.raises(CommandError, match=why):
+            parse(bad, spec)
 
 
 @pytest.mark.reqs("PARAM-2", "PARAM-3", "UNLD-2")

@@ -6,6 +6,7 @@ import pytest
 
 from gcu_model.reference.host import ReferenceHost
 from gcu_model.reference.shell import GCU_SRIOV_MGR_HELP, Shell
+from conftest import edit
 
 
 def session(spec, config, **initial):
@@ -106,6 +107,74 @@ def test_guide_9_3_efsmi_resets_and_escalation(spec):
     r = sh.run("efsmi -r -i 1")
     assert r.status == 1 and "needs a reboot" in r.stderr and host.value("card0.reset") == "dead"
     assert "hot reset failed" in ok(sh, "dmesg")
+
+
+@pytest.mark.reqs("RST-1", "RST-3", "RST-7")
+def test_efsmi_reads_its_device_ids_as_the_host_numbers_them_now(spec):
+    """commands.yaml's efsmi forms: -i N names the card or VF numbered N now, so one line is
+    a VF FLR or a card's PCI FLR by what device N is; a T2x's FLR falls back to hot reset."""
+    host, sh = session(spec, "s60-reset")
+    ok(sh, "sudo ./enflame-xxx.run --virt-host")
+    assert "VF FLR" in ok(sh, "efsmi -i 1 -r flr")                      # device 1 is the first VF
+    assert host.value("card0.reset") == "idle"                          # it waited for the end
+    out = ok(sh, "efsmi -r")                                            # device 0: the card's own FLR
+    assert "VF FLR" not in out and out.startswith("Resetting GCU 0") and out.endswith("done\n")
+    r = sh.run("efsmi -r -i 7")
+    assert r.status == 1 and r.stderr == "efsmi: no GCU device with id 7\n"
+    r = sh.run("efsmi -r hot -i 1")                                     # ASSUMPTION: hot reset takes a card's id
+    assert r.status == 1 and r.stderr == "efsmi: no GCU device with id 1\n"
+    r = sh.run("efsmi")
+    assert r.status == 2 and r.stderr == ("efsmi: the model knows 'efsmi -r hot [-i ID]', 'efsmi -pf -r [-i ID]', "
+                                          "'efsmi -r [-i ID]'\n")
+    assert sh.run("efsmi -r hot --bogus").stderr == "efsmi: unknown option --bogus (it takes [-i ID])\n"
+    assert sh.run("efsmi -i 0 -r hot -i 1").status == 2                  # two devices in one line
+    host, sh = session(spec, "t20-reset")
+    ok(sh, "sudo ./enflame-xxx.run")
+    assert "T2x has no FLR" in ok(sh, "efsmi -r")                      # §11.1: hot reset instead
+
+
+@pytest.mark.reqs("RST-8")
+def test_sleep_lets_a_reset_end_as_time_passes(spec):
+    """§11.1 `sleep 0.5`: the clock moves on, a running reset ends; GNU sleep's words."""
+    host, sh = session(spec, "t20-reset")
+    ok(sh, "sudo ./enflame-xxx.run")
+    ok(sh, "echo 1 > /sys/class/enflame/gcu0/device/gcu_reload")
+    assert host.value("card0.reset") != "idle"
+    assert ok(sh, "sleep 0.5") == "" and host.value("card0.reset") == "idle"
+    assert "reset done" in ok(sh, "dmesg")
+    before = host.clock_ms
+    ok(sh, "sleep 1m .5")
+    assert host.clock_ms - before == 60_500
+    assert sh.run("sleep 2x").stderr == "sleep: invalid time interval '2x'\n"
+    assert sh.run("sleep").status == 1
+    assert sh.run("sleep " + "9" * 400).status == 1 and host.clock_ms - before == 60_500     # no overflow
+
+
+@pytest.mark.reqs("QEMU-3")
+def test_the_quirk_file_of_a_card_off_the_bus_can_still_be_removed(spec):
+    """The QEMU quirk file is named by the card's address; `rm -f` of it works while the card
+    is removed from the bus (commands.yaml $PF falls back to the cards of the host)."""
+    host, sh = session(spec, "s60-asic")
+    ok(sh, "sudo ./enflame-xxx.run")
+    ok(sh, "sudo cp caps/qemu/qirk-config-sample.conf /etc/qemu-quirks/enflame/0000:01:00.0.conf")
+    ok(sh, "sudo rmmod enflame")
+    ok(sh, "echo 1 > /sys/bus/pci/devices/0000:01:00.0/remove")
+    ok(sh, "sudo rm -f /etc/qemu-quirks/enflame/0000:01:00.0.conf")
+    assert sh.run("cat /etc/qemu-quirks/enflame/0000:01:00.0.conf").status == 1
+    r = sh.run("sudo rm -f /etc/qemu-quirks/enflame/0000:07:00.0.conf")
+    assert r.status == 1 and r.stderr == "rm: no GCU device at 0000:07:00.0\n"
+
+
+def test_efsmi_says_what_commands_yaml_says(spec_copy):
+    """The shell's efsmi is the table's: edit its `says:` and the words change, no code."""
+    from gcu_model.spec.loader import load_spec
+    edit(spec_copy / "commands.yaml", 'says: {start: "Resetting GCU $X ...", done: "done"',
+         'says: {start: "VF $X: resetting", done: "VF $X: back"')
+    host, sh = session(load_spec(spec_copy), "s60-reset")
+    ok(sh, "sudo ./enflame-xxx.run --virt-host")
+    out = ok(sh, "efsmi -r -i 1")
+    assert out.startswith("VF 1: resetting\n") and out.endswith("VF 1: back\n")
+    assert ok(sh, "efsmi -r -i 0").startswith("Resetting GCU 0 ...")     # the card's form is untouched
 
 
 @pytest.mark.reqs("RST-8", "RST-9")

@@ -227,16 +227,21 @@ def _commands(spec) -> list:
     if not forms:
         return []
     rows = [[code(f.line), "<br>".join(code(" ".join(m)) for m in f.forms[1:]), code(f.shown),
-             "<br>".join(code(o.text) + ": " + (", ".join(f"{k}={v}" for k, v in o.sets) or "no parameter")
-                         for o in f.options),
+             "<br>".join([code(o.text) + ": " + (", ".join(f"{k}={v}" for k, v in o.sets) or "no parameter")
+                          for o in f.options] + [f"${k} left out: {v}" for k, v in f.defaults]),
+             "; ".join(filter(None, ["waits for the reset, then says " + ", ".join(
+                 f"{k}: {code(v)}" for k, v in f.says) if f.waits else "", "" if f.written else "read only"])),
              ", ".join(spec.actions[f.action].reqs)] for f in forms]
     return ["", "## `run`: the guide's command lines", "",
             "Each line (a leading `sudo` is optional) is the one action shown; the other forms mean the",
             "same (a word with `*` is a glob on the file name, `...` any number of words; `$PF` is a card's",
-            "PCI address, `$N` a number). Options follow the line's words in any order (`--flag N` or",
-            "`--flag=N`) and set the parameters shown. Lines the shell reads by its own code (`sriov_numvfs`,",
-            "efsmi, docker, qemu, GcuSriovMgr, pcimem) are described in `docs/runbooks.md`.", "",
-            *table(["line", "also", "action", "options", "reqs"], rows), *_option_lines(spec)]
+            "PCI address, `$N` a card's and `$X` a VF's device id as the host numbers them now, `$N` of an",
+            "option a number). Options follow the line's words in any order (`--flag N` or `--flag=N`) and",
+            "set the parameters shown. Among forms whose words are alike, the first whose device the host",
+            "has wins. A *read only* line is never printed for its action. A sysfs write `echo V > PATH`",
+            "is the action of the sysfs table above. Lines the shell reads by its own code (docker, qemu,",
+            "GcuSriovMgr, pcimem, sleep, lines in a VM) are described in `docs/runbooks.md`.", "",
+            *table(["line", "also", "action", "options", "returns", "reqs"], rows), *_option_lines(spec)]
 
 
 def _option_lines(spec) -> list:

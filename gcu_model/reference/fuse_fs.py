@@ -13,9 +13,14 @@ Needs /dev/fuse, libfuse 3 (Debian: fuse3) and mfusepy; `available()` says what 
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import shutil
 import stat
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 
@@ -37,6 +42,45 @@ def available() -> str | None:
     except (ImportError, OSError) as exc:          # mfusepy raises OSError without libfuse
         return f"the FUSE binding cannot load: {exc} (install the Debian package fuse3)"
     return None
+
+
+class MountError(RuntimeError):
+    """The mount did not come up: why, with the server's own words."""
+
+
+@contextlib.contextmanager
+def mounted(point, *args, startup_timeout: float = 60.0):
+    """`gcu-model serve-sysfs POINT ARGS...` in a process of its own for the duration of the
+    block (MountError when it cannot start). The start-up has its own timeout (a loaded box),
+    apart from any step's; the server's messages go to a file, read only if it fails."""
+    if not shutil.which("fusermount3"):
+        raise MountError("fusermount3 is not installed (Debian: fuse3): it unmounts the tree")
+    where, point = point, os.fspath(point)          # yields what it was given (a Path stays one)
+    os.makedirs(point, exist_ok=True)
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen([sys.executable, "-m", "gcu_model", "serve-sysfs", point, *args],
+                                  stdout=subprocess.DEVNULL, stderr=log, text=True)
+        deadline = time.monotonic() + startup_timeout
+        while not os.path.ismount(point):
+            if server.poll() is not None or time.monotonic() > deadline:
+                exited = server.poll() is not None
+                server.kill()
+                server.wait()
+                log.seek(0)
+                said = log.read().strip()
+                why = f"the server exited ({said or 'no message'})" if exited else \
+                    f"not within {startup_timeout:g} s" + (f" ({said})" if said else "")
+                raise MountError(f"the mount at {point} did not come up: {why}")
+            time.sleep(0.05)
+        try:
+            yield where
+        finally:
+            if subprocess.run(["fusermount3", "-u", point], check=False, capture_output=True).returncode:
+                subprocess.run(["fusermount3", "-uz", point], check=False, capture_output=True)   # busy: lazily
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def operations(first_host):

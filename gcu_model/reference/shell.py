@@ -10,20 +10,21 @@ Output and messages name devices as the kernel does, by PCI address.
 
 Every decision is the spec's: a command becomes one or more actions of the spec (or sysfs
 writes, which are actions too); a refusal prints the spec's message on stderr and exits
-1. Output formats the guide does not show are ASSUMPTIONs of this module.
+1, as does a line naming a device the host has not; a line no form fits exits 2. Output
+formats the guide does not show are ASSUMPTIONs of this module.
 """
 from __future__ import annotations
 
 import errno as errno_mod
+import math
 import os
 import re
 import shlex
 from dataclasses import dataclass
 
-from ..shell.commands import (GCU_CONF, QUIRK_DIR, TEST_CONF, VGCU_CONF, CommandError, bdf, card_of, parse,
-                              split_line)
-from ..spec.option_lines import option_text
-from .sysfs import Sysfs, SysfsError, vf_bdf
+from ..spec.action import Action
+from ..shell.commands import QUIRK_DIR, CommandError, bdf, card_of, parse, split_line
+from .sysfs import LiveNames, Sysfs, SysfsError, vf_bdf
 
 GCU_SRIOV_MGR_HELP = """Version: 0.1
 Usage: sudo ./GcuSriovMgr.sh <--slot pci_slot[,pci_slot2]> [--vf-num vf_number] [--check] [--bind] [--unbind] [--query]
@@ -59,6 +60,7 @@ class Result:
 
 
 KTHREAD_PID = 300              # the first pid of the KMD's kernel threads (a sample)
+MAX_SLEEP_MS = 365 * 86_400_000
 
 
 def kernel_threads(host, fs) -> list:
@@ -173,21 +175,21 @@ class Shell:
             return self._background(words)
         handler = {"kill": self._kill, "jobs": self._jobs, "ps": self._ps,
                    "cat": self._cat, "echo": self._echo, "lsmod": self._lsmod, "lspci": self._lspci,
-                   "dmesg": self._dmesg, "efsmi": self._efsmi, "GcuSriovMgr": self._sriov_mgr,
+                   "dmesg": self._dmesg, "GcuSriovMgr": self._sriov_mgr,
                    "GcuSriovMgr.sh": self._sriov_mgr, "docker": self._docker,
                    "qemu-system-x86_64": self._qemu, "pcimem": self._pcimem, "mkdir": self._mkdir,
-                   "sed": self._sed, "grep": self._grep, "ls": self._ls}.get(head)
+                   "sed": self._sed, "grep": self._grep, "ls": self._ls, "sleep": self._sleep}.get(head)
         if handler is not None:
             return handler(words, text)
         return self._model_command(text)
 
     def _model_command(self, text):
         try:
-            parsed = parse(text, self.host.spec)
+            parsed = parse(text, self.host.spec, LiveNames(self.fs))
         except CommandError as exc:
             if str(exc).startswith("unknown command"):
                 return Result(127, stderr=f"bash: {shlex.split(text)[0]}: command not found\n")
-            return Result(2, stderr=f"{exc}\n")
+            return Result(1 if exc.no_device else 2, stderr=f"{exc}\n")      # no such device: as a tool says
         out = []
         for action in parsed.actions:
             r = self._act(action)
@@ -195,7 +197,25 @@ class Shell:
                 return Result(r.status, "".join(out) + r.stdout, r.stderr)
             out.append(r.stdout)
         self.host.options.write(parsed)
+        if parsed.form is not None and parsed.form.waits == "reset":
+            return self._wait_for_reset(parsed, "".join(out))
         return Result(0, "".join(out))
+
+    def _wait_for_reset(self, parsed, out) -> Result:
+        """`waits: reset` (commands.yaml): the line returns when the reset it started has
+        ended, as efsmi does (RST-3), saying so as the form's `says:` gives."""
+        form, captured = parsed.form, dict(parsed.captured)
+        params = Action.parse(parsed.action).kwargs
+        inst = self.host.system.layout.labels[next(params[p] for p in form.instance_args())]
+        card = self.host.pfs()[self.host.roles.card_index(inst)]
+        for step in self.host.finish_resets(card.index):
+            out += "".join(f"{ln}\n" for ln in step.log)
+        state = self.host.view().of(card).reset
+        start, done, dead = (form.said(k, captured) for k in ("start", "done", "dead"))
+        out = self.present((f"{start}\n" if start else "") + out + (f"{done}\n" if done and state == "idle" else ""))
+        if state == "dead":
+            return Result(1, out, f"{form.program}: {dead or 'the reset did not end'}\n")
+        return Result(0, out)
 
     def _act(self, action) -> Result:
         step = self.host.apply(action)
@@ -218,30 +238,14 @@ class Shell:
     def _read_file(self, path):
         if path.startswith("/sys/"):
             return self.fs.read(path)
-        h = self.host.view().host
-        options = self.host.spec.commands.option_lines
-
-        def line(key, value):                  # as commands.yaml option_lines writes it
-            return option_text(key, options.text_of(key, value))
-        lines = []
-        if path == GCU_CONF:
-            if h.opt_gcu_conf != "unset":
-                lines.append(line("reset_enable", h.opt_gcu_conf))
-            if h.whitelist_conf:
-                lines.append(line("gcu_whitelist_str", bdf(self.host.system.layout.labels[h.whitelist_conf].index)))
-            if h.irq_poll_zero_conf:
-                lines.append(line("irq_poll_interval", "true"))
-        elif path in (TEST_CONF, "gcu_test.conf"):
-            if h.opt_tmp_conf != "unset":
-                lines.append(line("reset_enable", h.opt_tmp_conf))
-        elif path.startswith(QUIRK_DIR + "/"):
+        options = self.host.spec.commands.option_lines if self.host.spec.commands is not None else None
+        if path.startswith(QUIRK_DIR + "/"):
             return self._quirk_file(path)
-        elif path == VGCU_CONF:
-            if h.vgcu_num_conf != "unset":
-                lines.append(line("vgcu_num", h.vgcu_num_conf))
-        else:
+        if options is None or path not in options.files:
             raise SysfsError("ENOENT", f"{path}: No such file or directory")
-        return "".join(f"{ln}\n" for ln in lines + self.host.options.lines(path))
+        h, labels = self.host.view().host, self.host.system.layout.labels
+        lines = options.lines_in(path, lambda var: getattr(h, var), lambda label: bdf(labels[label].index))
+        return "".join(f"{ln}\n" for ln in lines + self.host.options.lines(path))     # commands.yaml holds:
 
     def _echo(self, words, text):
         if len(words) >= 3 and words[-2] in (">", ">>") and words[-1].startswith("/sys/"):
@@ -356,6 +360,26 @@ class Shell:
             r.stdout = f"Written 0x{data:08X}; readback 0x{regs.get(offset, 0):08X}\n"
         return r
 
+    # ---- time (§11.1 `sleep 0.5`): what happens while it passes happens (resets end, RPM-2)
+    def _sleep(self, words, text):
+        """sleep NUMBER[SUFFIX]...: seconds (s), minutes (m), hours (h), days (d), fractions
+        allowed, several summed, as GNU sleep (not its 1e3 or inf). The host's clock moves on by
+        that much (a reset ends in one sleep of RESET_MS or more)."""
+        if len(words) < 2:
+            return Result(1, stderr="sleep: missing operand\n")
+        scale = {"": 1000, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+        ms = 0.0
+        for word in words[1:]:
+            m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)([smhd]?)", word)
+            if not m:
+                return Result(1, stderr=f"sleep: invalid time interval '{word}'\n")
+            ms += float(m.group(1)) * scale[m.group(2)]
+        if not math.isfinite(ms) or ms > MAX_SLEEP_MS:
+            return Result(1, stderr=f"sleep: invalid time interval '{' '.join(words[1:])}' (the reference host "
+                                    "sleeps at most a year)\n")
+        self.host.advance(int(round(ms)))
+        return Result(0)
+
     # ---- listings
     def _lsmod(self, words, text):
         d = self.host.describe()
@@ -386,54 +410,14 @@ class Shell:
     def _dmesg(self, words, text):
         return Result(0, self.present("".join(f"{ln}\n" for ln in self.host.kernel_log)))
 
-    # ---- efsmi (§9.3, §11.2)
-    def _efsmi(self, words, text):
-        args = words[1:]
-        if "-r" not in args:
-            return Result(2, stderr="efsmi: the reference host knows the reset options: -r [hot|flr], -pf -r, "
-                                    "-F -r, each with -i ID\n")
-        ident = 0
-        if "-i" in args:
-            k = args.index("-i")
-            if k + 1 >= len(args) or not args[k + 1].isdigit():
-                return Result(2, stderr="efsmi: -i needs a device id\n")
-            ident = int(args[k + 1])
-        kind = "hot" if "hot" in args or "-F" in args else ("pf" if "-pf" in args else "flr")
-        target = self._gcu(ident)
-        if target is None:
-            return Result(1, stderr=f"efsmi: no GCU device with id {ident}\n")
-        role, inst = target
-        card = self.host.pfs()[self.host.roles.card_index(inst)]
-        if kind == "hot":
-            action = self.host.roles.action("efsmi_hot_reset", card)
-        elif kind == "pf":
-            action = self.host.roles.action("efsmi_pf_flr", card)
-        elif role == "vf":
-            action = self.host.roles.action("efsmi_vf_flr", inst)
-        else:
-            action = self.host.roles.action("pci_flr", card)
-        r = self._act(action)
-        if r.status != 0:
-            return r
-        for step in self.host.finish_resets(card.index):
-            r.stdout += "".join(f"{ln}\n" for ln in step.log)
-        state = self.host.view().of(card).reset
-        r.stdout = f"Resetting GCU {ident} ...\n{r.stdout}" + ("done\n" if state == "idle" else "")
-        if state == "dead":
-            return Result(1, r.stdout, f"efsmi: GCU {ident} did not recover; it needs a reboot\n")
-        return r
-
     def _gcu(self, ident):
-        """Device id -> ('pf', inst) by the KMD's numbering, or ('vf', inst) after the cards."""
-        for name, card in self.fs.gcu_nodes().items():
-            if int(name[3:]) == ident:
-                return "pf", card
-        cards = len(self.host.pfs())
-        view = self.host.view()
-        live = [v for v in view.vf if v.binding != "absent"]
-        live = [v.inst for v in live]
-        k = ident - cards
-        return ("vf", live[k]) if 0 <= k < len(live) else None
+        """Device id -> ('pf', inst) or ('vf', inst): the node /dev/gcuN as the KMD numbers
+        it now (reference/sysfs.py gcu_nodes, vf_nodes)."""
+        name = f"gcu{ident}"
+        if name in self.fs.gcu_nodes():
+            return "pf", self.fs.gcu_nodes()[name]
+        vf = self.fs.vf_nodes().get(name)
+        return ("vf", vf) if vf is not None else None
 
     # ---- processes on the host (UNLD-3, RPM-4, RPM-5)
     def _background(self, words):

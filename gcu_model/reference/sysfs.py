@@ -25,10 +25,11 @@ a single VF (write 0 to the PF's sriov_numvfs).
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from ..shell.commands import bdf as pf_bdf
+from ..spec.command_forms import Names, NoDevice
+from ..spec.surface import WriteError, kernel_number
 from .device import DEFAULT_DELAY_MS
 from .host import HostError, outcome_dict
 
@@ -50,29 +51,12 @@ def vf_bdf(card_index: int, vf_position: int) -> str:
     return pf_bdf(card_index)[:-1] + str(vf_position + 1)
 
 
-def _text_for(w, params) -> str | None:
-    """The text a plain write takes for an action's parameters (the inverse of its parse and
-    map), or None when no text of it means them."""
-    if w.parse == "add_delete":
-        return f"{params['op']}:{params['name']}" if "op" in params and "name" in params else None
-    value_param = next((k for k, a in w.args if a == "$VALUE"), None)
-    if w.map is not None:
-        for text, value in w.map.items():
-            shown = ("true" if value else "false") if isinstance(value, bool) else str(value)
-            if value_param is None or shown == params.get(value_param):
-                return str(text)
-        return None
-    return str(w.ignore_unless) if w.ignore_unless is not None else None
-
-
-_NUMBER = re.compile(r"^\s*(0[xX][0-9a-fA-F]+|\d+)\s*$")
-
-
 def _int(text: str) -> int:
-    m = _NUMBER.match(text)
-    if not m:
+    """A number as the kernel reads a sysfs write (kstrtouint, base 0), else EINVAL."""
+    value = kernel_number(text)
+    if value is None:
         raise SysfsError("EINVAL", f"'{text.strip()}' is not a number")
-    return int(m.group(1), 0)
+    return value
 
 
 MEMO_STATES = 8
@@ -317,27 +301,16 @@ class Sysfs:
 
     def write_line(self, action: str, params: dict) -> str | None:
         """The `echo TEXT > PATH` that is `action` with `params` (its text values) by the
-        surface's plain writes, on a file that exists now; None when no such file does."""
+        surface's writes, on a file that exists now; None when no such file does."""
         d = self.host.describe()
-        surface = self.host.spec.surface
         named: dict = {}
-        for f in surface.files:
-            w = f.write
-            if w is None or w.hook or w.action != action:
-                continue
-            text = _text_for(w, params)
-            if text is None or any(params.get(k) != str(a) for k, a in w.args if not str(a).startswith("$")):
-                continue
-            if f.placeholder is None:
-                return f"echo {text} > {f.path}"
-            label = next((params.get(k) for k, a in w.args if a == f"${f.placeholder}"), None)
-            if f.placeholder not in named:
-                named[f.placeholder] = self._named(surface.placeholders[f.placeholder], d)
-            name = next((n for n, inst in named[f.placeholder].items()
+
+        def name_of(f, placeholder, label):
+            if placeholder not in named:
+                named[placeholder] = self._named(self.host.spec.surface.placeholders[placeholder], d)
+            return next((n for n, inst in named[placeholder].items()
                          if inst is not None and inst.label == label and self._holds(f.when, inst, d)), None)
-            if name is not None:
-                return f"echo {text} > " + "/".join(name if p == f.placeholder else p for p in f.path.split("/"))
-        return None
+        return self.host.spec.surface.write_line(action, params, name_of)
 
     def _node_pattern(self, name: str) -> str:
         if name.startswith("vgcu"):
@@ -353,8 +326,9 @@ class Sysfs:
         if ph.namer == "kmd_node":
             nodes = {**self.gcu_nodes(), **self.vf_nodes()}
             return {name: inst for name, inst in nodes.items() if inst.family == ph.family}
-        if ph.namer == "debug_number":
-            return {name[3:]: inst for name, inst in self.gcu_nodes().items()}
+        if ph.namer == "node_number":
+            nodes = {**self.gcu_nodes(), **self.vf_nodes()}
+            return {name[3:]: inst for name, inst in nodes.items() if inst.family == ph.family}
         if ph.namer == "mdev":
             return self.mdevs()
         return {name: None for name in self.host.options.defaults}       # text_option
@@ -402,36 +376,19 @@ class Sysfs:
 
     def _write_of(self, f, inst, text) -> None:
         """Parse as the kernel does (a bad number is EINVAL before anything else), then one
-        action of the spec; its refusal is the write's errno."""
+        action of the spec (surface.yaml); its refusal is the write's errno. A hook does the
+        device model's part."""
         w = f.write
         if w.hook:
             return getattr(self, f"_w_{w.hook}")(inst, text)
-        params = {}
-        if w.parse == "int":
-            value = _int(text)
-        elif w.parse == "word":
-            value = text.strip()
-        else:                                     # add:NAME or delete:NAME, any process name (open_enums)
-            m = re.fullmatch(r"\s*(add|delete):(\S+)\s*", text)
-            if not m:
-                raise SysfsError("EINVAL", f"whitelist: write add:NAME or delete:NAME, not {text.strip()}")
-            value, params = None, {"op": m.group(1), "name": m.group(2)}
-        if w.ignore_unless is not None and value != w.ignore_unless:
-            return None                           # Linux ignores anything but that value
-        if w.map is not None:
-            if value not in w.map:
-                raise SysfsError("EINVAL", w.invalid.replace("{text}", text.strip()))
-            value = w.map[value]
-        if w.refuse:
-            raise SysfsError(*w.refuse)
-        for param, arg in w.args:
-            if arg == "$VALUE":
-                arg = value
-            elif isinstance(arg, str) and arg == f"${f.placeholder}":
-                arg = inst.label
-            params[param] = ("true" if arg else "false") if isinstance(arg, bool) else str(arg)
-        order = [p.name for p in self.host.spec.actions[w.action].params]
-        self._apply(w.action, {k: params[k] for k in order if k in params})
+        try:
+            found = w.action_of(text, {f"${f.placeholder}": inst.label} if f.placeholder else {})
+        except WriteError as exc:
+            raise SysfsError(exc.errno, exc.message) from None
+        if found is not None:
+            name, params = found
+            order = [p.name for p in self.host.spec.actions[name].params]
+            self._apply(name, {k: params[k] for k in order if k in params})
         return None
 
     # ---- read hooks (surface.yaml `read: {hook: NAME}`): what the device model decides
@@ -504,15 +461,6 @@ class Sysfs:
             n = min(n, self.host.system.config.value_of(self.host.roles.count_constant("vf"), card.index) + 1)
         self._apply(self.host.roles.action("write_sriov_numvfs", card, n=n))
 
-    def _w_reset_enable(self, _inst, text):
-        value = _int(text)
-        words = self._reset_masks()
-        named = [name for name, word in words.items() if word == value]
-        if not named:
-            raise SysfsError("EINVAL", "reset_enable: the reference driver takes "
-                             + " or ".join(f"{w:#x}" for w in words.values()) + f", not {text.strip()}")
-        self._apply(self.host.roles.action("write_reset_enable", value=named[0]))
-
     def _w_driver_override(self, inst, text):
         """Linux only records the name (empty clears it); the bind that follows decides."""
         name = text.strip()
@@ -566,3 +514,31 @@ class Sysfs:
         if key not in devices:
             raise SysfsError("ENODEV", f"{key}: No such device")
         return devices[key]
+
+
+class LiveNames(Names):
+    """The host's names for a command line, as surface.yaml's placeholders name the devices
+    present now (a card or VF by its PCI address, a card or VF by its device id N)."""
+
+    def __init__(self, fs: Sysfs):
+        self.fs = fs
+
+    def _now(self, placeholder) -> dict:
+        ph = self.fs.host.spec.surface.placeholders[placeholder]
+        return {text: inst for text, inst in self.fs._named(ph, self.fs.host.describe()).items() if inst is not None}
+
+    def instance(self, placeholder, text):
+        ph = self.fs.host.spec.surface.placeholders[placeholder]
+        if ph.namer == "pci_function" and text.count(":") == 1:
+            text = f"0000:{text}"                          # 01:00.0, as lspci and the guide write it
+        inst = self._now(placeholder).get(text)
+        if inst is None and ph.namer == "pci_function" and ph.family == self.fs.host.roles.family["pf"]:
+            # a file named by a card's address (the QEMU quirk file): the card may be off the bus
+            inst = next((c for c in self.fs._cards() if pf_bdf(c.index) == text), None)
+        if inst is None:
+            raise NoDevice(f"no GCU device with id {text}" if ph.namer == "node_number"
+                           else f"no GCU device at {text}")
+        return inst.label
+
+    def name(self, placeholder, label):
+        return next((text for text, inst in self._now(placeholder).items() if inst.label == label), None)

@@ -13,6 +13,7 @@ from ..shell.commands import CommandError, bdf
 from ..shell.commands import render as render_setup
 from ..reference.device import CUSTOM_DELAY_MS, DEFAULT_DELAY_MS
 from ..reference.host import RESET_MS
+from ..reference.sysfs import LiveNames
 
 
 
@@ -52,12 +53,9 @@ def render(action: str, player) -> str | None:
         return f"echo {value} > {path}" if path else None
 
     try:
-        return render_setup(action, player.spec)                 # packages, modprobe, options files, numvfs, quirk files
+        return render_setup(action, player.spec, LiveNames(fs))   # specs/commands.yaml: packages, modprobe, efsmi ...
     except CommandError:
         pass
-    if name == "write_reset_enable":
-        # the word of each value is constants.yaml `bits: reset_enable: masks`, as sysfs reads it
-        return echo(f"{host.spec.bits['reset_enable']['masks'][p['value']]:#x}", "/sys/bus/pci/drivers/enflame/reset_enable")
     if name in ("bind_pf_vfio", "bind_vf_vfio", "unbind_pf_vfio", "unbind_vf_vfio"):
         label = pf or vf
         return f"echo {address(label)} > /sys/bus/pci/drivers/vfio-pci/{name.split('_')[0]}"
@@ -67,15 +65,6 @@ def render(action: str, player) -> str | None:
     if name in ("close_pf", "close_vf", "tool_close"):
         job = job_for(str(action))
         return f"kill %{job}" if job else None
-    if name == "efsmi_hot_reset":
-        n = node(pf)
-        return f"efsmi -r hot -i {n[3:]}" if n else None
-    if name == "efsmi_pf_flr":
-        n = node(pf)
-        return f"efsmi -pf -r -i {n[3:]}" if n else None
-    if name == "efsmi_vf_flr":
-        n = node(vf)
-        return f"efsmi -r -i {n[3:]}" if n else None
     line = fs.write_line(name, p)                  # a plain sysfs write (specs/surface.yaml)
     if line is not None:
         return line

@@ -16,7 +16,7 @@ import shlex
 from dataclasses import dataclass
 
 from ..core.outcome import Action
-from ..spec.command_forms import LineError
+from ..spec.command_forms import LineError, Names, NoDevice
 
 GCU_CONF = "/etc/modprobe.d/gcu.conf"
 TEST_CONF = "./gcu_test.conf"
@@ -25,7 +25,12 @@ QUIRK_DIR = "/etc/qemu-quirks/enflame"                 # QEMU-3: one access-cont
 
 
 class CommandError(ValueError):
-    """A line that is not one of the commands this module knows, or a bad option in one."""
+    """A line that is not one of the commands this module knows, or a bad option in one;
+    `no_device`: its words fit but it names a device the host has not."""
+
+    def __init__(self, message: str, no_device: bool = False):
+        super().__init__(message)
+        self.no_device = no_device
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class Parsed:
     options: tuple = ()  # (key, value) pairs the model does not decide on, written to `file`
     file: str | None = None
     append: bool = True
+    form: object = None  # the commands.yaml form it matched (its waits: and says:)
+    captured: tuple = ()  # ((placeholder, text), ...) as the line wrote them
 
     @property
     def action(self) -> str:
@@ -73,32 +80,29 @@ def card_of(address: str, spec) -> str:
     return f"{family}{int(m.group(1), 16) - 1}"
 
 
-def _pf_param(spec, name: str) -> str:
-    """The parameter of action `name` that names a card (its type: the pf role's family)."""
-    family = _pf_family(spec)
-    decl = spec.actions.get(name)
-    found = [p.name for p in decl.params if p.is_instance and p.type == family] if decl is not None else []
-    if len(found) != 1:
-        raise CommandError(f"the spec's action {name} has no one parameter of family {family}")
-    return found[0]
+class CardAddresses(Names):
+    """Names without a host: a card by its PCI address, card N at 0000:0(N+1):00.0. Any other
+    name (a device id, a VF's address) is the running host's to give."""
 
+    def __init__(self, spec):
+        self.spec = spec
 
-def _card_action(spec, name: str, card_label: str, **params) -> str:
-    """Action `name` with the card given by its label, the other parameters by name."""
-    decl = spec.actions.get(name)
-    if decl is None:
-        raise CommandError(f"the spec has no action {name}")
-    values = {_pf_param(spec, name): card_label, **params}
-    return str(Action.of(name, **{p.name: values[p.name] for p in decl.params if p.name in values}))
+    def _cards(self, placeholder) -> bool:
+        ph = self.spec.surface.placeholders.get(placeholder) if self.spec.surface is not None else None
+        return ph is not None and ph.namer == "pci_function" and ph.family == self.spec.family_of("pf")
 
+    def instance(self, placeholder, text):
+        if not self._cards(placeholder):
+            raise NoDevice(f"which device {text} is only a running host can say")
+        if not re.fullmatch(r"(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:00\.0", text):        # an address, never a label
+            raise NoDevice(f"'{text}' is not the PCI address of a GCU card (0000:01:00.0, 0000:02:00.0, ...)")
+        return card_of(text, self.spec)
 
-def _card_index(spec, name: str, params: dict) -> int:
-    """The index of the card action `name` names in `params`."""
-    return int(params[_pf_param(spec, name)][len(_pf_family(spec)):])
-
-
-def _action(name, **params) -> str:
-    return str(Action.of(name, **params))
+    def name(self, placeholder, label):
+        family = self.spec.family_of("pf")
+        if not self._cards(placeholder) or not re.fullmatch(rf"{re.escape(family)}\d+", label):
+            return None
+        return bdf(int(label[len(family):]))
 
 
 def _echo_options(words, line):
@@ -168,8 +172,9 @@ def split_line(line: str) -> list:
     return [(j, w) for j, w in out if w]
 
 
-def parse(line: str, spec) -> Parsed:
-    """One command line of a set-up -> the model's action text."""
+def parse(line: str, spec, names: Names | None = None) -> Parsed:
+    """One command line of a set-up -> the model's action text; `names` says which device a
+    line names (the running host's; cards by PCI address when none is given)."""
     text = line.strip()
     try:
         words = shlex.split(text)
@@ -179,24 +184,26 @@ def parse(line: str, spec) -> Parsed:
         words = words[1:]
     if not words:
         raise CommandError("empty command")
+    captured: dict = {}
     try:
-        found = spec.commands.match(words) if spec.commands is not None else None
+        found = (spec.commands.match(words, names or CardAddresses(spec), captured)
+                 if spec.commands is not None else None)
     except LineError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), isinstance(exc, NoDevice)) from None
     if found is not None:                                  # specs/commands.yaml
         form, values = found
-        return Parsed((_table_action(form.action, values, spec, form.line),), line)
-    head = words[0]
-    if head in ("modprobe", "rmmod"):
-        known = [f.line for f in spec.commands.forms if f.forms[0][0] == head] if spec.commands else []
-        raise CommandError(f"{head}: the model knows " + (", ".join(f"'{k}'" for k in known) or "no such line")
-                           + f", not: {' '.join(words[1:])}")
+        decl = spec.actions[form.action]
+        action = str(Action.of(form.action, **{q.name: values[q.name] for q in decl.params}))
+        return Parsed((action,), line, form=form, captured=tuple(sorted(captured.items())))
+    head = words[0].rsplit("/", 1)[-1]
+    known = spec.commands.lines_of_program(words[0]) if spec.commands else []
+    if known:
+        raise CommandError(f"{head}: the model knows " + ", ".join(f"'{k}'" for k in known)
+                           + (f", not: {' '.join(words[1:])}" if words[1:] else ""))
     if head == "echo":
-        if len(words) == 4 and words[3].endswith("/sriov_numvfs") and words[2] == ">":
-            m = re.fullmatch(r"/sys/bus/pci/devices/([^/]+)/sriov_numvfs", words[3])
-            if not m or not words[1].isdigit():
-                raise CommandError(f"expected: echo N > /sys/bus/pci/devices/BDF/sriov_numvfs, got: {text}")
-            return Parsed((_card_action(spec, "write_sriov_numvfs", card_of(m.group(1), spec), n=int(words[1])),), line)
+        if len(words) >= 3 and words[-2] in (">", ">>") and words[-1].startswith("/sys/"):
+            action = _sysfs_write(words[-1], " ".join(words[1:-2]), spec, names)
+            return Parsed((action,) if action else (), line)
         pairs, target, append = _echo_options(words, text)
         actions, options = [], []
         for key, value in pairs:
@@ -209,17 +216,40 @@ def parse(line: str, spec) -> Parsed:
     raise CommandError(f"unknown command: {text}")
 
 
-def render(action, spec) -> str:
-    """An action (text or Action) -> the command line a user types."""
+def render(action, spec, names: Names | None = None) -> str:
+    """An action (text or Action) -> the command line a user types (devices named by `names`,
+    the running host's; cards by PCI address when none is given)."""
     parsed = Action.parse(action)
     name, p = parsed.name, parsed.kwargs
-    fixed = spec.commands.line_of(name, _as_written(name, p, spec)) if spec.commands is not None else None
+    fixed = spec.commands.line_of(name, p, names or CardAddresses(spec)) if spec.commands is not None else None
     if fixed is not None:                                  # specs/commands.yaml
         return fixed
     lines = spec.commands.option_lines if spec.commands is not None else None
     option_line = lines.line_of(name, _as_written(name, p, spec)) if lines is not None else None
     if option_line is not None:                            # specs/commands.yaml option_lines
         return option_line
-    if name == "write_sriov_numvfs":
-        return f"echo {p['n']} > /sys/bus/pci/devices/{bdf(_card_index(spec, name, p))}/sriov_numvfs"
+    if names is None and spec.surface is not None:        # surface.yaml: a sysfs write of a card's
+        static = CardAddresses(spec)
+        written = spec.surface.write_line(name, p, lambda f, ph, label: static.name(ph, label))
+        if written is not None:
+            return written
     raise CommandError(f"no command form for the action {action}")
+
+
+def _sysfs_write(path: str, text: str, spec, names) -> str | None:
+    """`echo TEXT > PATH` as the action surface.yaml says the write is (cards by PCI
+    address, or as `names` names devices)."""
+    from ..spec.surface import WriteError
+    namer = names or CardAddresses(spec)
+    try:
+        found = spec.surface.write_of(path, text, namer.instance) if spec.surface is not None else None
+    except (LineError, WriteError) as exc:
+        raise CommandError(f"echo {text} > {path}: {exc}", isinstance(exc, NoDevice)) from None
+    if found == ():
+        return None                                          # a value Linux ignores: nothing happens
+    if found is None:
+        raise CommandError(f"echo {text} > {path}: the spec declares no action for a write of that file "
+                           "(surface.yaml)")
+    name, params = found
+    decl = spec.actions[name]
+    return str(Action.of(name, **{q.name: params[q.name] for q in decl.params if q.name in params}))

@@ -5,8 +5,10 @@ parsed and checked against the machines here. shell/commands.py reads a line thr
 A form is a line of words; a word may hold placeholders (`$PF`, `$N`) that stand for a
 parameter's value, and a form may take options (`--vf-num $N`, `--virt-host`) in any order
 after its words, each setting parameters away from the form's `args`. A placeholder bound
-to an instance parameter captures the instance's name as the user writes it (a PCI address);
-the caller turns it into the model's label (`match(..., instance=...)`).
+to an instance parameter is one of surface.yaml's `placeholders` of that family and captures
+the instance's name as the user writes it (a PCI address, a device id); a `Names` given by
+the caller turns it into the model's label and back (shell/commands.py names cards by PCI
+address with no host; the reference host names every device as it is numbered now).
 """
 from __future__ import annotations
 
@@ -29,6 +31,30 @@ class LineError(ValueError):
     """A line a form's words match whose options or values are not the form's."""
 
 
+class NoDevice(LineError):
+    """A line whose words fit a form but whose device (a card, a VF, an id) the host has not."""
+
+
+class Names:
+    """How command lines name instances: `instance(placeholder, text)` is the label of the
+    instance the text names (NoDevice saying why when it names none), `name(placeholder,
+    label)` the text naming it (None when nothing does now)."""
+
+    def instance(self, placeholder: str, text: str) -> str:
+        raise NotImplementedError
+
+    def name(self, placeholder: str, label: str) -> str | None:
+        raise NotImplementedError
+
+
+# how usage messages show a device placeholder, by its surface.yaml namer
+NAMER_WORDS = {"pci_function": "BDF", "node_number": "ID", "kmd_node": "gcuN", "mdev": "UUID"}
+
+# what a line does beyond its action (`waits:`): it returns when the reset it starts has ended
+WAITS = ("reset",)
+SAYS = ("start", "done", "dead")
+
+
 @dataclass(frozen=True)
 class CommandOption:
     flag: str                 # --vf-num
@@ -49,6 +75,29 @@ class CommandForm:
     options: tuple = ()       # CommandOption, in the order a line is written with them
     kinds: tuple = ()         # ((placeholder, "int" | "instance" | "word"), ...)
     where: object = None
+    defaults: tuple = ()      # ((placeholder, text), ...) for a placeholder a line may leave out
+    written: bool = True      # False: a line read as the action, never the one it is written as
+    waits: str | None = None  # WAITS
+    says: tuple = ()          # ((SAYS key, text with placeholders), ...)
+    shown_as: tuple = ()      # ((instance placeholder, how a user reads it: BDF, ID ...), ...)
+
+    @property
+    def program(self) -> str:
+        return self.forms[0][0]
+
+    def instance_args(self) -> dict:
+        """param -> the placeholder naming its instance."""
+        return {p: v[1:] for p, v in self.args if v.startswith("$") and self._kind(v[1:]) == "instance"}
+
+    def shown_text(self, text: str) -> str:
+        """A form's text as a user reads it: a device placeholder as what names it (BDF, ID),
+        another by its name (N)."""
+        shown = dict(self.shown_as)
+        return _PLACEHOLDER.sub(lambda m: shown.get(m.group(1), m.group(1)), text)
+
+    def said(self, key: str, captured: dict) -> str | None:
+        text = dict(self.says).get(key)
+        return None if text is None else _PLACEHOLDER.sub(lambda m: captured.get(m.group(1), m.group(0)), text)
 
     @property
     def shown(self) -> str:
@@ -101,7 +150,7 @@ class CommandForm:
             flag, _, inline = word.partition("=")
             option = by_flag.get(flag)
             if option is None:
-                known = " ".join(f"[{o.text}]" for o in self.options)
+                known = " ".join(f"[{self.shown_text(o.text)}]" for o in self.options)
                 raise LineError(f"{program}: unknown option {word} (it takes {known})")
             if option.value is not None:
                 if not inline:
@@ -110,13 +159,16 @@ class CommandForm:
                 if not re.fullmatch(_VALUE_TEXT[self._kind(option.value)], inline):
                     wanted = "a number" if self._kind(option.value) == "int" else "a value"
                     raise LineError(f"{program}: {flag} needs {wanted}, got " + (f"'{inline}'" if inline else "nothing"))
+                if captured.get(option.value, inline) != inline:
+                    raise LineError(f"{program}: {flag} names {inline}, but the line named {captured[option.value]}")
                 captured[option.value] = inline
             elif inline:
                 raise LineError(f"{program}: {flag} takes no value")
             for param, value in option.sets:
                 value = captured[value[1:]] if value.startswith("$") else value
                 if param in out and out[param][1] != value:
-                    raise LineError(f"{program}: {out[param][0]} and {flag} exclude each other")
+                    raise LineError(f"{program}: {flag} given twice" if out[param][0] == flag else
+                                    f"{program}: {out[param][0]} and {flag} exclude each other")
                 out[param] = (flag, value)
             k += 1
         return {p: v for p, (_, v) in out.items()}
@@ -127,41 +179,71 @@ class CommandForms:
     forms: list = field(default_factory=list)
     option_lines: object = None           # spec/option_lines.py OptionLines (the loader sets it)
 
-    def match(self, words: list) -> tuple | None:
+    def match(self, words: list, names: Names | None = None, captured_out: dict | None = None) -> tuple | None:
         """(form, {param: text}) for a command line's words (a leading sudo dropped), or None.
-        Instance parameters hold the text the user wrote. LineError when a form's words match
-        but its options do not and no later form matches."""
+        Instance parameters hold the label `names` gives (the text the user wrote when no
+        `names`); `captured_out` receives the placeholders' texts. LineError when a form's
+        words match but its options or names do not and no later form matches."""
         words = _without_sudo(words)
-        problem = None
+        problems: list = []            # (words matched, naming?, why) for a form whose words fit but not all
+        program = None
         for form in self.forms:
             for pattern in form.forms:
                 captured: dict = {}
                 n = form.words_match(pattern, words, captured)
                 if n is None:
                     continue
+                named = False
                 try:
                     set_by_options = form.read_options(words[n:], captured)
+                    for placeholder, text in form.defaults:
+                        captured.setdefault(placeholder, text)
+                    values = {p: (captured[v[1:]] if v.startswith("$") else v) for p, v in form.args}
+                    values.update(set_by_options)
+                    named = names is not None
+                    for param, placeholder in form.instance_args().items() if named else ():
+                        values[param] = names.instance(placeholder, values[param])
                 except LineError as exc:
-                    problem = problem or exc
+                    why = (n, named and isinstance(exc, NoDevice), str(exc).removeprefix(f"{form.program}: "))
+                    if why not in problems:
+                        problems.append(why)
+                    program = program or form.program
                     continue
-                values = {p: (captured[v[1:]] if v.startswith("$") else v) for p, v in form.args}
-                values.update(set_by_options)
+                if captured_out is not None:
+                    captured_out.update(captured)
                 return form, values
-        if problem is not None:
-            raise problem
+        if problems:      # a line whose words fit but names no device says that; else the closest forms
+            unnamed = [why for _, no_device, why in problems if no_device]
+            most = max(n for n, _, _ in problems)
+            best = list(dict.fromkeys(unnamed or [why for n, _, why in problems if n == most]))
+            raise (NoDevice if unnamed else LineError)(f"{program}: " + "; ".join(best))
         return None
 
-    def line_of(self, name: str, params: dict) -> str | None:
-        """The line that is action `name` with these parameter texts (instances as the user
-        names them), or None when no form writes it."""
+    def lines_of_program(self, word: str) -> list:
+        """The lines of the forms whose program is `word` (a path's file name, a glob's match)."""
+        out = []
+        for f in self.forms:
+            line = f.shown_text(" ".join([f.line, *(f"[{o.text}]" for o in f.options)]))
+            if _word(f.program, word, True) and line not in out:
+                out.append(line)
+        return out
+
+    def line_of(self, name: str, params: dict, names: Names) -> str | None:
+        """The line that is action `name` with these parameter texts (instances by label), or
+        None when no form writes it now."""
         for form in self.forms:
-            if form.action != name:
+            if form.action != name or not form.written:
                 continue
-            line = _fill(form, params)
+            texts = dict(params)
+            for param, placeholder in form.instance_args().items():
+                texts[param] = names.name(placeholder, str(params.get(param)))
+            if any(v is None for v in texts.values()):
+                continue
+            line = _fill(form, texts)
             if line is None:
                 continue
             try:
-                got = self.match(shlex.split(line))
+                got = self.match(shlex.split(line), names)
             except LineError:
                 got = None
             if got is not None and got[0] is form and all(got[1].get(k) == str(v) for k, v in params.items()):
@@ -213,7 +295,7 @@ def load_command_forms(data, spec, display: str) -> CommandForms:
         if not isinstance(body, LDict):
             raise w.error("a command: expected a mapping")
         form = _form(body, w, spec)
-        if not _PLACEHOLDER.search(form.line):
+        if not _PLACEHOLDER.search(form.line) and not form.instance_args():   # else the names decide
             try:
                 earlier = out.match(list(form.forms[0]))
             except LineError:
@@ -222,7 +304,7 @@ def load_command_forms(data, spec, display: str) -> CommandForms:
                 raise body.where("line").error(f"'{form.line}' reads as {earlier[0].shown}: an earlier command "
                                                "matches it first (the first match wins)", form.line)
         for pattern in form.forms:
-            key = tuple(pattern)
+            key = (tuple(pattern), tuple(sorted(form.instance_args().values())))    # $N or $X: the names decide
             if key in seen:
                 raise w.error(f"'{' '.join(pattern)}' means {seen[key]} already", " ".join(pattern))
             seen[key] = form.shown
@@ -230,11 +312,13 @@ def load_command_forms(data, spec, display: str) -> CommandForms:
     return out
 
 
+_FORM_KEYS = ("action", "args", "defaults", "line", "match", "options", "says", "waits", "written")
+
+
 def _form(body: LDict, w, spec) -> CommandForm:
     for k in body:
-        if k not in {"line", "match", "action", "args", "options"}:
-            raise body.where(k).error(f"a command: unknown key '{k}' (allowed: action, args, line, match, "
-                                      "options)", str(k))
+        if k not in _FORM_KEYS:
+            raise body.where(k).error(f"a command: unknown key '{k}' (allowed: {', '.join(_FORM_KEYS)})", str(k))
     for k in ("line", "action"):
         if k not in body:
             raise body.where().error(f"a command: missing key '{k}'", k)
@@ -259,26 +343,65 @@ def _form(body: LDict, w, spec) -> CommandForm:
             how = f" (a {p.type}: a placeholder of the line, such as $PF)" if p.is_instance else ""
             raise body.where("action").error(f"{line}: action {action} needs its parameter {p.name} in args{how}",
                                              p.name)
-        texts[p.name] = _arg(p, args[p.name], args.where(p.name), line, kinds)
+        texts[p.name] = _arg(p, args[p.name], args.where(p.name), line, kinds, spec)
     for k in args:
         if k not in texts:
             raise args.where(k).error(f"{line}: action {action} has no parameter '{k}'", str(k))
-    options = _options(body, params, line, kinds)
+    options = _options(body, params, line, kinds, spec)
     if options and any(ANY_WORDS in pattern for pattern in patterns):
         raise body.where("options").error(f"{line}: a command with options cannot match '{ANY_WORDS}'")
+    defaults = _defaults(body, line, kinds)
     given = {name for _, v in texts.items() if v.startswith("$") for name in [v[1:]]}
-    by_option = {o.value for o in options if o.value is not None}
+    by_option = {o.value for o in options if o.value is not None} | set(defaults)
     for pattern, where in zip(patterns, [body.where("line")] + [body.where("match")] * (len(patterns) - 1)):
         named = {m.group(1) for word in pattern for m in _PLACEHOLDER.finditer(word)}
         for name in named - set(kinds):
             raise where.error(f"{line}: ${name} is no parameter's value in args", f"${name}")
         for name in (given - by_option) - named:
             raise where.error(f"{line}: '{' '.join(pattern)}' does not say ${name}", " ".join(pattern))
+    written = body.get("written", True)
+    if not isinstance(written, bool):
+        raise body.where("written").error(f"{line}: written: true or false")
+    waits = body.get("waits")
+    if waits is not None and waits not in WAITS:
+        raise body.where("waits").error(f"{line}: waits: one of {', '.join(WAITS)}, not '{waits}'", str(waits))
+    if waits is not None and len([v for _, v in texts.items() if v.startswith("$") and kinds.get(v[1:]) == "instance"]) != 1:
+        raise body.where("waits").error(f"{line}: a line that waits for a reset names one device (one instance "
+                                        "parameter)", str(waits))
+    says = body.get("says", LDict())
+    if not isinstance(says, LDict) or any(k not in SAYS for k in says):
+        raise body.where("says").error(f"{line}: says: a mapping of {', '.join(SAYS)} to the text printed")
+    if says and waits is None:
+        raise body.where("says").error(f"{line}: says: is what a line that waits prints (give waits:)")
+    for k, text in says.items():
+        for m in _PLACEHOLDER.finditer(str(text)):
+            if m.group(1) not in kinds:
+                raise says.where(k).error(f"{line}: says {k}: ${m.group(1)} is no placeholder of the line",
+                                          m.group(0))
+    surface = getattr(spec, "surface", None)
+    shown_as = tuple((name, NAMER_WORDS.get(surface.placeholders[name].namer, name))
+                     for name, kind in sorted(kinds.items()) if kind == "instance")
     return CommandForm(line, tuple(patterns), action, tuple(texts.items()), tuple(options),
-                       tuple(sorted(kinds.items())), w)
+                       tuple(sorted(kinds.items())), w, tuple(defaults.items()), written, waits,
+                       tuple((str(k), str(v)) for k, v in says.items()), shown_as)
 
 
-def _options(body, params, line, kinds) -> list:
+def _defaults(body, line, kinds) -> dict:
+    """placeholder -> the text a line that leaves it out means (efsmi -r: device 0)."""
+    raw = body.get("defaults", LDict())
+    if not isinstance(raw, LDict):
+        raise body.where("defaults").error(f"{line}: defaults: expected a mapping of PLACEHOLDER: text")
+    out = {}
+    for name, text in raw.items():
+        if str(name) not in kinds:
+            raise raw.where(name).error(f"{line}: defaults: {name} is no placeholder of the line", str(name))
+        if not re.fullmatch(_VALUE_TEXT[kinds[str(name)]], str(text)):
+            raise raw.where(name).error(f"{line}: defaults: '{text}' cannot be ${name}", str(text))
+        out[str(name)] = str(text)
+    return out
+
+
+def _options(body, params, line, kinds, spec) -> list:
     raw = body.get("options", LDict())
     if not isinstance(raw, LDict):
         raise body.where("options").error(f"{line}: options: expected a mapping of option: {{parameter: value}}")
@@ -296,7 +419,7 @@ def _options(body, params, line, kinds) -> list:
         for param, v in sets.items():
             if param not in params:
                 raise sets.where(param).error(f"{line}: option {text}: no parameter '{param}'", str(param))
-            shown = _arg(params[param], v, sets.where(param), line, kinds)
+            shown = _arg(params[param], v, sets.where(param), line, kinds, spec)
             if shown.startswith("$") and shown[1:] != value:
                 raise sets.where(param).error(f"{line}: option {text} does not take {shown}", shown)
             done.append((str(param), shown))
@@ -308,11 +431,19 @@ def _options(body, params, line, kinds) -> list:
     return out
 
 
-def _arg(param, value, w, line, kinds) -> str:
-    """A parameter's value in args or an option: its text, or a placeholder ($N) typed by it."""
+def _arg(param, value, w, line, kinds, spec) -> str:
+    """A parameter's value in args or an option: its text, or a placeholder ($N) typed by it;
+    an instance's placeholder is one of surface.yaml's of its family."""
     if isinstance(value, str) and _PLACEHOLDER.fullmatch(value):
         kind = "instance" if param.is_instance else "int" if isinstance(param.type, IntT) else "word"
         name = value[1:]
+        if param.is_instance:
+            known = getattr(getattr(spec, "surface", None), "placeholders", None) or {}
+            ph = known.get(name)
+            if ph is None or ph.family != param.type:
+                fits = sorted(f"${k}" for k, p in known.items() if p.family == param.type)
+                raise w.error(f"{line}: {value} is no placeholder of surface.yaml naming a {param.type}"
+                              f" ({', '.join(fits) or 'it has none'})", value)
         if kinds.get(name, kind) != kind:
             raise w.error(f"{line}: {value} stands for values of two kinds", value)
         kinds[name] = kind

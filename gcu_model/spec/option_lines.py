@@ -16,21 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .action import show_value
 from .command_forms import LineError, value_text
+from .surface import kernel_number
 from .yamlfile import LDict, LList
 
 LINE = re.compile(r'options enflame "?([^"]*)"?')
-
-
-def _number(text: str) -> int | None:
-    """A module parameter's number as the kernel reads it (kstrtouint, base 0: 0x.. hex, a
-    leading 0 octal, else decimal), or None when it is not one (08, 1e3, -1)."""
-    if not re.fullmatch(r"0[xX][0-9a-fA-F]+|[0-9]+", text):
-        return None
-    try:
-        return int(text, 16) if text[:2] in ("0x", "0X") else int(text, 8) if text[0] == "0" else int(text)
-    except ValueError:                     # 08, 09: not octal
-        return None
 
 
 def option_text(key: str, text: str) -> str:
@@ -47,9 +38,16 @@ class OptionLine:
     value: tuple              # ("map", ((text, value), ...), otherwise | None) | ("bits", name) | ("pci_address",)
     redirect: str = ">>"      # how a line of it is printed: > or >>
     where: object = None
+    holds: tuple = ()         # ((the $FILE text or None, host variable), ...): the file's value now
+    absent: str | None = None  # the variable's value when the file has no such line
 
     def param_of(self, placeholder: str) -> str | None:
         return next((p for p, v in self.args if v == placeholder), None)
+
+    def var_in(self, file: str) -> str | None:
+        """The host variable holding this key's value in FILE (cat shows it), or None."""
+        held = dict(self.holds)
+        return held.get(dict(self.files).get(file), held.get(None))
 
 
 @dataclass
@@ -98,6 +96,20 @@ class OptionLines:
                 return f"echo '{option_text(entry.key, text)}' {entry.redirect} {file}"
         return None
 
+    def lines_in(self, file: str, value_of, address_of) -> list:
+        """The lines the model's keys have in FILE now, in the order of the entries:
+        `value_of(var)` is a host variable's value, `address_of(label)` a card's PCI address."""
+        out = []
+        for entry in self.entries:
+            var = entry.var_in(file) if file in dict(entry.files) else None
+            value = value_of(var) if var is not None else None
+            if value is None or show_value(value) == entry.absent:
+                continue
+            text = self._write(entry, address_of(value) if entry.value[0] == "pci_address" else show_value(value))
+            if text is not None:
+                out.append(option_text(entry.key, text))
+        return out
+
     def text_of(self, key: str, value) -> str | None:
         """How VALUE is written for a value of key's parameter (vgcu_num: four -> 4)."""
         entry = next((e for e in self.entries if e.key == key), None)
@@ -115,7 +127,7 @@ class OptionLines:
                 raise LineError(f"{entry.key}={text}: expected a number")
             raise LineError(f"{entry.key}={text}: the guide's values are " + " and ".join(t for t, _ in entry.value[1]))
         if kind == "bits":
-            number = _number(text)
+            number = kernel_number(text)
             named = [n for n, word in self.bits[entry.value[1]]["masks"].items() if word == number]
             if not named:
                 raise LineError(f"{entry.key}={text}: the model knows "
@@ -154,7 +166,7 @@ def load_option_lines(items, spec, where) -> OptionLines:
     return out
 
 
-_KEYS = {"key", "files", "action", "args", "value", "redirect"}
+_KEYS = {"key", "files", "action", "args", "value", "redirect", "holds", "absent"}
 
 
 def _entry(body: LDict, w, spec) -> OptionLine:
@@ -190,7 +202,40 @@ def _entry(body: LDict, w, spec) -> OptionLine:
     redirect = str(body.get("redirect", ">>"))
     if redirect not in (">", ">>"):
         raise body.where("redirect").error(f"option {key}: redirect is > or >>, not {redirect}", redirect)
-    return OptionLine(key, files, decl.name, tuple(texts), value, redirect, w)
+    holds, absent = _holds(body, key, files, spec)
+    return OptionLine(key, files, decl.name, tuple(texts), value, redirect, w, holds, absent)
+
+
+def _holds(body, key, files, spec) -> tuple:
+    """holds: VAR (every file) or {$FILE text: VAR}, each a host variable; absent: its value
+    when the file has no line of the key."""
+    if "holds" not in body:
+        if "absent" in body:
+            raise body.where("absent").error(f"option {key}: absent: is the value of holds:; give holds:")
+        return (), None
+    raw = body["holds"]
+    host = spec.family_of("host") or "host"
+    pairs = [(None, raw)] if not isinstance(raw, LDict) else list(raw.items())
+    texts = {t for _, t in files}
+    out = []
+    for text, var in pairs:
+        w = raw.where(text) if isinstance(raw, LDict) else body.where("holds")
+        if text is not None and str(text) not in texts:
+            raise w.error(f"option {key}: holds: '{text}' is no file's value in files", str(text))
+        if (host, str(var)) not in spec.vars:
+            raise w.error(f"option {key}: holds: no host variable '{var}'", str(var))
+        out.append((None if text is None else str(text), str(var)))
+    absent = body.get("absent")
+    if absent is not None:
+        for _, var in out:
+            t = spec.vars[(host, var)].type
+            if show_value(absent) not in {show_value(v) for v in getattr(t, "values", (True, False))}:
+                raise body.where("absent").error(f"option {key}: absent: '{absent}' is no value of {var}", str(absent))
+    held = {t for t, _ in out}
+    if None not in held and any(t not in held for _, t in files):
+        missing = next(f for f, t in files if t not in held)
+        raise body.where("holds").error(f"option {key}: holds: no variable for {missing}", missing)
+    return tuple(out), None if absent is None else show_value(absent)
 
 
 def _fixed(param, value, w, key) -> str:

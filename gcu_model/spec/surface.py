@@ -11,11 +11,11 @@ from .errors import InvalidSpec, Where
 from .types import BoolT, EnumT
 from .yamlfile import LDict, LList
 
-NAMERS = ("pci_function", "kmd_node", "debug_number", "mdev", "text_option")
+NAMERS = ("pci_function", "kmd_node", "node_number", "mdev", "text_option")
 READ_KINDS = ("text", "device", "var", "host", "quantity", "constant", "names", "hook")
 READ_HOOKS = ("loaded_reset_enable", "loaded_vgcu_num", "loaded_whitelist", "text_option", "pci_device",
               "driver_override", "bdf", "fw_informations", "rpm_sleep_delay", "last_busy", "dump_reg_group")
-WRITE_HOOKS = ("vfio_bind", "vfio_unbind", "reset_enable", "enflame_bind", "enflame_unbind",
+WRITE_HOOKS = ("vfio_bind", "vfio_unbind", "enflame_bind", "enflame_unbind",
                "driver_override", "sriov_numvfs", "rpm_sleep_delay")
 PARSERS = ("int", "word", "add_delete")
 _PLACEHOLDER = re.compile(r"^[A-Z][A-Za-z]*$|^gcu[A-Z]$")
@@ -46,6 +46,29 @@ class Read:
     default: str | None = None
 
 
+class WriteError(Exception):
+    """A write the kernel refuses before any action: errno name and message."""
+
+    def __init__(self, errno: str, message: str):
+        super().__init__(message)
+        self.errno = errno
+        self.message = message
+
+
+def kernel_number(text: str) -> int | None:
+    """A number written to sysfs or a module parameter as the kernel reads it (kstrtouint,
+    base 0: 0x.. hex, a leading 0 octal, else decimal; a leading +, one trailing newline),
+    or None when it is not one (08, 1e3, -1, " 5")."""
+    text = text[:-1] if text.endswith("\n") else text
+    text = text[1:] if text.startswith("+") else text
+    if not re.fullmatch(r"0[xX][0-9a-fA-F]+|[0-9]+", text):
+        return None
+    try:
+        return int(text, 16) if text[:2] in ("0x", "0X") else int(text, 8) if text[0] == "0" else int(text)
+    except ValueError:                     # 08, 09: not octal
+        return None
+
+
 @dataclass(frozen=True)
 class Write:
     parse: str | None = None      # one of PARSERS, or None with a hook
@@ -55,7 +78,74 @@ class Write:
     action: str | None = None
     args: tuple = ()              # (param, "$VALUE" | "$PLACEHOLDER" | literal)
     refuse: tuple | None = None   # (errno, message)
-    hook: str | None = None
+    hook: str | None = None       # the device model's part; with `action`, the action it is
+    bits: dict | None = None      # constants.yaml bits: NAME masks (word -> number) the value is one of
+
+    def _parsed(self, text: str):
+        if self.parse != "int":
+            return text.strip()
+        value = kernel_number(text)
+        if value is None:
+            raise WriteError("EINVAL", f"'{text.strip()}' is not a number")
+        return value
+
+    def _mapped(self, value, text: str):
+        if self.map is not None:
+            if value not in self.map:
+                raise WriteError("EINVAL", self._invalid(text, self.map))
+            return self.map[value]
+        if self.bits is not None:
+            named = [word for word, mask in self.bits.items() if mask == value]
+            if not named:
+                raise WriteError("EINVAL", self._invalid(text, [f"{m:#x}" if m else "0" for m in self.bits.values()]))
+            return named[0]
+        return value
+
+    def _invalid(self, text: str, words) -> str:
+        return self.invalid.replace("{text}", text.strip()).replace("{words}", " or ".join(map(str, words)))
+
+    def action_of(self, text: str, placeholders: dict) -> tuple | None:
+        """(action, {param: text}) the write is, `placeholders` giving the labels of the path's
+        instances ({"$PF": "card0"}); None when Linux ignores the value; WriteError when the
+        kernel refuses the text or the spec refuses every such write (`refuse:`)."""
+        params = {}
+        if self.parse == "add_delete":        # add:NAME or delete:NAME, any process name (open_enums)
+            m = re.fullmatch(r"\s*(add|delete):(\S+)\s*", text)
+            if not m:
+                raise WriteError("EINVAL", f"whitelist: write add:NAME or delete:NAME, not {text.strip()}")
+            value, params = None, {"op": m.group(1), "name": m.group(2)}
+        else:
+            value = self._parsed(text)
+            if self.ignore_unless is not None and value != self.ignore_unless:
+                return None                   # Linux ignores anything but that value
+            value = self._mapped(value, text)
+        if self.refuse:
+            raise WriteError(*self.refuse)
+        for param, arg in self.args:
+            arg = value if arg == "$VALUE" else placeholders.get(arg, arg) if isinstance(arg, str) else arg
+            params[param] = ("true" if arg else "false") if isinstance(arg, bool) else str(arg)
+        return self.action, params
+
+    def text_for(self, params: dict) -> str | None:
+        """The text a write takes for an action's parameters (the inverse of its parse and
+        map or bits), or None when no text of it means them."""
+        if self.parse == "add_delete":
+            return f"{params['op']}:{params['name']}" if "op" in params and "name" in params else None
+        value_param = next((k for k, a in self.args if a == "$VALUE"), None)
+        if self.map is not None:
+            for text, value in self.map.items():
+                shown = ("true" if value else "false") if isinstance(value, bool) else str(value)
+                if value_param is None or shown == params.get(value_param):
+                    return str(text)
+            return None
+        if self.ignore_unless is not None:
+            return str(self.ignore_unless)
+        if value_param is None or value_param not in params:
+            return None
+        if self.bits is not None:
+            mask = self.bits.get(params[value_param])
+            return None if mask is None else f"{mask:#x}" if mask else "0"
+        return str(params[value_param])
 
 
 @dataclass(frozen=True)
@@ -90,6 +180,52 @@ class Surface:
                 if pattern.startswith(head) and pattern.endswith(tail) and len(pattern) > len(head) + len(tail):
                     return f, pattern[len(head):len(pattern) - len(tail)]
         return None, None
+
+    def write_line(self, action: str, params: dict, name_of) -> str | None:
+        """The `echo TEXT > PATH` that is `action` with these parameter texts (instances by
+        label); `name_of(file, placeholder, label)` names the path's instance (None: not now)."""
+        for f in self.files:
+            w = f.write
+            if w is None or w.action != action:
+                continue
+            text = w.text_for(params)
+            if text is None or any(params.get(k) != str(a) for k, a in w.args
+                                   if not str(a).startswith("$")):
+                continue
+            if f.placeholder is None:
+                return f"echo {text} > {f.path}"
+            label = next((params.get(k) for k, a in w.args if a == f"${f.placeholder}"), None)
+            name = name_of(f, f.placeholder, label) if label is not None else None
+            if name is not None:
+                return f"echo {text} > " + "/".join(name if p == f.placeholder else p for p in f.path.split("/"))
+        return None
+
+    def write_of(self, path: str, text: str, instance_of) -> tuple | None:
+        """(action, {param: text}) an `echo TEXT > PATH` is, with no running host:
+        `instance_of(placeholder, name)` gives the label of a path's instance (LineError when
+        it cannot). () for a value Linux ignores, None for a path no file with a declared
+        action has; WriteError as the kernel refuses the text."""
+        from .command_forms import LineError
+        parts = path.rstrip("/").split("/")
+        problem = None
+        for f in self.files:
+            pattern = f.path.split("/")
+            if f.write is None or f.write.action is None or len(pattern) != len(parts):
+                continue
+            if any(p != q for p, q in zip(pattern, parts) if p != f.placeholder):
+                continue
+            labels = {}
+            if f.placeholder is not None:
+                try:
+                    labels[f"${f.placeholder}"] = instance_of(f.placeholder, parts[pattern.index(f.placeholder)])
+                except LineError as exc:             # PF/reset and VF/reset: the next file may name it
+                    problem = problem or exc
+                    continue
+            found = f.write.action_of(text, labels)
+            return () if found is None else found
+        if problem is not None:
+            raise problem
+        return None
 
     def describe(self, pattern: str, spec) -> tuple | None:
         """(what a read shows, what a write does) for a path pattern, or None. `{default}` in
@@ -201,11 +337,25 @@ def _read(body, w: Where, spec, family, path) -> Read:
 
 def _write(body, w: Where, spec, placeholders, path) -> Write:
     body = _mapping(body, w, f"{path}: write")
-    _keys(body, {"parse", "map", "invalid", "ignore", "action", "args", "refuse", "hook"}, f"{path}: write")
-    if "hook" in body:
-        if body["hook"] not in WRITE_HOOKS:
-            raise body.where("hook").error(f"{path}: unknown write hook '{body['hook']}'", str(body["hook"]))
-        return Write(hook=body["hook"])
+    _keys(body, {"parse", "map", "invalid", "ignore", "action", "args", "refuse", "hook", "bits"}, f"{path}: write")
+    hook = body.get("hook")
+    if hook is not None:
+        if hook not in WRITE_HOOKS:
+            raise body.where("hook").error(f"{path}: unknown write hook '{hook}'", str(hook))
+        if "action" not in body:                   # the device model's alone
+            if len(body) > 1:
+                raise body.where().error(f"{path}: a hook's write says which action it is (action:) or "
+                                         "nothing else", path)
+            return Write(hook=hook)
+        if "refuse" in body:
+            raise body.where("refuse").error(f"{path}: a hook's write is an action, not a refusal")
+    bits = body.get("bits")
+    if bits is not None and str(bits) not in (spec.bits or {}):
+        raise body.where("bits").error(f"{path}: no `bits: {bits}` in constants.yaml", str(bits))
+    if bits is not None and "map" in body:
+        raise body.where("bits").error(f"{path}: a write's value is read by map: or bits:, not both", str(bits))
+    if bits is not None and body.get("parse") != "int":
+        raise body.where("bits").error(f"{path}: bits: is a number's meaning; give parse: int", str(bits))
     parse = body.get("parse")
     if parse not in PARSERS:
         raise body.where("parse" if "parse" in body else None).error(
@@ -222,9 +372,10 @@ def _write(body, w: Where, spec, placeholders, path) -> Write:
             shown = ", ".join(map(str, body["refuse"])) if isinstance(body["refuse"], list) else body["refuse"]
             raise body.where("refuse").error(f"{path}: refuse: [ERRNO, message], not [{shown}]", str(shown))
     invalid = str(body.get("invalid", "write error: {text}"))
-    if re.sub(r"\{text\}", "", invalid).count("{") or re.sub(r"\{text\}", "", invalid).count("}"):
-        raise body.where("invalid").error(f"{path}: invalid: a message with {{text}} (the text written) "
-                                          "and no other braces", invalid)
+    bare = re.sub(r"\{(text|words)\}", "", invalid)
+    if bare.count("{") or bare.count("}"):
+        raise body.where("invalid").error(f"{path}: invalid: a message with {{text}} (the text written), "
+                                          "{words} (the values taken) and no other braces", invalid)
     mapping = dict(_mapping(body["map"], body.where("map"), f"{path}: map")) if "map" in body else None
     if (action is None) == (refuse is None):
         raise w.error(f"{path}: a write names an action or a refusal", path)
@@ -244,7 +395,8 @@ def _write(body, w: Where, spec, placeholders, path) -> Write:
                                              sorted(missing)[0])
     return Write(parse, mapping, invalid,
                  int(str(ignore).split()[1]) if ignore is not None else None, action,
-                 tuple(args.items()), refuse, None)
+                 tuple(args.items()), refuse, hook,
+                 dict(spec.bits[str(bits)]["masks"]) if bits is not None else None)
 
 
 def _host(spec) -> str:
