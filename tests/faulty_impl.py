@@ -31,6 +31,23 @@ class Blind(Server):
         return super().handle(request)
 
 
+class NoWait(Server):
+    """Its efsmi starts a reset and returns at once, as a tool that does not wait would."""
+
+    def handle(self, request):
+        if request.get("op") == "run" and request.get("command", "").startswith("efsmi "):
+            from gcu_model.shell.commands import parse
+            from gcu_model.reference.sysfs import LiveNames
+            parsed = parse(request["command"], self.spec, LiveNames(self.fs))
+            step = self.host.apply(parsed.action)
+            return {"ok": True, "status": 0 if step.accepted else 1, "stdout": "", "stderr": ""}
+        return super().handle(request)
+
+
+def no_wait():
+    return NoWait(load_spec())
+
+
 def crashing():
     return Crashing(load_spec())
 

@@ -103,6 +103,24 @@ def test_the_reference_passes_every_case_through_the_guides_commands(suites):
     assert runner.by_surface >= 0.8 * total, (runner.by_surface, total)
 
 
+@pytest.mark.reqs("RST-3")
+def test_steps_within_a_line_that_waits(suites):
+    """A line that waits for its reset (efsmi) is a step's command when the suite's next
+    steps are the reset's own: those are `within` it, not sent, and seen once the line has
+    done them; an efsmi that returns before the reset has ended is caught there."""
+    suite = next(s for s in suites if s.config == "t20-reset")
+    cases = [c for c in suite.cases if any(st.within for st in c.steps)]
+    assert cases
+    for c in cases:
+        k = next(i for i, st in enumerate(c.steps) if st.within)
+        assert c.steps[k - 1].command and c.steps[k].action.startswith("reset_completes")
+    assert all(Runner(open_target("reference"), via="surface").run_case(c).passed for c in cases)
+    runner = Runner(open_target("python:faulty_impl:no_wait"), via="surface")
+    failed = [r for r in map(runner.run_case, cases) if not r.passed]
+    assert failed and all(r.divergence.what == "observation" for r in failed)
+    assert all(Runner(open_target("python:faulty_impl:no_wait")).run_case(c).passed for c in cases)   # by apply: fine
+
+
 def test_a_wrong_implementation_is_caught_through_the_commands(suites):
     """The same bug as below, found by typing the guide's `rmmod enflame`: the step is sent
     as that command line and its exit status is what differs."""

@@ -1,17 +1,22 @@
 """The guide's command line for each step of a suite (issue 16, item 5), so that a person can
 run a case by hand and `gcu-model conform --via surface` can drive a target through its
-commands, sysfs files and clock instead of `apply`.
+commands, sysfs files and clock instead of `apply`: time passing (a runbook's `@wait`) is
+`sleep SECONDS`, since a step that time brings takes its time on the host however it comes.
 
 While a case is generated, a second reference host plays it as an operator would: each
 step's action is written as its runbook line (runbook/render.py) and that line is played
 through the host's shell. The line becomes the step's `command` when it is exactly that
 one action, with the same outcome, and leaves both hosts alike. A step with no command
 form (a program's ioctl, a refusal no command reaches) is applied to the operator's host as
-it is to the suite's, and the case goes on by hand. A line that does more (`efsmi -r`
-waits for the reset it starts, so the resets' own steps happen within it) ends the case's
-commands there: the later steps are actions only.
+it is to the suite's, and the case goes on by hand. A line that does more (`efsmi -r` waits
+for the reset it starts) is that step's command when the suite's next steps are what the
+line went on to do: they are marked `within` (a target driven by its commands does them
+inside the line; generate.py takes the marks back if the suite goes another way). When
+the hosts no longer agree, the case's commands end there: the later steps are actions only.
 """
 from __future__ import annotations
+
+import re
 
 from ..runbook.parse import parse_runbook
 from ..runbook.play import Player
@@ -19,31 +24,57 @@ from ..runbook.render import render
 
 
 class ByHand:
-    def __init__(self, spec, config: str):
+    def __init__(self, spec, config: str, ahead: bool = False):
+        """`ahead`: the caller knows the steps to come (a suite), so a line that does more may
+        be a step's command, its later steps `within` it; lockstep draws its next step at
+        random and keeps to lines of one action."""
         self.player = Player(spec, config)
+        self.ahead = ahead
         self.live = False
+        self.pending: list = []          # (action, accepted) a line did that the suite has yet to
 
     def start(self, choose: dict) -> None:
         """A new case from the initial state `choose` picks."""
         self.player.reset(choose)
         self.live = True
+        self.pending = []
+
+    def within(self, action: str, got, suite_host) -> bool | None:
+        """While a line's later steps are pending: True when `action` is the next of them (and,
+        at the last, the hosts agree), False when the suite went another way (the case is by
+        action from now on); None when no line is pending."""
+        if not self.pending:
+            return None
+        if self.pending.pop(0) != (action, got.accepted):
+            self.pending, self.live = [], False
+            return False
+        if not self.pending and not self._alike(suite_host):
+            self.live = False
+            return False
+        return True
 
     def command(self, action: str, got, suite_host) -> str | None:
         """The line that is `action` here, played on the operator's host; None when there is
-        none (then the action was applied there, or the case is by action from now on)."""
+        none (then the action was applied there, or the case is by action from now on). A
+        line that did more leaves its later steps in `pending`."""
         if not self.live:
             return None
         host = self.player.host
         line = render(action, self.player)
-        if line is None or line.lstrip().startswith("#"):       # no command, or an annotation (@wait, @ras)
+        wait = re.fullmatch(r"#\s*@wait\s+(\d+)", line.strip()) if line else None
+        if wait:                                                 # time passing: `sleep`, as by hand
+            line = f"sleep {int(wait.group(1)) / 1000:g}"
+        if line is None or line.lstrip().startswith("#"):       # no command, or an annotation (@ras)
             host.apply(action)
             self.live = self._alike(suite_host)
             return None
         played = self.player.play(parse_runbook(line).lines[0])
-        one = played.steps[0] if len(played.steps) == 1 else None
-        self.live = (one is not None and one.action == action and one.accepted == got.accepted
-                     and getattr(one.outcome, "errno", None) == getattr(got.outcome, "errno", None)
-                     and self._alike(suite_host))
+        first = played.steps[0] if played.steps else None
+        self.live = (first is not None and first.action == action and first.accepted == got.accepted
+                     and getattr(first.outcome, "errno", None) == getattr(got.outcome, "errno", None)
+                     and (len(played.steps) == 1 and self._alike(suite_host)
+                          or len(played.steps) > 1 and self.ahead))
+        self.pending = [(str(s.action), s.accepted) for s in played.steps[1:]] if self.live else []
         return line if self.live else None
 
     def _alike(self, suite_host) -> bool:

@@ -157,7 +157,7 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
 
     fs = Sysfs(host)
     shell = Shell(host, fs)
-    by_hand = ByHand(spec, config)              # the operator's host: each step's command (by_hand.py)
+    by_hand = ByHand(spec, config, ahead=True)  # the operator's host: each step's command (by_hand.py)
 
     def observe():
         """What a user sees (compared by default) and the model's own labels of this
@@ -184,6 +184,7 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
         by_hand.start(start["choose"])
         before = dict(start["observe"])
         steps = []
+        group = None                                   # the step whose command does the next ones too
         node = walk.start
         concrete = ex.states[walk.start]          # the run's own state, names and all
         if canon is not None:
@@ -208,7 +209,12 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
             action = str(system.actions[aid].action)
             got = host.apply(action)
             _agree(case_id, k, action, expect, got)
-            command = by_hand.command(action, got, host)
+            inside = by_hand.within(action, got, host)
+            if inside is False:                        # the line's later steps went another way
+                _unmark(steps, group)
+            command = by_hand.command(action, got, host) if inside is None else None
+            if command and by_hand.pending:
+                group = len(steps)                     # the line's step; the next ones are within it
             after = observe()
             model_view = (system.describe(concrete if canon is not None else ex.states[step.node])
                           if isinstance(step, Go) else None)
@@ -220,11 +226,14 @@ def generate(spec, spec_dir: Path, config: str, criteria=CRITERIA, progress=None
                                         f"{wrong[key][1]!r}, the model {wrong[key][0]!r}")
             changes = {key: v for key, v in after.items() if before.get(key, _ABSENT) != v}
             changes.update({key: None for key in before if key not in after})
-            steps.append({"action": action, **({"command": command} if command else {}), "expect": expect,
+            steps.append({"action": action, **({"command": command} if command else {}),
+                          **({"within": True} if inside else {}), "expect": expect,
                           "reqs": reqs, "changes": dict(sorted(changes.items()))})
             before = after
             if isinstance(step, Go):
                 node = step.node
+        if by_hand.pending:                            # the case ended inside a line
+            _unmark(steps, group)
         cases.append({"id": case_id, "initial": starts[walk.start],
                       "made_for": f"{seed[0]}: {_key_text(graph, *seed)}",
                       "reqs": sorted({r for s in steps for r in s["reqs"]}),
@@ -321,3 +330,12 @@ def render(doc: dict) -> str:
     lines.append(" ]")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _unmark(steps: list, group: int | None) -> None:
+    """A line's later steps were not what the suite did: the line is no step's command."""
+    if group is None:
+        return
+    steps[group].pop("command", None)
+    for st in steps[group + 1:]:
+        st.pop("within", None)

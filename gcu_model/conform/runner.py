@@ -104,10 +104,16 @@ class Runner:
             result.divergence = Divergence(0, "(reset)", {"config": case.config, "initial": case.choose}, {},
                                            "reset", reply.get("error", "refused"))
             return
-        for n, (step, expected_obs) in enumerate(zip(case.steps, case.observations()), 1):
+        steps = case.steps
+        for n, (step, expected_obs) in enumerate(zip(steps, case.observations()), 1):
             result.steps = n
             want = {k: v for k, v in step.expect.items() if k in ("accepted", "errno")}
-            if self.via == "surface" and step.command:
+            by_line = self.via == "surface"
+            inside_next = by_line and n < len(steps) and steps[n].within      # the line goes on doing it
+            if by_line and step.within:
+                self.by_surface += 1                   # done inside the previous step's command line
+                got, message = want, ""
+            elif by_line and step.command:
                 self.by_surface += 1
                 got, message = send_command(self.target, step.command)
                 if "errno" not in got:                 # a command line: its exit status alone says
@@ -122,6 +128,8 @@ class Runner:
                 sent = f"$ {step.command}: " if self.via == "surface" and step.command else ""
                 self._fail(result, case, n, "outcome", want, got, sent + message)
                 return
+            if inside_next:
+                continue                               # seen when the line has done its last step
             observed = self.observer.observe()
             if observed is None:
                 continue

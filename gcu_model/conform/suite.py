@@ -21,6 +21,7 @@ class Step:
     reqs: list
     changes: dict
     command: str | None = None   # the guide's command line that is this action (conform/by_hand.py)
+    within: bool = False         # done inside the previous step's command (a line that waits, by_hand.py)
 
 
 @dataclass
@@ -108,8 +109,11 @@ def load_suite(path: Path) -> Suite:
             command = s.get("command")
             if command is not None and not isinstance(command, str):
                 raise SuiteError(f"{sat}: 'command' must be a command line (text)")
+            within = s.get("within", False)
+            if not isinstance(within, bool) or (within and (not steps or not (steps[-1].command or steps[-1].within))):
+                raise SuiteError(f"{sat}: 'within' is true only after a step with a command (or within one)")
             steps.append(Step(s["action"], s["expect"], list(s.get("reqs", [])), dict(s.get("changes", {})),
-                              command))
+                              command, within))
         cases.append(Case(c["id"], config, dict(start.get("choose", {})), dict(start.get("observe", {})),
                           c.get("made_for", ""), list(c.get("reqs", [])), steps))
     return Suite(Path(path), config, doc.get("spec_digest", ""), doc["coverage"], cases)

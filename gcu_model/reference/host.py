@@ -219,6 +219,7 @@ class ReferenceHost:
         except Exception as exc:            # an unknown action, a bad parameter or open name
             raise HostError(str(exc)) from None
         before = self.state
+        self._time_of(ga)
         if real:
             self.runtime.reset(self.open_names.view(before, real))
             outcome = self.open_names.settle(ga, before, self.runtime.apply(ga), real)
@@ -238,6 +239,28 @@ class ReferenceHost:
         self.history.append(step)
         return step
 
+    def _time_of(self, ga) -> None:
+        """A step that time brings about takes its time, however it is applied (apply, a
+        command that waits, `sleep`): a reset attempt RESET_MS, an idle timeout the card's
+        sleep delay from when it went idle (RPM-2). So a host that sleeps and one that applies
+        the step directly show the same clock, and what depends on it (last_busy, dmesg)."""
+        name = ga.decl.name
+        if name not in ("reset_completes", "rpm_idle_timeout"):
+            return
+        card = self.system.layout.labels[self.roles.arg(ga.action, "pf")]
+        if name == "reset_completes":
+            if self.view().of(card).reset not in ("idle", "dead"):
+                self.clock_ms += RESET_MS
+        else:
+            since = self._idle_since.get(card.index)
+            if since is not None:
+                self.clock_ms = max(self.clock_ms, since + self.device.sleep_delay_ms(card.index))
+
+    def idle_left_ms(self, card: int) -> int | None:
+        """How long until card `card`'s idle timer fires, or None when it is not running."""
+        since = self._idle_since.get(card)
+        return None if since is None else max(0, since + self.device.sleep_delay_ms(card) - self.clock_ms)
+
     def finish_resets(self, card: int | None = None) -> list:
         """Let every running reset (of one card, or all) run to its end: each attempt takes
         RESET_MS and fails while `failing_resets` says so; a failed one escalates as the
@@ -251,8 +274,7 @@ class ReferenceHost:
                     break
                 ok = self.failing_resets == 0
                 self.failing_resets = max(0, self.failing_resets - 1)
-                self.clock_ms += RESET_MS
-                steps.append(self.act("reset_completes", inst, ok=ok))
+                steps.append(self.act("reset_completes", inst, ok=ok))     # each attempt takes RESET_MS
         return steps
 
     def advance(self, ms: int) -> list:

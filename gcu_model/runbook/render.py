@@ -71,8 +71,9 @@ def render(action: str, player) -> str | None:
     if name == "reset_completes":                   # time passing ends a running reset
         running = host.view().at(pf).reset not in ("idle", "dead")
         return f"# @wait {RESET_MS}" if p["ok"] == "true" and running and host.failing_resets == 0 else None
-    if name == "rpm_idle_timeout":
-        return f"# @wait {host.device.sleep_delay_ms(labels[pf].index)}"
+    if name == "rpm_idle_timeout":                  # what is left of the card's idle time (RPM-2)
+        left = host.idle_left_ms(labels[pf].index)
+        return f"# @wait {host.device.sleep_delay_ms(labels[pf].index) if left is None else left}"
     if name in ("ras_vf_only", "ras_card"):        # a fault of a device on the bus
         label = vf or pf
         where = next((a for a, (_, inst) in fs.devices().items() if inst.label == label), None)
