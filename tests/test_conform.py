@@ -104,7 +104,7 @@ def test_the_reference_passes_every_case_through_the_guides_commands(suites):
 
 
 @pytest.mark.reqs("RST-3")
-def test_steps_within_a_line_that_waits(suites):
+def test_steps_within_a_line_that_waits(suites, spec):
     """A line that waits for its reset (efsmi) is a step's command when the suite's next
     steps are the reset's own: those are `within` it, not sent, and seen once the line has
     done them; an efsmi that returns before the reset has ended is caught there."""
@@ -118,6 +118,15 @@ def test_steps_within_a_line_that_waits(suites):
     runner = Runner(open_target("python:faulty_impl:no_wait"), via="surface")
     failed = [r for r in map(runner.run_case, cases) if not r.passed]
     assert failed and all(r.divergence.what == "observation" for r in failed)
+    assert all(r.divergence.message.startswith("after $ efsmi ") for r in failed), failed[0].as_dict()
+    assert runner.within > 0
+    from gcu_model.conform.lockstep import comparer, replay, shrink
+    case = next(c for c in cases if c.id == failed[0].case_id)
+    target = open_target("python:faulty_impl:no_wait")
+    again = replay(comparer(spec, suite.config, target, via="surface"), suite.config, case.choose, failed[0].prefix)
+    assert again is not None and again.divergence.what == "observation"          # the replay shows it too
+    small = shrink(comparer(spec, suite.config, target, via="surface"), suite.config, case.choose, failed[0].prefix)
+    assert small is not None and any(a.startswith("efsmi_") for a in small.prefix)
     assert all(Runner(open_target("python:faulty_impl:no_wait")).run_case(c).passed for c in cases)   # by apply: fine
 
 
@@ -230,11 +239,19 @@ def test_bad_suites_and_targets_are_usage_errors(tmp_path):
     bad.write_text('{"format": 2, "config": "t20-asic",\n "cases": [\n')
     r = cli("conform", "--target", "reference", "--suite", bad)
     assert r.returncode == 2 and "broken.json: line 3" in r.stderr and "Traceback" not in r.stderr
-    bad.write_text(json.dumps({"format": 2, "config": "t20-asic", "coverage": {}, "initial_states": [{}],
+    bad.write_text(json.dumps({"format": 3, "config": "t20-asic", "coverage": {}, "initial_states": [{}],
                                "cases": [{"id": "x", "initial": 0, "steps": [{"action": "rmmod()",
                                                                               "expect": {"accepted": False}}]}]}))
     r = cli("conform", "--target", "reference", "--suite", bad)
     assert r.returncode == 2 and "step 1: a refused step needs the errno" in r.stderr
+    bad.write_text(json.dumps({"format": 3, "config": "t20-asic", "coverage": {}, "initial_states": [{}],
+                               "cases": [{"id": "x", "initial": 0, "steps": [{"action": "rmmod()", "within": True,
+                                                                              "expect": {"accepted": True}}]}]}))
+    r = cli("conform", "--target", "reference", "--suite", bad)
+    assert r.returncode == 2 and "step 1: 'within' is true only for a step with no command" in r.stderr
+    bad.write_text(bad.read_text().replace('"format": 3', '"format": 2'))
+    r = cli("conform", "--target", "reference", "--suite", bad)
+    assert r.returncode == 2 and "format 2; this gcu-model reads format 3" in r.stderr
     r = cli("conform", "--target", "banana")
     assert r.returncode == 2 and "unknown target 'banana'" in r.stderr
     r = cli("conform", "--target", "mutant:no-such-bug")

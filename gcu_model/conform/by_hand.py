@@ -63,7 +63,8 @@ class ByHand:
         line = render(action, self.player)
         wait = re.fullmatch(r"#\s*@wait\s+(\d+)", line.strip()) if line else None
         if wait:                                                 # time passing: `sleep`, as by hand
-            line = f"sleep {int(wait.group(1)) / 1000:g}"
+            ms = int(wait.group(1))
+            line = f"sleep {ms // 1000}.{ms % 1000:03d}"
         if line is None or line.lstrip().startswith("#"):       # no command, or an annotation (@ras)
             host.apply(action)
             self.live = self._alike(suite_host)
@@ -72,8 +73,9 @@ class ByHand:
         first = played.steps[0] if played.steps else None
         self.live = (first is not None and first.action == action and first.accepted == got.accepted
                      and getattr(first.outcome, "errno", None) == getattr(got.outcome, "errno", None)
+                     and (played.status == 0) == got.accepted
                      and (len(played.steps) == 1 and self._alike(suite_host)
-                          or len(played.steps) > 1 and self.ahead))
+                          or len(played.steps) > 1 and self.ahead and all(s.accepted for s in played.steps)))
         self.pending = [(str(s.action), s.accepted) for s in played.steps[1:]] if self.live else []
         return line if self.live else None
 

@@ -30,7 +30,8 @@ from .coverage import CRITERIA, Go, Graph, Witness, covered_by, find_targets
 from .reveal import reveal_targets
 from .observe import flatten
 
-FORMAT = 2                     # 2: observations hold what a user sees (files, /dev, lsmod)
+FORMAT = 3                     # 2: observations hold what a user sees (files, /dev, lsmod);
+                               # 3: steps may be `within` a command; a timed step takes its time
 MAX_TOUR = 12                  # accepted steps a case may take beyond its witness
 MAX_CASE = 40                  # steps a case may grow to by inserted refusals
 

@@ -115,10 +115,12 @@ class Comparer:
         self.oracle, self.target, self.observer = oracle, target, observer
         self.by_hand = ByHand(oracle.host.spec, oracle.host.config_name) if via == "surface" else None
         self.by_command = 0
+        self.plan = None            # a replay's actions, known ahead: a line that waits may stand for several
 
     def reset(self, config, choose):
         self.oracle.reset_to(choose)
         if self.by_hand is not None:
+            self.by_hand.ahead = self.plan is not None
             self.by_hand.start(choose)
         reply = self.target.request({"op": "reset", "config": config, "initial": choose})
         if not reply.get("ok"):
@@ -129,8 +131,15 @@ class Comparer:
     def step(self, n, action, observe=True):
         done = self.oracle.host.apply(action)
         want = outcome_of(outcome_dict(done.outcome))
-        line = self.by_hand.command(action, done, self.oracle.host) if self.by_hand is not None else None
-        if line is not None:
+        by_hand = self.by_hand
+        inside = by_hand.within(action, done, self.oracle.host) if by_hand is not None else None
+        line = by_hand.command(action, done, self.oracle.host) if by_hand is not None and inside is None else None
+        if line is not None and by_hand.pending and [a for a, _ in by_hand.pending] != (self.plan or [])[n:n + len(
+                by_hand.pending)]:
+            by_hand.live, by_hand.pending, line = False, [], None       # the replay goes another way: apply
+        if inside:
+            got, message = want, ""                    # done inside the line of an earlier step
+        elif line is not None:
             self.by_command += 1
             got, message = send_command(self.target, line)
             if "errno" not in got:                     # a command line: its exit status alone says
@@ -143,8 +152,8 @@ class Comparer:
             got, message = outcome_of(reply.get("outcome") or {}), (reply.get("outcome") or {}).get("message", "")
         if got != want:
             return Divergence(n, action, want, got, "outcome", message)
-        if not observe:
-            return None
+        if not observe or (by_hand is not None and by_hand.pending):
+            return None                                # seen when the line has done its last step
         seen = self.observer.observe()
         if seen is None:
             return None
@@ -301,6 +310,7 @@ def run_lockstep(spec, config: str, target, examples: int = 100, max_steps: int 
 def replay(compare: Comparer, config, choose, actions):
     """The first difference of the target from the oracle along `actions`, as a CaseResult
     (its prefix ends at the diverging step), or None."""
+    compare.plan = list(actions)
     try:
         d = compare.reset(config, choose)
         if d is not None:
@@ -309,10 +319,14 @@ def replay(compare: Comparer, config, choose, actions):
             d = compare.step(n, action)
             if d is not None:
                 return _result(config, choose, actions[:n], d)
+        if compare.by_hand is not None and compare.by_hand.pending:    # ends inside a line that waits
+            return None
     except TargetError as exc:
         compare.target.restart()
         return _result(config, choose, actions, Divergence(len(actions), actions[-1] if actions else "(reset)",
                                                            {}, {}, "target", str(exc)))
+    finally:
+        compare.plan = None
     return None
 
 

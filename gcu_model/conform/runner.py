@@ -69,6 +69,7 @@ class Runner:
         self.observer = Observer(target, model)
         self.by_surface = 0             # steps sent as their command
         self.by_action = 0              # steps sent as `apply`
+        self.within = 0                 # steps done inside an earlier step's command (not sent)
 
     @property
     def can_observe(self):
@@ -105,16 +106,20 @@ class Runner:
                                            "reset", reply.get("error", "refused"))
             return
         steps = case.steps
+        line = None                                    # the last command sent, for a `within` step
         for n, (step, expected_obs) in enumerate(zip(steps, case.observations()), 1):
             result.steps = n
             want = {k: v for k, v in step.expect.items() if k in ("accepted", "errno")}
             by_line = self.via == "surface"
             inside_next = by_line and n < len(steps) and steps[n].within      # the line goes on doing it
             if by_line and step.within:
-                self.by_surface += 1                   # done inside the previous step's command line
+                if line is None:
+                    raise TargetError(f"{case.id} step {n}: 'within' with no command before it")
+                self.within += 1                       # done inside the earlier step's command line
                 got, message = want, ""
             elif by_line and step.command:
                 self.by_surface += 1
+                line = step.command
                 got, message = send_command(self.target, step.command)
                 if "errno" not in got:                 # a command line: its exit status alone says
                     want = {"accepted": want["accepted"]}
@@ -136,7 +141,8 @@ class Runner:
             diff = differences(expected_obs, observed, self.model)
             if diff:
                 self._fail(result, case, n, "observation", {k: e for k, (e, _) in sorted(diff.items())},
-                           {k: o for k, (_, o) in sorted(diff.items())})
+                           {k: o for k, (_, o) in sorted(diff.items())},
+                           f"after $ {line} (this step ran inside that line)" if by_line and step.within else "")
                 return
 
     @staticmethod

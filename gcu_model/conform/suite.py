@@ -110,8 +110,12 @@ def load_suite(path: Path) -> Suite:
             if command is not None and not isinstance(command, str):
                 raise SuiteError(f"{sat}: 'command' must be a command line (text)")
             within = s.get("within", False)
-            if not isinstance(within, bool) or (within and (not steps or not (steps[-1].command or steps[-1].within))):
-                raise SuiteError(f"{sat}: 'within' is true only after a step with a command (or within one)")
+            if not isinstance(within, bool):
+                raise SuiteError(f"{sat}: 'within' must be true or false")
+            if within and (command is not None or not steps or not (steps[-1].command or steps[-1].within)
+                           or not steps[-1].expect["accepted"]):
+                raise SuiteError(f"{sat}: 'within' is true only for a step with no command of its own, right "
+                                 "after an accepted step with a command (or another within one)")
             steps.append(Step(s["action"], s["expect"], list(s.get("reqs", [])), dict(s.get("changes", {})),
                               command, within))
         cases.append(Case(c["id"], config, dict(start.get("choose", {})), dict(start.get("observe", {})),

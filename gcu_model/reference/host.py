@@ -133,6 +133,7 @@ class ReferenceHost:
         self.kernel_log: list[str] = []
         self.history: list[Step] = []
         self._idle_since: dict[int, int] = {}
+        self._track_idle()                      # a placed state's idle cards: their timers run from now
 
     def _start(self, wanted):
         for state in self.system.initial:
@@ -247,7 +248,10 @@ class ReferenceHost:
         name = ga.decl.name
         if name not in ("reset_completes", "rpm_idle_timeout"):
             return
-        card = self.system.layout.labels[self.roles.arg(ga.action, "pf")]
+        label = self.roles.arg(ga.action, "pf")
+        if label is None:
+            return
+        card = self.system.layout.labels[label]
         if name == "reset_completes":
             if self.view().of(card).reset not in ("idle", "dead"):
                 self.clock_ms += RESET_MS

@@ -73,7 +73,7 @@ def render(action: str, player) -> str | None:
         return f"# @wait {RESET_MS}" if p["ok"] == "true" and running and host.failing_resets == 0 else None
     if name == "rpm_idle_timeout":                  # what is left of the card's idle time (RPM-2)
         left = host.idle_left_ms(labels[pf].index)
-        return f"# @wait {host.device.sleep_delay_ms(labels[pf].index) if left is None else left}"
+        return None if left is None else f"# @wait {left}"      # no timer running: time cannot bring it
     if name in ("ras_vf_only", "ras_card"):        # a fault of a device on the bus
         label = vf or pf
         where = next((a for a, (_, inst) in fs.devices().items() if inst.label == label), None)
