@@ -346,6 +346,22 @@ CASES = {
     "command-instance-placeholder-not-of-the-surface": Case(
         "commands.yaml", "    args: {vf: $X}\n", "    args: {vf: $N}\n",
         "$N", "$N is no placeholder of surface.yaml naming a vf ($VF, $X, $gcuX)"),
+    "timed-after-zero-ms": Case(
+        "machines/reset.yaml", "timed: {after_ms: 200,", "timed: {after_ms: 0,",
+        "0", "after_ms is a number of milliseconds above 0", at="timed: {after_ms: 0,"),
+    "timed-param-nothing-chooses": Case(
+        "machines/reset.yaml", "timed: {after_ms: 200, choose: {ok: {hook: reset_succeeds}}}",
+        "timed: {after_ms: 200}", "ok", "nothing chooses 'ok'", at="timed: {after_ms: 200}"),
+    "timed-unknown-choice-hook": Case(
+        "machines/reset.yaml", "{ok: {hook: reset_succeeds}}", "{ok: {hook: coin_toss}}",
+        "coin_toss", "unknown choice hook", at="timed: {after_ms: 200"),
+    "timed-unknown-duration-hook": Case(
+        "machines/rpm.yaml", "timed: {after_ms: {hook: rpm_sleep_delay}}", "timed: {after_ms: {hook: forever}}",
+        "forever", "unknown duration hook"),
+    "command-waits-for-no-timed-action": Case(
+        "commands.yaml", "    waits: reset_completes\n    says: {start: \"Resetting GCU $X",
+        "    waits: pci_flr\n    says: {start: \"Resetting GCU $X",
+        "pci_flr", "a timed action the line waits out", at="    waits: pci_flr"),
     "command-waits-for-something-unknown": Case(
         "commands.yaml", "    written: false             # pci_flr", "    written: no_thanks         # pci_flr",
         "written", "written: true or false"),

@@ -46,7 +46,7 @@ def test_guide_11_3_reset_enable_off_and_back(spec):
     assert host.value("card0.reset") == "hot"
     refused(fs, f"{DRIVER}/reset_enable", "7", "EINVAL")
     refused(fs, f"{DRIVER}/reset_enable", "08", "EINVAL")                       # kstrtouint: no octal 8
-    host.finish_resets()
+    host.wait_out("reset_completes")
     fs.write(f"{DRIVER}/reset_enable", "0")
     fs.write(f"{DRIVER}/reset_enable", "037777777777")                          # base 0: octal all-f
     assert fs.read(f"{DRIVER}/reset_enable") == "0xffffffff\n"
@@ -271,11 +271,11 @@ def test_ras_by_named_ip_block(spec):
     host, fs = boot(spec, "s60-reset", "sudo ./enflame-xxx.run --virt-host")
     step = host.ras("SDTE", "card0.vf0")                      # VF-only: that VF's FLR alone
     assert step.action == "ras_vf_only(vf=card0.vf0)" and host.value("card0.reset") == "vf_flr"
-    host.finish_resets()
+    host.wait_out("reset_completes")
     assert host.device.cards[0].fw_reloads == 0
     step = host.ras("MIH", "card0.vf1")                        # VF-shared: reported to the PF, PF FLR
     assert step.action == "ras_card(card=card0, ip=vf_shared)" and "SP paused" in step.log[0]
-    host.finish_resets()
+    host.wait_out("reset_completes")
     assert host.value("card0.reset") == "idle" and host.device.cards[0].fw_reloads == 1
     assert host.ras("NoC", "card0").action == "ras_card(card=card0, ip=pf_only)"
     for ip, device in [("SIP", "card0"), ("Flux", "card0"), ("MIH", "card9")]:

@@ -182,7 +182,7 @@ def test_guide_11_2_and_11_3_through_the_shell(spec):
     host, sh = session(spec, "t20-reset")
     ok(sh, "sudo ./enflame-xxx.run")
     ok(sh, "echo 1 > /sys/class/enflame/gcu0/device/gcu_reload")
-    host.finish_resets()
+    host.wait_out("reset_completes")
     saved = ok(sh, "cat /sys/bus/pci/drivers/enflame/reset_enable")
     ok(sh, "echo 0 > /sys/bus/pci/drivers/enflame/reset_enable")
     r = sh.run("echo 1 > /sys/class/enflame/gcu0/device/gcu_reload")

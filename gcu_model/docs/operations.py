@@ -59,7 +59,7 @@ def resets_page(spec) -> list:
     lines += ["How a reset that fails goes on, and who may ask for which reset: the `reset` machine's",
               "transitions (`specs/machines/reset.yaml`), drawn as a ladder.", "",
               "```mermaid", "stateDiagram-v2", "  direction LR"]
-    ends = [t for t in m.transitions if t.trigger == "reset_completes"]
+    ends = [t for t in m.transitions if spec.actions[t.trigger].timed is not None]     # time ends a reset
     for t in ends:
         for s in t.sources:
             lines.append(f"  {s} --> {t.dest or s}: {t.when_source or 'always'}")
@@ -68,7 +68,7 @@ def resets_page(spec) -> list:
                      [[cell(", ".join(t.sources)), cell(t.dest or "(stays)"), code(t.when_source),
                        cell("; ".join(t.emit)), reqs_text(t.reqs)] for t in ends]),
               "", "## Who may start which reset", ""]
-    starters = [t for t in spec.transitions if t.dest in m.states and t.dest != "idle" and t.trigger != "reset_completes"
+    starters = [t for t in spec.transitions if t.dest in m.states and t.dest != "idle" and spec.actions[t.trigger].timed is None
                 and t.id.split(".")[0] == "reset"]
     rows = []
     for t in starters:

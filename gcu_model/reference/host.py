@@ -3,7 +3,8 @@ a real host sees around them (issue 5).
 
 Every decision (accepted or refused, with which errno) comes from the spec, through
 `gcu_model.runtime.Runtime`. The host adds what the spec leaves abstract: the kernel log,
-a millisecond clock for the runtime-PM idle timer, and the device model (`device.py`).
+a millisecond clock with the timers of the spec's timed actions (a reset attempt ends, an
+idle card suspends: `timed:` in the machines), and the device model (`device.py`).
 The sysfs tree (`sysfs.py`) and the command lines (`shell.py`) are views onto it.
 
 A reference host runs one embedded configuration with every feature offered: the
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.outcome import Accepted, Action, OutOfBounds, Refused
-from ..core.system import System
+from ..core.system import System, UnknownAction
 from ..runtime.machines import Runtime
 from .device import DeviceModel
 from .open_names import OpenNames
@@ -26,7 +27,7 @@ from .roles import Roles, StateView
 
 UNBOUNDED = 2**31 - 1           # an exploration bound on the reference host: a kernel int's range
 CONTAINERS, VMS = 4, 2          # container and VM slots a reference host offers at least
-RESET_MS = 200                  # how long a reset takes on the reference host (ASSUMPTION)
+MAX_FIRINGS = 10_000            # timed actions one advance may fire (a spec whose timers loop)
 
 
 class HostError(ValueError):
@@ -132,8 +133,8 @@ class ReferenceHost:
         self.failing_resets = 0         # fault injection: how many coming reset attempts fail
         self.kernel_log: list[str] = []
         self.history: list[Step] = []
-        self._idle_since: dict[int, int] = {}
-        self._track_idle()                      # a placed state's idle cards: their timers run from now
+        self._timers: dict = {}                 # (timed action, instance label) -> clock_ms it started
+        self._track()                           # a placed state's timers run from now
 
     def _start(self, wanted):
         for state in self.system.initial:
@@ -198,7 +199,7 @@ class ReferenceHost:
         try:
             self.system.action(action)
             return True
-        except Exception:
+        except UnknownAction:
             return False
 
     def check_invariants(self) -> list:
@@ -236,71 +237,123 @@ class ReferenceHost:
             self._log(list(outcome.observations), step)
             self.device.after(ga, before, outcome)
             self._log(self.options.after(ga, before), step)
-            self._track_idle()
+            if ga.decl.timed is not None:       # it happened: a next one is timed from now
+                self._timers.pop((ga.decl.name, self._instance_of(ga)), None)
+        self._track()
         self.history.append(step)
         return step
 
+    # ---- time: the spec's timed actions (`timed:`) fire when their timers run out
+    def _instance_of(self, ga) -> str:
+        return ga.action.kwargs[ga.decl.timed.instance]
+
+    def _timed_groups(self) -> dict:
+        """(timed action, instance label) -> its ground actions (one per choice of the
+        other parameters), built once per System."""
+        groups = getattr(self.system, "_timed_groups", None)
+        if groups is None:
+            groups = {}
+            for ga in self.system.actions:
+                if ga.decl.timed is not None:
+                    groups.setdefault((ga.decl.name, self._instance_of(ga)), []).append(ga)
+            self.system._timed_groups = groups
+        return groups
+
+    def _track(self) -> None:
+        """A timer runs while its action is possible (some choice of it would be accepted) and
+        starts the moment it becomes so: an idle card's from when it went idle (RPM-2), a
+        reset attempt's from when it started (RST-2, RST-3)."""
+        state = self.state
+        for key, gas in self._timed_groups().items():
+            if any(self.system.step(state, ga).accepted for ga in gas):
+                self._timers.setdefault(key, self.clock_ms)
+            else:
+                self._timers.pop(key, None)
+        view = self.view()
+        for inst in self.pfs():               # RPM-5: last_busy is when the card was last in use
+            card = view.of(inst)
+            if card.rpm_power == "active" and card.usage_count > 0:
+                self.device.cards[inst.index].last_busy_ms = self.clock_ms
+
+    def _duration_ms(self, key) -> int:
+        timed = self.spec.actions[key[0]].timed
+        if timed.after_hook is None:
+            return timed.after_ms
+        card = self.system.layout.labels[key[1]]          # rpm_sleep_delay: the card's, as written
+        return self.device.sleep_delay_ms(self.roles.card_index(card))
+
+    def time_left_ms(self, action: str, label: str | None = None) -> int | None:
+        """How long until timed `action` (of instance `label`, or the first running) fires by
+        itself, or None when its timer is not running."""
+        due = [since + self._duration_ms(key) for key, since in sorted(self._timers.items())
+               if key[0] == action and label in (None, key[1])]
+        return max(0, due[0] - self.clock_ms) if due else None
+
     def _time_of(self, ga) -> None:
-        """A step that time brings about takes its time, however it is applied (apply, a
-        command that waits, `sleep`): a reset attempt RESET_MS, an idle timeout the card's
-        sleep delay from when it went idle (RPM-2). So a host that sleeps and one that applies
-        the step directly show the same clock, and what depends on it (last_busy, dmesg)."""
-        name = ga.decl.name
-        if name not in ("reset_completes", "rpm_idle_timeout"):
+        """A step that time brings about takes its time however it comes (applied directly, a
+        command that waits, `sleep`): the clock moves to when its timer runs out, so a host
+        that sleeps and one that applies the step show the same clock and what depends on it
+        (last_busy, dmesg). Other timers do not fire on the way (docs/device-model.md, Time)."""
+        if ga.decl.timed is None:
             return
-        label = self.roles.arg(ga.action, "pf")
-        if label is None:
-            return
-        card = self.system.layout.labels[label]
-        if name == "reset_completes":
-            if self.view().of(card).reset not in ("idle", "dead"):
-                self.clock_ms += RESET_MS
-        else:
-            since = self._idle_since.get(card.index)
-            if since is not None:
-                self.clock_ms = max(self.clock_ms, since + self.device.sleep_delay_ms(card.index))
+        key = (ga.decl.name, self._instance_of(ga))
+        if key in self._timers:
+            self.clock_ms = max(self.clock_ms, self._timers[key] + self._duration_ms(key))
 
-    def idle_left_ms(self, card: int) -> int | None:
-        """How long until card `card`'s idle timer fires, or None when it is not running."""
-        since = self._idle_since.get(card)
-        return None if since is None else max(0, since + self.device.sleep_delay_ms(card) - self.clock_ms)
+    def _next_due(self):
+        """(due clock_ms, key) of the timer that runs out first, or None."""
+        return min(((since + self._duration_ms(key), key) for key, since in self._timers.items()), default=None)
 
-    def finish_resets(self, card: int | None = None) -> list:
-        """Let every running reset (of one card, or all) run to its end: each attempt takes
-        RESET_MS and fails while `failing_resets` says so; a failed one escalates as the
-        spec says (RST-2, RST-3), until the card is idle again or dead."""
-        steps = []
-        for inst in self.pfs():
-            if card is not None and inst.index != card:
-                continue
-            for _ in range(8):                       # at most VF FLR -> PF FLR -> hot -> dead, with room
-                if self.view().of(inst).reset in ("idle", "dead"):
-                    break
-                ok = self.failing_resets == 0
-                self.failing_resets = max(0, self.failing_resets - 1)
-                steps.append(self.act("reset_completes", inst, ok=ok))     # each attempt takes RESET_MS
-        return steps
+    def timed_choice(self, action: str) -> dict:
+        """The parameters timed `action` would fire with now, as its hooks choose them
+        (reset_succeeds: true unless the host injects a failing attempt)."""
+        return {pname: "true" if self.failing_resets == 0 else "false"
+                for pname, hook in self.spec.actions[action].timed.choose if hook == "reset_succeeds"}
+
+    def _fire(self, key) -> Step:
+        """The timed action of `key`, its other parameters as its hooks choose them."""
+        decl = self.spec.actions[key[0]]
+        params = {decl.timed.instance: key[1], **self.timed_choice(key[0])}
+        if any(hook == "reset_succeeds" for _, hook in decl.timed.choose):
+            self.failing_resets = max(0, self.failing_resets - 1)      # that attempt is made
+        step = self.apply(key[0], {p.name: params[p.name] for p in decl.params})
+        if not step.accepted:                       # not this choice: the timer starts over
+            self._timers[key] = self.clock_ms
+        return step
 
     def advance(self, ms: int) -> list:
-        """Let `ms` milliseconds pass: running resets end after RESET_MS, runtime-PM idle
-        timers fire (RPM-2, RPM-3)."""
+        """Let `ms` milliseconds pass: every timer that runs out meanwhile fires, in the order
+        they run out, at its time (a reset attempt ends, an idle card suspends: RST-2, RPM-2).
+        The accepted steps, in order."""
         if ms < 0:
             raise HostError("time only moves forward")
-        fired = []
-        end = self.clock_ms + ms
-        for inst in self.pfs():
-            if self.view().of(inst).reset not in ("idle", "dead") and ms >= RESET_MS:
-                fired += [s for s in self.finish_resets(inst.index) if s.accepted]
+        end, fired = self.clock_ms + ms, []
+        for _ in range(MAX_FIRINGS):
+            due = self._next_due()
+            if due is None or due[0] > end:
+                break
+            self.clock_ms = max(self.clock_ms, due[0])
+            step = self._fire(due[1])
+            if step.accepted:
+                fired.append(step)
+        else:
+            raise HostError(f"more than {MAX_FIRINGS} timed actions in {ms} ms: the spec's timers never settle")
         self.clock_ms = max(self.clock_ms, end)
-        for card, since in sorted(self._idle_since.items()):
-            delay = self.device.sleep_delay_ms(card)
-            if self.clock_ms - since >= delay:
-                action = self.roles.action("rpm_idle_timeout", self.pfs()[card])
-                if self.offers(action):
-                    step = self.apply(action)
-                    if step.accepted:
-                        fired.append(step)
         return fired
+
+    def wait_out(self, action: str, label: str | None = None) -> list:
+        """Fire timed `action` (of instance `label`, or any) until its timer no longer runs: a
+        running reset to its end, escalating as the spec says (RST-2, RST-3), as a command
+        that waits for it does. The steps, in order."""
+        steps = []
+        for _ in range(64):
+            running = sorted(k for k in self._timers if k[0] == action and label in (None, k[1]))
+            if not running:
+                return steps
+            key = running[0]
+            self.clock_ms = max(self.clock_ms, self._timers[key] + self._duration_ms(key))
+            steps.append(self._fire(key))
+        raise HostError(f"{action} of {label or 'the host'} still runs after 64 firings")
 
     def ras(self, ip: str, device: str) -> Step:
         """A RAS error in IP block `ip` (SRIOV-4) of `device` (a card or VF label): a
@@ -341,19 +394,6 @@ class ReferenceHost:
             entry = f"[{self.clock_ms / 1000:12.6f}] {line}"
             self.kernel_log.append(entry)
             step.log.append(line)
-
-    def _track_idle(self):
-        """A card's idle timer runs from the moment it is unused with RPM started."""
-        view = self.view()
-        for inst in self.pfs():
-            card = view.of(inst)
-            idle = card.usage_count == 0 and card.rpm_power == "active" and card.rpm_enabled
-            if idle:
-                self._idle_since.setdefault(inst.index, self.clock_ms)
-            else:
-                self._idle_since.pop(inst.index, None)
-                if card.rpm_power == "active" and card.usage_count > 0:
-                    self.device.cards[inst.index].last_busy_ms = self.clock_ms
 
 
 def outcome_dict(outcome) -> dict:

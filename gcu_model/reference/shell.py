@@ -197,18 +197,19 @@ class Shell:
                 return Result(r.status, "".join(out) + r.stdout, r.stderr)
             out.append(r.stdout)
         self.host.options.write(parsed)
-        if parsed.form is not None and parsed.form.waits == "reset":
+        if parsed.form is not None and parsed.form.waits is not None:
             return self._wait_for_reset(parsed, "".join(out))
         return Result(0, "".join(out))
 
     def _wait_for_reset(self, parsed, out) -> Result:
-        """`waits: reset` (commands.yaml): the line returns when the reset it started has
-        ended, as efsmi does (RST-3), saying so as the form's `says:` gives."""
+        """`waits: ACTION` (commands.yaml): the line returns when the timed action has run
+        out for its card (the reset it started has ended, as efsmi does: RST-3), saying so as
+        the form's `says:` gives."""
         form, captured = parsed.form, dict(parsed.captured)
         params = Action.parse(parsed.action).kwargs
         inst = self.host.system.layout.labels[next(params[p] for p in form.instance_args())]
         card = self.host.pfs()[self.host.roles.card_index(inst)]
-        for step in self.host.finish_resets(card.index):
+        for step in self.host.wait_out(form.waits, card.label):
             out += "".join(f"{ln}\n" for ln in step.log)
         state = self.host.view().of(card).reset
         start, done, dead = (form.said(k, captured) for k in ("start", "done", "dead"))
@@ -364,7 +365,7 @@ class Shell:
     def _sleep(self, words, text):
         """sleep NUMBER[SUFFIX]...: seconds (s), minutes (m), hours (h), days (d), fractions
         allowed, several summed, as GNU sleep (not its 1e3 or inf). The host's clock moves on by
-        that much (a reset ends in one sleep of RESET_MS or more)."""
+        that much, and the timed actions due meanwhile happen (host.advance)."""
         if len(words) < 2:
             return Result(1, stderr="sleep: missing operand\n")
         scale = {"": 1000, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -639,8 +640,8 @@ class Shell:
             if r.status == 0:
                 vf = self.host.view().of(vm_inst).vf_dev
                 card = self.host.system.layout.labels[vf].parent if vf else None
-                if card is not None:
-                    self.host.finish_resets(card)
+                if card is not None:            # the VF FLR it asked for ends before the line does
+                    self.host.wait_out("reset_completes", self.host.pfs()[card].label)
                 r.stdout = "Resetting GCU 0 ...\ndone\n" + r.stdout
             return r
         if words and re.fullmatch(r"(\./)?enflame-[^/\s]+\.run", words[0]):

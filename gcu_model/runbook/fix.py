@@ -38,14 +38,20 @@ def shortest_path(system, start: tuple, accepted, max_states: int = MAX_STATES):
         return _bfs(system, start, accepted, max_states, EVENTS)
 
 
+def _injected_fault(ga) -> bool:
+    """A timed action with a choice no user makes: a reset attempt that fails (the host's
+    fault injection, `reset_succeeds` false; RST-2, RST-3)."""
+    timed = ga.decl.timed
+    return timed is not None and any(hook == "reset_succeeds" and ga.action.kwargs.get(p) == "false"
+                                     for p, hook in timed.choose)
+
+
 def _bfs(system, start, accepted, max_states, banned):
     if accepted(start):
         return []
     expand = compiled_for(system).expand
     texts = [str(ga.action) for ga in system.actions]
-    allowed = [ga.action.name not in banned and not (ga.action.name == "reset_completes"
-                                                     and dict(ga.action.params).get("ok") == "false")
-               for ga in system.actions]
+    allowed = [ga.action.name not in banned and not _injected_fault(ga) for ga in system.actions]
     parent = {start: None}
     queue = deque([start])
     while queue:

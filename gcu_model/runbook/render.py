@@ -12,7 +12,6 @@ from ..core.outcome import Action
 from ..shell.commands import CommandError, bdf
 from ..shell.commands import render as render_setup
 from ..reference.device import CUSTOM_DELAY_MS, DEFAULT_DELAY_MS
-from ..reference.host import RESET_MS
 from ..reference.sysfs import LiveNames
 
 
@@ -68,12 +67,11 @@ def render(action: str, player) -> str | None:
     line = fs.write_line(name, p)                  # a plain sysfs write (specs/surface.yaml)
     if line is not None:
         return line
-    if name == "reset_completes":                   # time passing ends a running reset
-        running = host.view().at(pf).reset not in ("idle", "dead")
-        return f"# @wait {RESET_MS}" if p["ok"] == "true" and running and host.failing_resets == 0 else None
-    if name == "rpm_idle_timeout":                  # what is left of the card's idle time (RPM-2)
-        left = host.idle_left_ms(labels[pf].index)
-        return None if left is None else f"# @wait {left}"      # no timer running: time cannot bring it
+    timed = host.spec.actions[name].timed
+    if timed is not None:                           # time brings it: what is left of its timer
+        left = host.time_left_ms(name, p[timed.instance])
+        same = all(p.get(k) == v for k, v in host.timed_choice(name).items())
+        return f"# @wait {left}" if left is not None and same else None
     if name in ("ras_vf_only", "ras_card"):        # a fault of a device on the bus
         label = vf or pf
         where = next((a for a, (_, inst) in fs.devices().items() if inst.label == label), None)

@@ -50,8 +50,6 @@ class Names:
 # how usage messages show a device placeholder, by its surface.yaml namer
 NAMER_WORDS = {"pci_function": "BDF", "node_number": "ID", "kmd_node": "gcuN", "mdev": "UUID"}
 
-# what a line does beyond its action (`waits:`): it returns when the reset it starts has ended
-WAITS = ("reset",)
 SAYS = ("start", "done", "dead")
 
 
@@ -77,7 +75,7 @@ class CommandForm:
     where: object = None
     defaults: tuple = ()      # ((placeholder, text), ...) for a placeholder a line may leave out
     written: bool = True      # False: a line read as the action, never the one it is written as
-    waits: str | None = None  # WAITS
+    waits: str | None = None  # a timed action the line waits out (the reset it starts ends)
     says: tuple = ()          # ((SAYS key, text with placeholders), ...)
     shown_as: tuple = ()      # ((instance placeholder, how a user reads it: BDF, ID ...), ...)
 
@@ -363,8 +361,10 @@ def _form(body: LDict, w, spec) -> CommandForm:
     if not isinstance(written, bool):
         raise body.where("written").error(f"{line}: written: true or false")
     waits = body.get("waits")
-    if waits is not None and waits not in WAITS:
-        raise body.where("waits").error(f"{line}: waits: one of {', '.join(WAITS)}, not '{waits}'", str(waits))
+    if waits is not None and getattr(spec.actions.get(str(waits)), "timed", None) is None:
+        timed = sorted(a for a, d in spec.actions.items() if d.timed is not None)
+        raise body.where("waits").error(f"{line}: waits: a timed action the line waits out ({', '.join(timed)}), "
+                                        f"not '{waits}'", str(waits))
     if waits is not None and len([v for _, v in texts.items() if v.startswith("$") and kinds.get(v[1:]) == "instance"]) != 1:
         raise body.where("waits").error(f"{line}: a line that waits for a reset names one device (one instance "
                                         "parameter)", str(waits))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import InvalidSpec, Where
 from .expr import Scope, check_effect, check_expr
-from .model import (ROLES, ActionDecl, Check, Composed, Config, Constant, Family, Machine, Param, Property, Quantity,
+from .model import (ROLES, TIMED_AFTER_HOOKS, TIMED_CHOICE_HOOKS, ActionDecl, Timed, Check, Composed, Config, Constant, Family, Machine, Param, Property, Quantity,
                     PerInstance, Requirement, SolverSpace, Spec, TABLE_KEYS, Transition, Var, family_size,
                     merge_config_values)
 from .types import BOOL, BoolT, EnumT, IntT, RefT, SetT, same_kind
@@ -900,8 +900,8 @@ class _Loader:
             raise w.error(f"action '{aname}' is defined twice (first in machine "
                           f"'{self.actions[aname].machine}')", aname)
         body = self.mapping(body if body is not None else _ldict({}, w), w, f"action {aname}")
-        self.keys(body, {"params", "checks", "otherwise", "reqs", "doc", "assumption", "when", "target"},
-                  f"action {aname}")
+        self.keys(body, {"params", "checks", "otherwise", "reqs", "doc", "assumption", "when", "target",
+                         "timed"}, f"action {aname}")
         when = None
         if "when" in body:   # which configurations offer the action at all (constants only)
             when = check_expr(body["when"], body.value_where("when"), Scope(self.view, constants_only=True))
@@ -948,8 +948,51 @@ class _Loader:
             oerr = self.errno(other["errno"], other.where("errno"))
             omsg = self.text(other, "message")
             self.template(omsg, other.where("message"), params, extra={"state"})
+        timed = self.load_timed(aname, body["timed"], body.where("timed"), params) if "timed" in body else None
         self.actions[aname] = ActionDecl(aname, machine.name, tuple(params), target, checks, oerr, omsg,
-                                         self.reqs(body), self.text(body, "doc", ""), w, when)
+                                         self.reqs(body), self.text(body, "doc", ""), w, when, timed)
+
+    def load_timed(self, aname, body, w: Where, params) -> Timed:
+        """`timed: {after_ms: N | {hook: H}, choose: {PARAM: {hook: H}}}`: one instance
+        parameter (whose timer it is), every other parameter a bool the host chooses."""
+        what = f"action {aname}: timed"
+        body = self.mapping(body, w, what)
+        self.keys(body, {"after_ms", "choose"}, what, required=["after_ms"])
+        after, hook = body["after_ms"], None
+        if isinstance(after, LDict):
+            self.keys(after, {"hook"}, f"{what}: after_ms", required=["hook"])
+            hook, after = str(after["hook"]), None
+            if hook not in TIMED_AFTER_HOOKS:
+                raise body.where("after_ms").error(f"{what}: unknown duration hook '{hook}' (one of "
+                                                   f"{', '.join(TIMED_AFTER_HOOKS)})", hook)
+        elif isinstance(after, bool) or not isinstance(after, int) or after <= 0:
+            raise body.where("after_ms").error(f"{what}: after_ms is a number of milliseconds above 0 or "
+                                               "{hook: NAME}, not " + repr(after), str(after))
+        instances = [p for p in params if p.is_instance]
+        if len(instances) != 1:
+            raise w.error(f"{what}: a timed action names one instance (the one whose timer it is), not "
+                          f"{len(instances)}", aname)
+        choose = self.mapping(body.get("choose") or _ldict({}, w), body.where("choose") if "choose" in body else w,
+                              f"{what}: choose")
+        by_name = {p.name: p for p in params}
+        chosen = []
+        for pname, how in choose.items():
+            pw = choose.where(pname)
+            if pname not in by_name or by_name[pname].is_instance:
+                raise pw.error(f"{what}: choose: '{pname}' is not a value parameter of {aname}", str(pname))
+            if not isinstance(by_name[pname].type, BoolT):
+                raise pw.error(f"{what}: choose: '{pname}' is not a bool; a hook chooses true or false", str(pname))
+            how = self.mapping(how, pw, f"{what}: choose {pname}")
+            self.keys(how, {"hook"}, f"{what}: choose {pname}", required=["hook"])
+            if how["hook"] not in TIMED_CHOICE_HOOKS:
+                raise how.where("hook").error(f"{what}: unknown choice hook '{how['hook']}' (one of "
+                                              f"{', '.join(TIMED_CHOICE_HOOKS)})", str(how["hook"]))
+            chosen.append((str(pname), str(how["hook"])))
+        unchosen = [p.name for p in params if not p.is_instance and p.name not in dict(chosen)]
+        if unchosen:
+            raise w.error(f"{what}: nothing chooses '{unchosen[0]}' when time brings {aname} about "
+                          "(choose: {PARAM: {hook: NAME}})", unchosen[0])
+        return Timed(instances[0].name, after, hook, tuple(chosen), w)
 
     def load_param(self, pname, pspec, pw: Where) -> Param:
         if isinstance(pspec, str) and pspec in self.families:

@@ -153,6 +153,23 @@ class Check:
     where: Where
 
 
+# what a timed action's duration and chosen parameters may come from on a running host
+TIMED_AFTER_HOOKS = ("rpm_sleep_delay",)     # the card's rpm_sleep_delay as last written (RPM-2)
+TIMED_CHOICE_HOOKS = ("reset_succeeds",)     # true unless the host injects a failing reset (RST-2, RST-3)
+
+
+@dataclass(frozen=True)
+class Timed:
+    """`timed:` of an action time brings about: it happens `after_ms` (a number, or a hook's
+    per-instance duration) from the moment it becomes possible, for the one instance parameter
+    `instance`, with every other parameter chosen by a hook."""
+    instance: str                 # the parameter naming the instance whose timer it is
+    after_ms: int | None          # a fixed duration, or None with after_hook
+    after_hook: str | None
+    choose: tuple                 # (param, hook) for every other parameter
+    where: Where
+
+
 @dataclass
 class ActionDecl:
     """Something a user or the world does (a command, a sysfs write, an event)."""
@@ -167,6 +184,7 @@ class ActionDecl:
     doc: str
     where: Where
     when: object = None  # constant-only expression: the configurations that offer this action
+    timed: Timed | None = None   # time brings it about (reference host timers, suites' sleeps)
 
 
 @dataclass
