@@ -362,6 +362,13 @@ CASES = {
         "commands.yaml", "    waits: reset_completes\n    says: {start: \"Resetting GCU $X",
         "    waits: pci_flr\n    says: {start: \"Resetting GCU $X",
         "pci_flr", "a timed action the line waits out", at="    waits: pci_flr"),
+    "command-ends-with-a-device-of-another-family": Case(
+        "commands.yaml", "ends: {action: close_vf, args: {vf: $X}}", "ends: {action: close_vf, args: {vf: $N}}",
+        "$N", "vf is a vf: one of the line's placeholders naming a vf"),
+    "command-ends-a-line-not-in-the-background": Case(
+        "commands.yaml", '  - line: "./efvs /dev/gcu$N &"\n    match: ["efvs ... /dev/gcu$N ... &"]',
+        '  - line: "./efvs /dev/gcu$N"\n    match: ["efvs ... /dev/gcu$N"]',
+        None, "the line ends in &", at="    ends: {action: tool_close"),
     "command-waits-for-something-unknown": Case(
         "commands.yaml", "    written: false             # pci_flr", "    written: no_thanks         # pci_flr",
         "written", "written: true or false"),

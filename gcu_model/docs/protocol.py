@@ -229,8 +229,10 @@ def _commands(spec) -> list:
     rows = [[code(f.line), "<br>".join(code(" ".join(m)) for m in f.forms[1:]), code(f.shown),
              "<br>".join([code(o.text) + ": " + (", ".join(f"{k}={v}" for k, v in o.sets) or "no parameter")
                           for o in f.options] + [f"${k} left out: {v}" for k, v in f.defaults]),
-             "; ".join(filter(None, ["waits for the reset, then says " + ", ".join(
-                 f"{k}: {code(v)}" for k, v in f.says) if f.waits else "", "" if f.written else "read only"])),
+             "; ".join(filter(None, [f"waits out `{f.waits}`, then says " + ", ".join(
+                 f"{k}: {code(v)}" for k, v in f.says) if f.waits else "", "" if f.written else "read only",
+                 f"runs until `kill %JOB`, which is {code(str(f.ends_action({p: v for p, v in f.args})))}"
+                 if f.ends else ""])),
              ", ".join(spec.actions[f.action].reqs)] for f in forms]
     return ["", "## `run`: the guide's command lines", "",
             "Each line (a leading `sudo` is optional) is the one action shown; the other forms mean the",

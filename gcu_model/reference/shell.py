@@ -171,8 +171,8 @@ class Shell:
         if not words:
             return Result(0)
         head = words[0].rsplit("/", 1)[-1]
-        if words[-1] == "&" and any(re.fullmatch(r"/dev/gcu\d+", w) for w in words):
-            return self._background(words)
+        if words[-1] == "&" and sum(bool(re.fullmatch(r"/dev/\S+", w)) for w in words) > 1:
+            return Result(2, stderr="the reference host runs a background program on one device node at a time\n")
         handler = {"kill": self._kill, "jobs": self._jobs, "ps": self._ps,
                    "cat": self._cat, "echo": self._echo, "lsmod": self._lsmod, "lspci": self._lspci,
                    "dmesg": self._dmesg, "GcuSriovMgr": self._sriov_mgr,
@@ -190,6 +190,8 @@ class Shell:
             if str(exc).startswith("unknown command"):
                 return Result(127, stderr=f"bash: {shlex.split(text)[0]}: command not found\n")
             return Result(1 if exc.no_device else 2, stderr=f"{exc}\n")      # no such device: as a tool says
+        if parsed.form is not None and parsed.form.ends is not None:
+            return self._job(parsed)
         out = []
         for action in parsed.actions:
             r = self._act(action)
@@ -421,25 +423,16 @@ class Shell:
         return ("vf", vf) if vf is not None else None
 
     # ---- processes on the host (UNLD-3, RPM-4, RPM-5)
-    def _background(self, words):
-        nodes = [w for w in words if re.fullmatch(r"/dev/gcu\d+", w)]
-        if len(nodes) != 1:
-            return Result(2, stderr="the reference host runs a program on one /dev/gcuN at a time\n")
-        target = self._node(nodes[0])
-        if target is None:
-            return Result(1, stderr=f"{words[0]}: {nodes[0]}: No such file or directory\n")
-        kind, inst = target[0], target[1]
-        program = words[0].rsplit("/", 1)[-1]
-        act = self.host.roles.action
-        if kind == "vf":
-            opened, closed = act("open_vf", inst), act("close_vf", inst)
-        elif program == "efvs":
-            opened, closed = act("tool_open", inst), act("tool_close", inst)
-        else:
-            opened, closed = act("open_pf", inst), act("close_pf", inst)
-        r = self._act(opened)
+    def _job(self, parsed) -> Result:
+        """A program started in the background (commands.yaml `ends:`): it holds its device
+        node until `kill %JOB` ends it (UNLD-3, RPM-5)."""
+        words = shlex.split(parsed.line)
+        while words and words[0] == "sudo":
+            words = words[1:]
+        r = self._act(parsed.action)
         if r.status != 0:
-            return Result(1, stderr=f"{program}: {nodes[0]}: {r.stderr}")
+            return Result(1, stderr=f"{words[0].rsplit('/', 1)[-1]}: {r.stderr}")
+        closed = parsed.form.ends_action(Action.parse(parsed.action).kwargs)
         number = max(self.jobs, default=0) + 1
         self.next_pid += 1
         self.jobs[number] = (self.next_pid, str(closed), " ".join(words[:-1]))

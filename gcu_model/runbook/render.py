@@ -58,11 +58,8 @@ def render(action: str, player) -> str | None:
     if name in ("bind_pf_vfio", "bind_vf_vfio", "unbind_pf_vfio", "unbind_vf_vfio"):
         label = pf or vf
         return f"echo {address(label)} > /sys/bus/pci/drivers/vfio-pci/{name.split('_')[0]}"
-    if name in ("open_pf", "open_vf", "tool_open"):
-        n = node(pf or vf)
-        return f"./{'efvs' if name == 'tool_open' else 'app'} /dev/{n} &" if n else None
-    if name in ("close_pf", "close_vf", "tool_close"):
-        job = job_for(str(action))
+    if any(f.ends is not None and f.ends[0] == name for f in host.spec.commands.forms):
+        job = job_for(str(action))                 # the end of a background program: kill it
         return f"kill %{job}" if job else None
     line = fs.write_line(name, p)                  # a plain sysfs write (specs/surface.yaml)
     if line is not None:

@@ -157,7 +157,8 @@ def _as_written(name: str, params: dict, spec) -> dict:
 
 
 def split_line(line: str) -> list:
-    """A command line cut at `;`, `&&` and `|` outside quotes and escapes, comments dropped:
+    """A command line cut at `;`, `&&` and `|` outside quotes and escapes, and after a `&`
+    (its command runs in the background, the next one at once), comments dropped:
     [(joiner, words)] with joiner None, ';', '&&' or '|'. An unclosed quote is ValueError."""
     lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
     lexer.whitespace_split = True
@@ -166,6 +167,9 @@ def split_line(line: str) -> list:
         if token in (";", "&&", "|"):
             out.append((joiner, words))
             joiner, words = token, []
+        elif token == "&":
+            out.append((joiner, words + [token]))
+            joiner, words = ";", []
         else:
             words.append(token)
     out.append((joiner, words))

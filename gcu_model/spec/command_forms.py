@@ -78,10 +78,20 @@ class CommandForm:
     waits: str | None = None  # a timed action the line waits out (the reset it starts ends)
     says: tuple = ()          # ((SAYS key, text with placeholders), ...)
     shown_as: tuple = ()      # ((instance placeholder, how a user reads it: BDF, ID ...), ...)
+    ends: tuple | None = None  # (action, ((param, "$NAME"), ...)): a background program's end (kill)
 
     @property
     def program(self) -> str:
         return self.forms[0][0]
+
+    def ends_action(self, values: dict) -> Action | None:
+        """The action that ends the program a background line started (`ends:`), its
+        placeholders the instances the line named (`values`: the line's {param: label})."""
+        if self.ends is None:
+            return None
+        by_placeholder = {v[1:]: values[p] for p, v in self.args if v.startswith("$")}
+        name, args = self.ends
+        return Action(name, tuple((p, by_placeholder[v[1:]] if v.startswith("$") else v) for p, v in args))
 
     def instance_args(self) -> dict:
         """param -> the placeholder naming its instance."""
@@ -310,7 +320,7 @@ def load_command_forms(data, spec, display: str) -> CommandForms:
     return out
 
 
-_FORM_KEYS = ("action", "args", "defaults", "line", "match", "options", "says", "waits", "written")
+_FORM_KEYS = ("action", "args", "defaults", "ends", "line", "match", "options", "says", "waits", "written")
 
 
 def _form(body: LDict, w, spec) -> CommandForm:
@@ -383,7 +393,44 @@ def _form(body: LDict, w, spec) -> CommandForm:
                      for name, kind in sorted(kinds.items()) if kind == "instance")
     return CommandForm(line, tuple(patterns), action, tuple(texts.items()), tuple(options),
                        tuple(sorted(kinds.items())), w, tuple(defaults.items()), written, waits,
-                       tuple((str(k), str(v)) for k, v in says.items()), shown_as)
+                       tuple((str(k), str(v)) for k, v in says.items()), shown_as,
+                       _ends(body, line, texts, kinds, spec))
+
+
+def _ends(body, line, texts, kinds, spec) -> tuple | None:
+    """`ends: {action, args}`: a line ending in `&` starts a program; this action is its end
+    (`kill %JOB`), its instance arguments placeholders of the line (UNLD-3, RPM-5)."""
+    if "ends" not in body:
+        return None
+    ends = body["ends"]
+    if not isinstance(ends, LDict) or set(ends) != {"action", "args"} or not isinstance(ends["args"], LDict):
+        raise body.where("ends").error(f"{line}: ends: {{action: ACTION, args: {{PARAM: $PLACEHOLDER}}}}")
+    if not line.rstrip().endswith("&"):
+        raise body.where("ends").error(f"{line}: ends: is the end of a program a line starts in the "
+                                       "background (the line ends in &)")
+    decl = spec.actions.get(str(ends["action"]))
+    if decl is None:
+        raise ends.where("action").error(f"{line}: ends: no action '{ends['action']}' in the machines",
+                                         str(ends["action"]))
+    args = ends["args"]
+    ours = {v[1:]: p for p, v in texts.items() if v.startswith("$") and kinds.get(v[1:]) == "instance"}
+    out = []
+    for q in decl.params:
+        value = args.get(q.name)
+        if value is None:
+            raise ends.where("args").error(f"{line}: ends: {decl.name} needs its parameter {q.name}", q.name)
+        value = str(value)
+        if q.is_instance:
+            name = value[1:] if value.startswith("$") else None
+            started = {p.name: p.type for p in spec.actions[str(body["action"])].params}
+            if name not in ours or started.get(ours[name]) != q.type:
+                raise ends.where("args").error(f"{line}: ends: {q.name} is a {q.type}: one of the line's "
+                                               f"placeholders naming a {q.type}, not '{value}'", value)
+        out.append((q.name, value))
+    for k in args:
+        if k not in {q.name for q in decl.params}:
+            raise args.where(k).error(f"{line}: ends: {decl.name} has no parameter '{k}'", str(k))
+    return (decl.name, tuple(out))
 
 
 def _defaults(body, line, kinds) -> dict:
