@@ -224,8 +224,10 @@ def test_guide_9_5_host_docker_and_kvm_flows(spec):
     assert ok(sh, "[vm0] efsmi -r").endswith("done\n")                   # a VF FLR, never escalated
     assert sh.run("sudo rmmod enflame").status == 1                      # the VM first (UNLD-4)
     assert sh.run("GcuSriovMgr --slot 0000:01:00.2 --unbind").status == 1
-    ok(sh, "[vm0] kill %1")
-    ok(sh, "[vm0] poweroff")
+    ok(sh, "[guest1] kill %1")                                           # the VM by its -name
+    ok(sh, "[guest1] poweroff")
+    r = sh.run("[guest1] poweroff")
+    assert r.status == 1 and "no VM guest1" in r.stderr                 # powered off, its name is free
     ok(sh, "GcuSriovMgr --slot 0000:01:00.2 --unbind")
     ok(sh, "sudo rmmod enflame")
     assert host.check_invariants() == []

@@ -83,7 +83,7 @@ def test_planted_fixes_are_the_ones_an_operator_expects(spec):
         runbook = read_runbook(EXAMPLES / name)
         return next(v for v in lint(spec, runbook.lines, runbook.config) if v.verdict == "refused").fix
     assert fix("wrong-vfs-deleted-under-load.sh") == ["kill %1"]
-    assert fix("wrong-rmmod-before-vm-exit.sh")[0] == "[vm0] poweroff"
+    assert fix("wrong-rmmod-before-vm-exit.sh")[0] == "[guest] poweroff"      # the name qemu -name gave it
     assert "sudo ./enflame-xxx.run --uninstall" in fix("wrong-pf-passed-through.sh")
 
 

@@ -275,6 +275,10 @@ class ReferenceHost:
             if card.rpm_power == "active" and card.usage_count > 0:
                 self.device.cards[inst.index].last_busy_ms = self.clock_ms
 
+    def running_timers(self) -> set:
+        """(timed action, instance label) of every timer running now."""
+        return set(self._timers)
+
     def _duration_ms(self, key) -> int:
         timed = self.spec.actions[key[0]].timed
         if timed.after_hook is None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from ..spec.action import Action
 from ..shell.commands import QUIRK_DIR, CommandError, bdf, card_of, parse, split_line
+from ..spec.command_forms import NoDevice
 from .sysfs import LiveNames, Sysfs, SysfsError, vf_bdf
 
 GCU_SRIOV_MGR_HELP = """Version: 0.1
@@ -79,6 +80,33 @@ def kernel_threads(host, fs) -> list:
 
 def strerror(name: str) -> str:
     return os.strerror(getattr(errno_mod, name, errno_mod.EINVAL))
+
+
+class ShellNames(LiveNames):
+    """The host's names for a line, and the names this shell's user gave (a VM's by
+    `qemu-system-x86_64 -name NAME`, else its own label): surface.yaml `namer: user_name`."""
+
+    def __init__(self, fs: Sysfs, users: dict):
+        super().__init__(fs)
+        self.users = users
+
+    def _given(self, placeholder):
+        ph = self.fs.host.spec.surface.placeholders[placeholder]
+        return ph if ph.namer == "user_name" else None
+
+    def instance(self, placeholder, text):
+        ph = self._given(placeholder)
+        if ph is None:
+            return super().instance(placeholder, text)
+        inst = self.fs.host.system.layout.labels.get(self.users.get(text, text))
+        if inst is None or inst.family != ph.family:
+            raise NoDevice(f"no {ph.family} named {text}")
+        return inst.label
+
+    def name(self, placeholder, label):
+        if self._given(placeholder) is None:
+            return super().name(placeholder, label)
+        return next((n for n, lb in sorted(self.users.items()) if lb == label), label)
 
 
 class Shell:
@@ -161,8 +189,7 @@ class Shell:
         return Result(2 if missing else r.status, r.stdout, r.stderr)
 
     def _one(self, words: list) -> Result:
-        vm_family = self.host.roles.family["vm"]
-        m = re.fullmatch(rf"\[({re.escape(vm_family)}\d+)\]", words[0]) if vm_family else None
+        m = re.fullmatch(r"\[([A-Za-z0-9_.-]+)\]", words[0]) if self.host.roles.family["vm"] else None
         if m:
             return self._in_vm(m.group(1), words[1:])
         text = shlex.join(words)
@@ -183,42 +210,72 @@ class Shell:
             return handler(words, text)
         return self._model_command(text)
 
-    def _model_command(self, text):
+    def names_now(self) -> "ShellNames":
+        """How this shell's lines name devices and VMs now (surface.yaml placeholders)."""
+        return ShellNames(self.fs, self.names)
+
+    def _model_command(self, text, vm=None):
         try:
-            parsed = parse(text, self.host.spec, LiveNames(self.fs))
+            parsed = parse(text, self.host.spec, self.names_now())
         except CommandError as exc:
             if str(exc).startswith("unknown command"):
+                if vm is not None:
+                    return Result(127, stderr=f"{shlex.split(text)[1]}: command not found (in {vm})\n")
                 return Result(127, stderr=f"bash: {shlex.split(text)[0]}: command not found\n")
             return Result(1 if exc.no_device else 2, stderr=f"{exc}\n")      # no such device: as a tool says
         if parsed.form is not None and parsed.form.ends is not None:
             return self._job(parsed)
-        out = []
+        out, timers = [], self.host.running_timers()
         for action in parsed.actions:
-            r = self._act(action)
+            before = self.host.view()
+            r = self._qemu_output(self._act(action), action, before)
             if r.status != 0:
                 return Result(r.status, "".join(out) + r.stdout, r.stderr)
             out.append(r.stdout)
         self.host.options.write(parsed)
+        self._forget_stopped_vms()
         if parsed.form is not None and parsed.form.waits is not None:
-            return self._wait_for_reset(parsed, "".join(out))
+            return self._wait_for_reset(parsed, "".join(out), timers)
         return Result(0, "".join(out))
 
-    def _wait_for_reset(self, parsed, out) -> Result:
-        """`waits: ACTION` (commands.yaml): the line returns when the timed action has run
-        out for its card (the reset it started has ended, as efsmi does: RST-3), saying so as
-        the form's `says:` gives."""
+    def _wait_for_reset(self, parsed, out, timers) -> Result:
+        """`waits: ACTION` (commands.yaml): the line returns when the timed action it set
+        running has run out (the reset it started has ended, as efsmi does: RST-3), saying so
+        as the form's `says:` gives."""
         form, captured = parsed.form, dict(parsed.captured)
-        params = Action.parse(parsed.action).kwargs
-        inst = self.host.system.layout.labels[next(params[p] for p in form.instance_args())]
-        card = self.host.pfs()[self.host.roles.card_index(inst)]
-        for step in self.host.wait_out(form.waits, card.label):
-            out += "".join(f"{ln}\n" for ln in step.log)
-        state = self.host.view().of(card).reset
+        started = sorted(k for k in self.host.running_timers() - timers if k[0] == form.waits)
+        states = []
+        for _, label in started:
+            for step in self.host.wait_out(form.waits, label):
+                out += "".join(f"{ln}\n" for ln in step.log)
+            states.append(self.host.view().at(label).reset)
         start, done, dead = (form.said(k, captured) for k in ("start", "done", "dead"))
-        out = self.present((f"{start}\n" if start else "") + out + (f"{done}\n" if done and state == "idle" else ""))
-        if state == "dead":
+        lost = "dead" in states
+        out = self.present((f"{start}\n" if start else "") + out + (f"{done}\n" if done and not lost else ""))
+        if lost:
             return Result(1, out, f"{form.program}: {dead or 'the reset did not end'}\n")
         return Result(0, out)
+
+    def _qemu_output(self, r, action, before) -> Result:
+        """QEMU-4: the quirk's reset line is QEMU's output, not the kernel's, and shown only
+        with `logging = 1` in the card's access-control file."""
+        if r.status != 0 or "GCU Qemu Quirk" not in r.stdout:
+            return r
+        log = self.host.kernel_log
+        log[:] = [e for e in log if "GCU Qemu Quirk" not in e]
+        vm = self.host.roles.arg(Action.parse(action), "vm")
+        held = before.at(vm).pf_dev if vm else None
+        if held is None or not self.host.device.cards[self.host.system.layout.labels[held].index].quirk_logging:
+            r.stdout = "".join(ln for ln in r.stdout.splitlines(True) if "GCU Qemu Quirk" not in ln)
+        return r
+
+    def _forget_stopped_vms(self):
+        """A VM's name is free again once it is powered off (`qemu -name` may give it anew)."""
+        view = self.host.view()
+        for name, label in list(self.names.items()):
+            inst = self.host.system.layout.labels.get(label)
+            if inst is not None and self.host.roles.role(inst) == "vm" and view.of(inst).power == "off":
+                self.names.pop(name)
 
     def _act(self, action) -> Result:
         step = self.host.apply(action)
@@ -611,46 +668,21 @@ class Shell:
         return Result(0, f"{name or vm}: running\n")
 
     # ---- inside a VM (§9.3: what a VM's KMD does)
-    def _in_vm(self, vm, words):
+    def _in_vm(self, name, words):
+        """A line on the console of the VM `qemu-system-x86_64 -name NAME` started (or of the VM
+        slot of that label)."""
+        vm = self.names.get(name, name)
         if vm not in {i.label for i in self.host.roles.instances(self.host.system.layout, "vm")}:
-            return Result(1, stderr=f"no VM {vm} on this host\n")
-        vm_inst = self.host.system.layout.labels[vm]
-        act = self.host.roles.action
+            return Result(1, stderr=f"no VM {name} on this host\n")
         while words and words[0] == "sudo":
             words = words[1:]
         if words[:1] == ["pcimem"]:
             return self._pcimem(words, None, vm=vm)
-        if words[:2] == ["efsmi", "-r"]:
-            kind = "hot" if words[2:3] == ["hot"] else "flr"
-            held = self.host.view().of(vm_inst).pf_dev
-            r = self._act(act("vm_efsmi_reset", vm_inst, kind=kind))
-            if r.status == 0 and held:
-                # QEMU-4: the quirk's reset line is QEMU's output, not the kernel's, and only with `logging = 1`
-                log = self.host.kernel_log
-                log[:] = [e for e in log if "GCU Qemu Quirk" not in e]
-                if not self.host.device.cards[self.host.system.layout.labels[held].index].quirk_logging:
-                    r.stdout = "".join(ln for ln in r.stdout.splitlines(True) if "GCU Qemu Quirk" not in ln)
-            if r.status == 0:
-                vf = self.host.view().of(vm_inst).vf_dev
-                card = self.host.system.layout.labels[vf].parent if vf else None
-                if card is not None:            # the VF FLR it asked for ends before the line does
-                    self.host.wait_out("reset_completes", self.host.pfs()[card].label)
-                r.stdout = "Resetting GCU 0 ...\ndone\n" + r.stdout
-            return r
         if words and re.fullmatch(r"(\./)?enflame-[^/\s]+\.run", words[0]):
             return Result(0, "enflame: driver installed and loaded in the guest\n")
-        if words[-1:] == ["&"]:
-            r = self._act(act("start_vm_job", vm_inst))
-            return Result(r.status, "[1] 4242\n" if r.status == 0 else "", r.stderr)
-        if words[:1] == ["kill"]:
-            return self._act(act("stop_vm_job", vm_inst))
-        if words[:1] in (["poweroff"], ["shutdown"]):
-            r = self._act(act("stop_vm", vm_inst))
-            if r.status == 0:
-                for key in [k for k, v in self.names.items() if v == vm]:
-                    self.names.pop(key)
-            return r
-        return Result(127, stderr=f"{words[0] if words else ''}: command not found (in {vm})\n")
+        if words:                                   # commands.yaml forms of a VM's console: [$VM] LINE
+            return self._model_command(shlex.join([f"[{name}]", *words]), name)
+        return Result(0)
 
     # ---- GcuSriovMgr (§9.4)
     def _sriov_mgr(self, words, text):

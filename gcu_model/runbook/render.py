@@ -12,7 +12,6 @@ from ..core.outcome import Action
 from ..shell.commands import CommandError, bdf
 from ..shell.commands import render as render_setup
 from ..reference.device import CUSTOM_DELAY_MS, DEFAULT_DELAY_MS
-from ..reference.sysfs import LiveNames
 
 
 
@@ -52,7 +51,7 @@ def render(action: str, player) -> str | None:
         return f"echo {value} > {path}" if path else None
 
     try:
-        return render_setup(action, player.spec, LiveNames(fs))   # specs/commands.yaml: packages, modprobe, efsmi ...
+        return render_setup(action, player.spec, shell.names_now())   # specs/commands.yaml: packages, modprobe, efsmi ...
     except CommandError:
         pass
     if name in ("bind_pf_vfio", "bind_vf_vfio", "unbind_pf_vfio", "unbind_vf_vfio"):
@@ -89,14 +88,6 @@ def render(action: str, player) -> str | None:
                 if c.label == pf and u not in host.device.mdev_holders]
         return (f"qemu-system-x86_64 -name {vm} -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/{free[0]}"
                 if free else None)
-    if name == "stop_vm":
-        return f"[{vm}] poweroff"
-    if name == "vm_efsmi_reset":
-        return f"[{vm}] efsmi -r" + (" hot" if p["kind"] == "hot" else "")
-    if name == "start_vm_job":
-        return f"[{vm}] ./app &"
-    if name == "stop_vm_job":
-        return f"[{vm}] kill %1"
     if name == "write_bar":
         return f"[{vm}] pcimem /sys/bus/pci/devices/0000:00:05.0/resource{p['bar']} 0x10 w 0x1"
     # a stopped container keeps its name until `docker rm`

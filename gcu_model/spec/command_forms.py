@@ -48,7 +48,7 @@ class Names:
 
 
 # how usage messages show a device placeholder, by its surface.yaml namer
-NAMER_WORDS = {"pci_function": "BDF", "node_number": "ID", "kmd_node": "gcuN", "mdev": "UUID"}
+NAMER_WORDS = {"pci_function": "BDF", "node_number": "ID", "kmd_node": "gcuN", "mdev": "UUID", "user_name": "NAME"}
 
 SAYS = ("start", "done", "dead")
 

@@ -11,7 +11,7 @@ from .errors import InvalidSpec, Where
 from .types import BoolT, EnumT
 from .yamlfile import LDict, LList
 
-NAMERS = ("pci_function", "kmd_node", "node_number", "mdev", "text_option")
+NAMERS = ("pci_function", "kmd_node", "node_number", "mdev", "text_option", "user_name")
 READ_KINDS = ("text", "device", "var", "host", "quantity", "constant", "names", "hook")
 READ_HOOKS = ("loaded_reset_enable", "loaded_vgcu_num", "loaded_whitelist", "text_option", "pci_device",
               "driver_override", "bdf", "fw_informations", "rpm_sleep_delay", "last_busy", "dump_reg_group")
@@ -287,6 +287,9 @@ def _file(body: LDict, w: Where, spec, placeholders) -> File:
     if len(words) > 1:
         raise w.error(f"{path}: one placeholder a path, not {', '.join(words)}", path)
     word = words[0] if words else None
+    if word is not None and placeholders[word].namer == "user_name":
+        raise w.error(f"{path}: {word} is a name a user gives (namer: user_name), for command lines; "
+                      "no file is named by it", word)
     family = placeholders[word].family if word else None
     reqs = tuple(str(r) for r in (body.get("reqs") or ()))
     for r in reqs:
