@@ -340,12 +340,41 @@ CASES = {
         "surface.yaml", "write: {parse: int, bits: reset_enable,", "write: {parse: int, bits: reset_enabled,",
         "reset_enabled", "no `bits: reset_enabled` in constants.yaml"),
     "surface-hook-write-says-more-than-its-action": Case(
-        "surface.yaml", "write: {hook: vfio_unbind}", "write: {hook: vfio_unbind, parse: int}",
-        "/sys/bus/pci/drivers/vfio-pci/unbind", "a hook's write says which action it is (action:) or nothing else",
-        at="write: {hook: vfio_unbind, parse: int}"),
+        "surface.yaml", "PF/driver_override\n    read: {hook: driver_override}\n    write: {hook: driver_override}",
+        "PF/driver_override\n    read: {hook: driver_override}\n    write: {hook: driver_override, parse: int}",
+        "/sys/bus/pci/devices/PF/driver_override",
+        "a hook's write says which action it is (action: or cases:) or nothing else",
+        at="write: {hook: driver_override, parse: int}"),
+    "surface-case-of-an-unknown-placeholder": Case(
+        "surface.yaml", "cases: [{of: PF, action: bind_pf_vfio, args: {card: $VALUE}},\n                                                       {of: VF,",
+        "cases: [{of: PF, action: bind_pf_vfio, args: {card: $VALUE}},\n                                                       {of: VFN,",
+        "VFN", "a case of 'VFN': surface.yaml declares no such placeholder", at="{of: VFN,"),
+    "surface-case-of-a-placeholder-of-no-family": Case(
+        "surface.yaml", "hook: vfio_unbind, cases: [{of: PF,", "hook: vfio_unbind, cases: [{of: OPTION,",
+        "OPTION", "a case of OPTION: OPTION names no instance family, so no device"),
+    "surface-case-action-missing-a-parameter": Case(
+        "surface.yaml", "hook: enflame_bind, cases: [{of: PF, action: unbind_pf_vfio, args: {card: $VALUE}}",
+        "hook: enflame_bind, cases: [{of: PF, action: unbind_pf_vfio, args: {}}",
+        "card", "action unbind_pf_vfio needs card", at="hook: enflame_bind, cases:"),
+    "surface-case-device-of-another-family": Case(
+        "surface.yaml", "{of: VF, action: unbind_vf_vfio, args: {vf: $VALUE}}]}\n    takes: \"a BDF: back",
+        "{of: VF, action: unbind_pf_vfio, args: {card: $VALUE}}]}\n    takes: \"a BDF: back",
+        "card", "a case of VF: $VALUE is a vf, but unbind_pf_vfio's card is a card",
+        at="{of: VF, action: unbind_pf_vfio"),
+    "surface-otherwise-without-a-map": Case(
+        "surface.yaml", "map: {10000: false, 5000: true}, otherwise: true,", "otherwise: true,",
+        "otherwise", "otherwise: is what a text not in map: means; give map:"),
+    "surface-otherwise-of-the-wrong-type": Case(
+        "surface.yaml", "map: {10000: false, 5000: true}, otherwise: true,",
+        "map: {10000: false, 5000: true}, otherwise: sometimes,",
+        "sometimes", "rpm_sleep_delay: custom is true or false, not 'sometimes'"),
+    "surface-map-value-of-the-wrong-type": Case(
+        "surface.yaml", "map: {10000: false, 5000: true}, otherwise: true,",
+        "map: {10000: false, 5000: maybe}, otherwise: true,",
+        "maybe", "custom is true or false, not 'maybe'"),
     "command-instance-placeholder-not-of-the-surface": Case(
-        "commands.yaml", "    args: {vf: $X}\n", "    args: {vf: $N}\n",
-        "$N", "$N is no placeholder of surface.yaml naming a vf ($VF, $X, $gcuX)"),
+        "commands.yaml", "    action: efsmi_vf_flr\n    args: {vf: $X}\n", "    action: efsmi_vf_flr\n    args: {vf: $N}\n",
+        "$N", "$N is no placeholder of surface.yaml naming a vf ($VF, $X, $gcuX)", at="    args: {vf: $N}"),
     "timed-after-zero-ms": Case(
         "machines/reset.yaml", "timed: {after_ms: 200,", "timed: {after_ms: 0,",
         "0", "after_ms is a number of milliseconds above 0", at="timed: {after_ms: 0,"),

@@ -158,9 +158,10 @@ def test_a_spec_the_reference_cannot_read_is_refused_with_the_reason(tmp_path, p
     assert phrase in r.stderr, r.stderr
 
 
-def test_a_write_whose_action_the_spec_lacks_is_einval_not_a_traceback(tmp_path):
-    """surface.yaml's sriov_numvfs hook is the action write_sriov_numvfs; a spec that renamed
-    that action still loads, and the write is refused EINVAL naming the action."""
+def test_a_hook_write_is_the_action_the_surface_declares(tmp_path):
+    """surface.yaml's sriov_numvfs hook is the action its write declares: a spec that renamed
+    write_sriov_numvfs (surface.yaml too) loads, and the write applies the renamed action; the
+    hook chooses no action of its own."""
     from gcu_model.reference.host import ReferenceHost
     from gcu_model.reference.sysfs import Sysfs, SysfsError
     from gcu_model.spec.loader import load_spec
@@ -171,6 +172,8 @@ def test_a_write_whose_action_the_spec_lacks_is_einval_not_a_traceback(tmp_path)
     host = ReferenceHost(load_spec(spec_dir), CONFIG)
     fs = Sysfs(host)
     assert host.apply("install_base(opt_mode=virt_host, opt_vf_num=2, opt_auto_load=true)").accepted
-    with pytest.raises(SysfsError) as refused:
-        fs.write("/sys/bus/pci/devices/0000:01:00.0/sriov_numvfs", "0\n")
-    assert refused.value.errno == "EINVAL" and "write_sriov_numvfs" in refused.value.message
+    fs.write("/sys/bus/pci/devices/0000:01:00.0/sriov_numvfs", "0\n")
+    assert host.value("gpu0.numvfs") == 0 and host.history[-1].action.startswith("set_numvfs(")
+    with pytest.raises(SysfsError) as refused:          # past the VF slots: the renamed action refuses
+        fs.write("/sys/bus/pci/devices/0000:01:00.0/sriov_numvfs", "9\n")
+    assert refused.value.errno == "ERANGE"

@@ -316,3 +316,34 @@ def test_driver_override_records_the_name(spec):
     refused(fs, f"{PF}/driver_override", "vfio pci", "EINVAL")
     fs.write(f"{PF}/driver_override", "\n")
     assert fs.read(f"{PF}/driver_override") == "(null)\n"
+
+
+@pytest.mark.reqs("SRIOV-3", "UNLD-4")
+def test_a_device_name_written_is_the_action_surface_yaml_declares(spec):
+    """vfio-pci/bind of a card's exact address is bind_pf_vfio (surface.yaml `parse: instance`,
+    the case of PF); an address no device present has, the short form, garbage: ENODEV."""
+    host, fs = boot(spec, "t20-asic", "sudo ./enflame-xxx.run")
+    fs.write("/sys/bus/pci/drivers/vfio-pci/bind", "0000:01:00.0\n")
+    assert host.history[-1].action == "bind_pf_vfio(card=card0)" and host.value("card0.binding") == "vfio"
+    for text in ("0000:07:00.0", "01:00.0", "card0", "0000:01:00.1", ""):
+        with pytest.raises(SysfsError) as info:
+            fs.write("/sys/bus/pci/drivers/vfio-pci/unbind", text)
+        assert info.value.errno == "ENODEV" and "No such device" in info.value.message, (text, info.value)
+    fs.write("/sys/bus/pci/drivers/vfio-pci/unbind", "0000:01:00.0")
+    assert host.history[-1].action == "unbind_pf_vfio(card=card0)"
+
+
+@pytest.mark.reqs("RPM-2")
+def test_rpm_sleep_delay_is_custom_unless_the_default(spec):
+    """surface.yaml maps 10000 ms to custom=false and any other delay (otherwise:) to true;
+    the device model keeps the ms; the line of custom=true writes the sample 5000 ms."""
+    from gcu_model.reference.device import CUSTOM_DELAY_MS, DEFAULT_DELAY_MS
+    host, fs = boot(spec, "t20-rpm", "sudo ./enflame-xxx.run")
+    rpm = "/sys/class/enflame/gcu0/device/rpm/rpm_sleep_delay"
+    for text, custom, shown in (("2500", "true", "2500"), ("0x2710", "false", "10000"), ("07", "true", "7")):
+        fs.write(rpm, text + "\n")
+        assert host.history[-1].action == f"write_rpm_sleep_delay(card=card0, custom={custom})"
+        assert fs.read(rpm) == shown + "\n"
+    refused(fs, rpm, "08", "EINVAL")
+    assert fs.write_line("write_rpm_sleep_delay", {"card": "card0", "custom": "true"}) == f"echo {CUSTOM_DELAY_MS} > {rpm}"
+    assert fs.write_line("write_rpm_sleep_delay", {"card": "card0", "custom": "false"}) == f"echo {DEFAULT_DELAY_MS} > {rpm}"

@@ -685,6 +685,20 @@ class Shell:
         return Result(0)
 
     # ---- GcuSriovMgr (§9.4)
+    def _script_write(self, flag, device, value=None) -> None:
+        """The sysfs write GcuSriovMgr.sh makes for `flag` on `device` ((kind, instance) of the
+        bus): the line surface.yaml writes for the action it is (_SCRIPT_ACTIONS), then written
+        as the kernel takes it (its errno is the script's error)."""
+        kind, inst = device
+        name = _SCRIPT_ACTIONS[flag][kind]
+        decl = self.host.spec.actions[name]
+        params = {p.name: inst.label if p.is_instance else str(value) for p in decl.params}
+        line = self.fs.write_line(name, params)
+        m = re.fullmatch(r"echo (\S*) > (\S+)", line or "")
+        if m is None:
+            raise SysfsError("ENODEV", f"{present_with(self.host.roles, inst.label)}: no file takes {flag} now")
+        self.fs.write(m.group(2), m.group(1))
+
     def _sriov_mgr(self, words, text):
         args = words[1:]
         if not args or "--help" in args or "-h" in args:
@@ -713,17 +727,16 @@ class Shell:
                 return Result(1, stderr="GcuSriovMgr: --vf-num needs --slot\n")
             for s in slots:
                 try:
-                    self.fs.write(f"/sys/bus/pci/devices/{s}/sriov_numvfs", args[k + 1])
+                    self._script_write("--vf-num", devices[s], args[k + 1])
                     out.append(f"{s}: {args[k + 1]} vf(s)\n")
                 except SysfsError as exc:
                     err.append(f"{s}: {exc.message}\n")
-        for flag, path in (("--bind", "/sys/bus/pci/drivers/vfio-pci/bind"),
-                           ("--unbind", "/sys/bus/pci/drivers/vfio-pci/unbind")):
+        for flag in ("--bind", "--unbind"):
             if flag in args:
                 targets = slots or [a for a, (kind, _) in sorted(devices.items()) if kind == "vf"]
                 for s in targets:
                     try:
-                        self.fs.write(path, s)
+                        self._script_write(flag, devices[s])
                         out.append(f"{s}: {'bound to' if flag == '--bind' else 'unbound from'} vfio-pci\n")
                     except SysfsError as exc:
                         err.append(f"{s}: {exc.message}\n")
@@ -735,6 +748,12 @@ class Shell:
                 extra = f", {view.of(inst).numvfs} vf(s)" if kind == "pf" else ""
                 out.append(f"{s}: {'PF' if kind == 'pf' else 'VF'}, driver {binding}{extra}\n")
         return Result(1 if err else 0, "".join(out), "".join(err))
+
+
+# GcuSriovMgr.sh's flags (§9.4, SRIOV-7, SRIOV-3): the action each is, by the kind of device named
+_SCRIPT_ACTIONS = {"--vf-num": {"pf": "write_sriov_numvfs", "vf": "write_sriov_numvfs"},
+                   "--bind": {"pf": "bind_pf_vfio", "vf": "bind_vf_vfio"},
+                   "--unbind": {"pf": "unbind_pf_vfio", "vf": "unbind_vf_vfio"}}
 
 
 def _grep_args(words):

@@ -28,11 +28,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..shell.commands import bdf as pf_bdf
-from ..spec.command_forms import Names, NoDevice
+from ..spec.command_forms import LineError, Names, NoDevice
 from ..spec.surface import WriteError, kernel_number
-from .device import DEFAULT_DELAY_MS
 from .host import HostError, outcome_dict
-
 
 
 def mdev_uuid(card: int, k: int) -> str:
@@ -49,14 +47,6 @@ class SysfsError(Exception):
 def vf_bdf(card_index: int, vf_position: int) -> str:
     """VF j of card N: function j+1 of the PF's device (ASSUMPTION: the VF offset is 1)."""
     return pf_bdf(card_index)[:-1] + str(vf_position + 1)
-
-
-def _int(text: str) -> int:
-    """A number as the kernel reads a sysfs write (kstrtouint, base 0), else EINVAL."""
-    value = kernel_number(text)
-    if value is None:
-        raise SysfsError("EINVAL", f"'{text.strip()}' is not a number")
-    return value
 
 
 MEMO_STATES = 8
@@ -199,7 +189,7 @@ class Sysfs:
             raise SysfsError("EACCES", f"{path}: Permission denied")
         try:
             writer(text)
-        except HostError as exc:        # the spec has no action this write is (Roles.action): EINVAL
+        except HostError as exc:        # a value the spec's syntax does not take: EINVAL
             raise SysfsError("EINVAL", f"{path}: {exc}") from None
 
     def listdir(self, path: str) -> list:
@@ -376,20 +366,35 @@ class Sysfs:
 
     def _write_of(self, f, inst, text) -> None:
         """Parse as the kernel does (a bad number is EINVAL before anything else), then one
-        action of the spec (surface.yaml); its refusal is the write's errno. A hook does the
-        device model's part."""
+        action of the spec (surface.yaml); its refusal is the write's errno. A device name
+        written names a device present now, exactly (else ENODEV). A hook does the device
+        model's part and, when the surface says which action the write is, applies it."""
         w = f.write
-        if w.hook:
-            return getattr(self, f"_w_{w.hook}")(inst, text)
+        if w.hook and not w.actions:
+            return getattr(self, f"_w_{w.hook}")(inst, text)       # the device model's alone
         try:
-            found = w.action_of(text, {f"${f.placeholder}": inst.label} if f.placeholder else {})
+            found = w.action_of(text, {f"${f.placeholder}": inst.label} if f.placeholder else {},
+                                LiveNames(self, strict=True).instance)
         except WriteError as exc:
             raise SysfsError(exc.errno, exc.message) from None
-        if found is not None:
-            name, params = found
-            order = [p.name for p in self.host.spec.actions[name].params]
-            self._apply(name, {k: params[k] for k in order if k in params})
-        return None
+        except LineError:                  # no device of any case's family has that name now
+            raise SysfsError("ENODEV", f"{text.strip()}: No such device") from None
+        if found is None:
+            return None
+        if w.hook:
+            return getattr(self, f"_w_{w.hook}")(inst, text, found)
+        return self._apply_found(found)
+
+    def _apply_found(self, found) -> None:
+        """Apply (action, {param: text}) as the surface resolved a write."""
+        name, params = found
+        order = [p.name for p in self.host.spec.actions[name].params]
+        self._apply(name, {k: params[k] for k in order if k in params})
+
+    def _device_of(self, found) -> str:
+        """The label of the device a write of a device name is about: its action's instance."""
+        name, params = found
+        return next(params[p.name] for p in self.host.spec.actions[name].params if p.is_instance)
 
     # ---- read hooks (surface.yaml `read: {hook: NAME}`): what the device model decides
     def _device_info(self, key):
@@ -454,12 +459,16 @@ class Sysfs:
             refusal = outcome_dict(step.outcome)
             raise SysfsError(refusal["errno"], refusal["message"])
 
-    def _w_sriov_numvfs(self, card, text):
-        n = _int(text)
+    def _w_sriov_numvfs(self, card, _text, found):
+        """Past sriov_totalvfs every count is refused alike (SRIOV-1): the model's counts end
+        one past the VF slots."""
+        name, params = found
+        count = next(p.name for p in self.host.spec.actions[name].params if not p.is_instance)
+        n = int(params[count])
         offered = self.host.system.config.values.get("numvfs_writes") or ()
-        if n not in offered:          # past sriov_totalvfs: every such count is refused alike (SRIOV-1)
+        if n not in offered:
             n = min(n, self.host.system.config.value_of(self.host.roles.count_constant("vf"), card.index) + 1)
-        self._apply(self.host.roles.action("write_sriov_numvfs", card, n=n))
+        self._apply_found((name, {**params, count: str(n)}))
 
     def _w_driver_override(self, inst, text):
         """Linux only records the name (empty clears it); the bind that follows decides."""
@@ -468,60 +477,49 @@ class Sysfs:
             raise SysfsError("EINVAL", f"driver_override: '{name}' is not a driver name")
         self.host.device.driver_override[inst.label] = name or None
 
-    def _w_rpm_sleep_delay(self, card, text):
-        ms = _int(text)
-        self._apply(self.host.roles.action("write_rpm_sleep_delay", card, custom=ms != DEFAULT_DELAY_MS))
-        self.host.device.cards[card.index].rpm_sleep_delay_ms = ms    # the model knows only default or not
+    def _w_rpm_sleep_delay(self, card, text, found):
+        """RPM-2: the model knows only default or custom (surface.yaml maps the ms to which);
+        the device model keeps the ms written."""
+        self._apply_found(found)
+        self.host.device.cards[card.index].rpm_sleep_delay_ms = kernel_number(text)
 
-    # the two-step hand-over to vfio-pci (the module's docstring)
-    def _w_vfio_bind(self, _inst, text):
-        kind, inst = self._bdf_arg(text)
+    # the two-step hand-over to vfio-pci (the module's docstring; SRIOV-3, SRIOV-8): each file's
+    # action is surface.yaml's, by the family of the device written
+    def _w_vfio_bind(self, _inst, _text, found):
         detached = self.host.device.detached
-        if inst.label in detached:                    # the second half of the hand-over
-            detached.discard(inst.label)
+        if self._device_of(found) in detached:        # the second half of the hand-over: no step
+            detached.discard(self._device_of(found))
             return
-        self._to_vfio(kind, inst)
+        self._apply_found(found)
 
-    def _w_vfio_unbind(self, _inst, text):
-        kind, inst = self._bdf_arg(text)
-        if inst.label in self.host.device.detached:
+    def _w_vfio_unbind(self, _inst, text, found):
+        if self._device_of(found) in self.host.device.detached:
             raise SysfsError("ENODEV", f"{text.strip()}: not bound to vfio-pci")
-        self._from_vfio(kind, inst)
+        self._apply_found(found)
 
-    def _w_enflame_bind(self, _inst, text):
-        kind, inst = self._bdf_arg(text)
-        if inst.label not in self.host.device.detached:
+    def _w_enflame_bind(self, _inst, text, found):
+        if self._device_of(found) not in self.host.device.detached:
             raise SysfsError("EBUSY", f"{text.strip()}: the KMD probes its cards when it loads")
-        self._from_vfio(kind, inst)
-        self.host.device.detached.discard(inst.label)
+        self._apply_found(found)
+        self.host.device.detached.discard(self._device_of(found))
 
-    def _w_enflame_unbind(self, _inst, text):
-        kind, inst = self._bdf_arg(text)
-        if inst.label in self.host.device.detached:
+    def _w_enflame_unbind(self, _inst, text, found):
+        if self._device_of(found) in self.host.device.detached:
             raise SysfsError("ENODEV", f"{text.strip()}: not bound to enflame")
-        self._to_vfio(kind, inst)
-        self.host.device.detached.add(inst.label)
-
-    def _to_vfio(self, kind, inst):
-        self._apply(self.host.roles.action("bind_pf_vfio" if kind == "pf" else "bind_vf_vfio", inst))
-
-    def _from_vfio(self, kind, inst):
-        self._apply(self.host.roles.action("unbind_pf_vfio" if kind == "pf" else "unbind_vf_vfio", inst))
-
-    def _bdf_arg(self, text):
-        devices = self.devices()
-        key = text.strip()
-        if key not in devices:
-            raise SysfsError("ENODEV", f"{key}: No such device")
-        return devices[key]
+        self._apply_found(found)
+        self.host.device.detached.add(self._device_of(found))
 
 
 class LiveNames(Names):
     """The host's names for a command line, as surface.yaml's placeholders name the devices
-    present now (a card or VF by its PCI address, a card or VF by its device id N)."""
+    present now (a card or VF by its PCI address, a card or VF by its device id N). A line
+    may write a PCI address short (01:00.0) and name a card off the bus (the QEMU quirk file);
+    `strict`: only the exact name of a device present now, as the kernel resolves a device
+    name written to sysfs (drivers/*/bind, unbind)."""
 
-    def __init__(self, fs: Sysfs):
+    def __init__(self, fs: Sysfs, strict: bool = False):
         self.fs = fs
+        self.strict = strict
 
     def _now(self, placeholder) -> dict:
         ph = self.fs.host.spec.surface.placeholders[placeholder]
@@ -529,6 +527,11 @@ class LiveNames(Names):
 
     def instance(self, placeholder, text):
         ph = self.fs.host.spec.surface.placeholders[placeholder]
+        if self.strict:
+            inst = self._now(placeholder).get(text)
+            if inst is None:
+                raise NoDevice(f"{text}: No such device")
+            return inst.label
         if ph.namer == "pci_function" and text.count(":") == 1:
             text = f"0000:{text}"                          # 01:00.0, as lspci and the guide write it
         inst = self._now(placeholder).get(text)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from ..core.outcome import Action
 from ..shell.commands import CommandError, bdf
 from ..shell.commands import render as render_setup
-from ..reference.device import CUSTOM_DELAY_MS, DEFAULT_DELAY_MS
 
 
 
@@ -37,30 +36,20 @@ def render(action: str, player) -> str | None:
                     return n
         return None
 
-    def klass(label, rest):
-        n = node(label)
-        return f"/sys/class/enflame/{n}/device/{rest}" if n else None
-
     def job_for(closing):
         return next((k for k, (_, closed, _) in sorted(shell.jobs.items()) if closed == closing), None)
 
     def named(instance):
         return next((k for k, v in sorted(shell.names.items()) if v == instance), None)
 
-    def echo(value, path):
-        return f"echo {value} > {path}" if path else None
-
     try:
         return render_setup(action, player.spec, shell.names_now())   # specs/commands.yaml: packages, modprobe, efsmi ...
     except CommandError:
         pass
-    if name in ("bind_pf_vfio", "bind_vf_vfio", "unbind_pf_vfio", "unbind_vf_vfio"):
-        label = pf or vf
-        return f"echo {address(label)} > /sys/bus/pci/drivers/vfio-pci/{name.split('_')[0]}"
     if any(f.ends is not None and f.ends[0] == name for f in host.spec.commands.forms):
         job = job_for(str(action))                 # the end of a background program: kill it
         return f"kill %{job}" if job else None
-    line = fs.write_line(name, p)                  # a plain sysfs write (specs/surface.yaml)
+    line = fs.write_line(name, p)                  # a sysfs write (specs/surface.yaml), a device name's too
     if line is not None:
         return line
     timed = host.spec.actions[name].timed
@@ -72,8 +61,6 @@ def render(action: str, player) -> str | None:
         label = vf or pf
         where = next((a for a, (_, inst) in fs.devices().items() if inst.label == label), None)
         return f"# @ras {_block(host, p.get('ip', 'vf_only'))} {where}" if where else None
-    if name == "write_rpm_sleep_delay":
-        return echo(CUSTOM_DELAY_MS if p["custom"] == "true" else DEFAULT_DELAY_MS, klass(pf, "rpm/rpm_sleep_delay"))
     if name in ("read_register", "write_register"):
         secured = host.device.secured[labels[pf].index]    # FW-2: the card's own
         offset = secured[0][0] if p["secured"] == "true" and secured else 0x2000

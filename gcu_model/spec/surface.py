@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .command_forms import LineError, value_text
 from .errors import InvalidSpec, Where
 from .types import BoolT, EnumT
 from .yamlfile import LDict, LList
@@ -17,7 +18,7 @@ READ_HOOKS = ("loaded_reset_enable", "loaded_vgcu_num", "loaded_whitelist", "tex
               "driver_override", "bdf", "fw_informations", "rpm_sleep_delay", "last_busy", "dump_reg_group")
 WRITE_HOOKS = ("vfio_bind", "vfio_unbind", "enflame_bind", "enflame_unbind",
                "driver_override", "sriov_numvfs", "rpm_sleep_delay")
-PARSERS = ("int", "word", "add_delete")
+PARSERS = ("int", "word", "add_delete", "instance")
 _PLACEHOLDER = re.compile(r"^[A-Z][A-Za-z]*$|^gcu[A-Z]$")
 
 
@@ -69,6 +70,23 @@ def kernel_number(text: str) -> int | None:
         return None
 
 
+def _params(args: tuple, value, placeholders: dict) -> dict:
+    """{param: text} of a write's args: $VALUE the value, $W the placeholder's instance label."""
+    params = {}
+    for param, arg in args:
+        arg = value if arg == "$VALUE" else placeholders.get(arg, arg) if isinstance(arg, str) else arg
+        params[param] = ("true" if arg else "false") if isinstance(arg, bool) else str(arg)
+    return params
+
+
+@dataclass(frozen=True)
+class Case:
+    """One family's action of a write of a device name (`parse: instance`)."""
+    of: str                       # the placeholder whose namer names the device (its family's)
+    action: str
+    args: tuple                   # (param, "$VALUE" | literal); $VALUE the device named
+
+
 @dataclass(frozen=True)
 class Write:
     parse: str | None = None      # one of PARSERS, or None with a hook
@@ -78,8 +96,16 @@ class Write:
     action: str | None = None
     args: tuple = ()              # (param, "$VALUE" | "$PLACEHOLDER" | literal)
     refuse: tuple | None = None   # (errno, message)
-    hook: str | None = None       # the device model's part; with `action`, the action it is
+    hook: str | None = None       # the device model's part; with `action` or `cases`, the action it applies
     bits: dict | None = None      # constants.yaml bits: NAME masks (word -> number) the value is one of
+    cases: tuple = ()             # Case, for `parse: instance`: the action by the named device's family
+    otherwise: tuple = ()         # (value,): what any text not in `map` maps to; (): EINVAL
+
+    @property
+    def actions(self) -> tuple:
+        """Every action a write of this file can be: `action` and the cases' actions."""
+        named = ([self.action] if self.action else []) + [c.action for c in self.cases]
+        return tuple(dict.fromkeys(named))
 
     def _parsed(self, text: str):
         if self.parse != "int":
@@ -91,9 +117,11 @@ class Write:
 
     def _mapped(self, value, text: str):
         if self.map is not None:
-            if value not in self.map:
-                raise WriteError("EINVAL", self._invalid(text, self.map))
-            return self.map[value]
+            if value in self.map:
+                return self.map[value]
+            if self.otherwise:                # any other text (RPM-2: any delay but the default)
+                return self.otherwise[0]
+            raise WriteError("EINVAL", self._invalid(text, self.map))
         if self.bits is not None:
             named = [word for word, mask in self.bits.items() if mask == value]
             if not named:
@@ -104,10 +132,15 @@ class Write:
     def _invalid(self, text: str, words) -> str:
         return self.invalid.replace("{text}", text.strip()).replace("{words}", " or ".join(map(str, words)))
 
-    def action_of(self, text: str, placeholders: dict) -> tuple | None:
+    def action_of(self, text: str, placeholders: dict, instance_of=None) -> tuple | None:
         """(action, {param: text}) the write is, `placeholders` giving the labels of the path's
-        instances ({"$PF": "card0"}); None when Linux ignores the value; WriteError when the
-        kernel refuses the text or the spec refuses every such write (`refuse:`)."""
+        instances ({"$PF": "card0"}) and, for a write of a device name, `instance_of(placeholder,
+        name)` the label of the device the text names (LineError when it names none); None when
+        Linux ignores the value; WriteError when the kernel refuses the text or the spec refuses
+        every such write (`refuse:`); LineError when the text names no device of any case."""
+        if self.parse == "instance":
+            case, label = self._case_of(text, instance_of)
+            return case.action, _params(case.args, label, {})
         params = {}
         if self.parse == "add_delete":        # add:NAME or delete:NAME, any process name (open_enums)
             m = re.fullmatch(r"\s*(add|delete):(\S+)\s*", text)
@@ -121,10 +154,20 @@ class Write:
             value = self._mapped(value, text)
         if self.refuse:
             raise WriteError(*self.refuse)
-        for param, arg in self.args:
-            arg = value if arg == "$VALUE" else placeholders.get(arg, arg) if isinstance(arg, str) else arg
-            params[param] = ("true" if arg else "false") if isinstance(arg, bool) else str(arg)
+        params.update(_params(self.args, value, placeholders))
         return self.action, params
+
+    def _case_of(self, text: str, instance_of) -> tuple:
+        """(case, label) of the device the text names: the first case whose placeholder names
+        it (so a device of a family no case names is none); LineError with the namers' reasons."""
+        name = text.strip()
+        problems = []
+        for case in self.cases:
+            try:
+                return case, instance_of(case.of, name)
+            except LineError as exc:
+                problems.append(exc)
+        raise type(problems[0])("; ".join(dict.fromkeys(str(p) for p in problems)))
 
     def text_for(self, params: dict) -> str | None:
         """The text a write takes for an action's parameters (the inverse of its parse and
@@ -183,34 +226,56 @@ class Surface:
 
     def write_line(self, action: str, params: dict, name_of) -> str | None:
         """The `echo TEXT > PATH` that is `action` with these parameter texts (instances by
-        label); `name_of(file, placeholder, label)` names the path's instance (None: not now)."""
+        label); `name_of(file, placeholder, label)` names an instance (None: not now): the
+        path's, or for a write of a device name (`parse: instance`) the device written."""
         for f in self.files:
             w = f.write
-            if w is None or w.action != action:
+            if w is None or action not in w.actions:
                 continue
-            text = w.text_for(params)
-            if text is None or any(params.get(k) != str(a) for k, a in w.args
-                                   if not str(a).startswith("$")):
-                continue
-            if f.placeholder is None:
-                return f"echo {text} > {f.path}"
-            label = next((params.get(k) for k, a in w.args if a == f"${f.placeholder}"), None)
-            name = name_of(f, f.placeholder, label) if label is not None else None
-            if name is not None:
-                return f"echo {text} > " + "/".join(name if p == f.placeholder else p for p in f.path.split("/"))
+            line = (self._case_line(f, action, params, name_of) if w.parse == "instance"
+                    else self._value_line(f, params, name_of))
+            if line is not None:
+                return line
         return None
+
+    @staticmethod
+    def _case_line(f: File, action: str, params: dict, name_of) -> str | None:
+        """`echo NAME > PATH`: the name of the device the action is about, as its case's
+        placeholder names it."""
+        for case in f.write.cases:
+            if case.action != action or any(params.get(k) != str(a) for k, a in case.args if a != "$VALUE"):
+                continue
+            label = next((params.get(k) for k, a in case.args if a == "$VALUE"), None)
+            name = name_of(f, case.of, label) if label is not None else None
+            if name is not None:
+                return f"echo {name} > {f.path}"
+        return None
+
+    @staticmethod
+    def _value_line(f: File, params: dict, name_of) -> str | None:
+        w = f.write
+        text = w.text_for(params)
+        if text is None or any(params.get(k) != str(a) for k, a in w.args if not str(a).startswith("$")):
+            return None
+        if f.placeholder is None:
+            return f"echo {text} > {f.path}"
+        label = next((params.get(k) for k, a in w.args if a == f"${f.placeholder}"), None)
+        name = name_of(f, f.placeholder, label) if label is not None else None
+        if name is None:
+            return None
+        return f"echo {text} > " + "/".join(name if p == f.placeholder else p for p in f.path.split("/"))
 
     def write_of(self, path: str, text: str, instance_of) -> tuple | None:
         """(action, {param: text}) an `echo TEXT > PATH` is, with no running host:
-        `instance_of(placeholder, name)` gives the label of a path's instance (LineError when
-        it cannot). () for a value Linux ignores, None for a path no file with a declared
-        action has; WriteError as the kernel refuses the text."""
-        from .command_forms import LineError
+        `instance_of(placeholder, name)` gives the label of an instance, the path's or the
+        device a write of a device name names (LineError when it cannot). () for a value Linux
+        ignores, None for a path no file with a declared action has; WriteError as the kernel
+        refuses the text."""
         parts = path.rstrip("/").split("/")
         problem = None
         for f in self.files:
             pattern = f.path.split("/")
-            if f.write is None or f.write.action is None or len(pattern) != len(parts):
+            if f.write is None or not f.write.actions or len(pattern) != len(parts):
                 continue
             if any(p != q for p, q in zip(pattern, parts) if p != f.placeholder):
                 continue
@@ -221,7 +286,7 @@ class Surface:
                 except LineError as exc:             # PF/reset and VF/reset: the next file may name it
                     problem = problem or exc
                     continue
-            found = f.write.action_of(text, labels)
+            found = f.write.action_of(text, labels, instance_of)
             return () if found is None else found
         if problem is not None:
             raise problem
@@ -338,20 +403,28 @@ def _read(body, w: Where, spec, family, path) -> Read:
     return Read(kind, key, mapping, fmt, word, body.get("default"))
 
 
+WRITE_KEYS = {"parse", "map", "otherwise", "invalid", "ignore", "action", "args", "refuse", "hook", "bits", "cases"}
+
+
 def _write(body, w: Where, spec, placeholders, path) -> Write:
     body = _mapping(body, w, f"{path}: write")
-    _keys(body, {"parse", "map", "invalid", "ignore", "action", "args", "refuse", "hook", "bits"}, f"{path}: write")
+    _keys(body, WRITE_KEYS, f"{path}: write")
     hook = body.get("hook")
     if hook is not None:
         if hook not in WRITE_HOOKS:
             raise body.where("hook").error(f"{path}: unknown write hook '{hook}'", str(hook))
-        if "action" not in body:                   # the device model's alone
+        if "action" not in body and "cases" not in body:     # the device model's alone
             if len(body) > 1:
-                raise body.where().error(f"{path}: a hook's write says which action it is (action:) or "
-                                         "nothing else", path)
+                raise body.where().error(f"{path}: a hook's write says which action it is (action: or cases:) "
+                                         "or nothing else", path)
             return Write(hook=hook)
         if "refuse" in body:
             raise body.where("refuse").error(f"{path}: a hook's write is an action, not a refusal")
+    if body.get("parse") == "instance":
+        return _instance_write(body, w, spec, placeholders, path, hook)
+    if "cases" in body:
+        raise body.where("cases").error(f"{path}: cases: are the actions of a write of a device name; "
+                                        "give parse: instance", "cases")
     bits = body.get("bits")
     if bits is not None and str(bits) not in (spec.bits or {}):
         raise body.where("bits").error(f"{path}: no `bits: {bits}` in constants.yaml", str(bits))
@@ -359,6 +432,9 @@ def _write(body, w: Where, spec, placeholders, path) -> Write:
         raise body.where("bits").error(f"{path}: a write's value is read by map: or bits:, not both", str(bits))
     if bits is not None and body.get("parse") != "int":
         raise body.where("bits").error(f"{path}: bits: is a number's meaning; give parse: int", str(bits))
+    if "otherwise" in body and "map" not in body:
+        raise body.where("otherwise").error(f"{path}: otherwise: is what a text not in map: means; give map:",
+                                            "otherwise")
     parse = body.get("parse")
     if parse not in PARSERS:
         raise body.where("parse" if "parse" in body else None).error(
@@ -374,32 +450,105 @@ def _write(body, w: Where, spec, placeholders, path) -> Write:
         if len(refuse) != 2 or not isinstance(refuse[0], str) or not refuse[0].startswith("E"):
             shown = ", ".join(map(str, body["refuse"])) if isinstance(body["refuse"], list) else body["refuse"]
             raise body.where("refuse").error(f"{path}: refuse: [ERRNO, message], not [{shown}]", str(shown))
+    invalid = _invalid_text(body, path)
+    mapping = dict(_mapping(body["map"], body.where("map"), f"{path}: map")) if "map" in body else None
+    if (action is None) == (refuse is None):
+        raise w.error(f"{path}: a write names an action or a refusal", path)
+    decl = _checked_action(body, spec, placeholders, path, str(action), args, parse) if action is not None else None
+    for text, value in (mapping or {}).items():
+        _value_of_param(decl, args, value, body["map"].where(text), path)
+    if "otherwise" in body:
+        _value_of_param(decl, args, body["otherwise"], body.where("otherwise"), path)
+    return Write(parse, mapping, invalid,
+                 int(str(ignore).split()[1]) if ignore is not None else None, action,
+                 tuple(args.items()), refuse, hook,
+                 dict(spec.bits[str(bits)]["masks"]) if bits is not None else None,
+                 otherwise=(body["otherwise"],) if "otherwise" in body else ())
+
+
+def _invalid_text(body: LDict, path: str) -> str:
     invalid = str(body.get("invalid", "write error: {text}"))
     bare = re.sub(r"\{(text|words)\}", "", invalid)
     if bare.count("{") or bare.count("}"):
         raise body.where("invalid").error(f"{path}: invalid: a message with {{text}} (the text written), "
                                           "{words} (the values taken) and no other braces", invalid)
-    mapping = dict(_mapping(body["map"], body.where("map"), f"{path}: map")) if "map" in body else None
-    if (action is None) == (refuse is None):
-        raise w.error(f"{path}: a write names an action or a refusal", path)
-    if action is not None:
-        decl = spec.actions.get(action)
-        if decl is None:
-            raise body.where("action").error(f"{path}: no action '{action}' in the machines", str(action))
-        names = {p.name for p in decl.params}
-        for k, v in args.items():
-            if k not in names:
-                raise body.where("args").error(f"{path}: action {action} has no parameter '{k}'", str(k))
-            if isinstance(v, str) and v.startswith("$") and v != "$VALUE" and v[1:] not in placeholders:
-                raise body.where("args").error(f"{path}: '{v}' is neither $VALUE nor a placeholder", v)
-        missing = names - set(args) - ({"op", "name"} if parse == "add_delete" else set())
-        if missing:
-            raise body.where("action").error(f"{path}: action {action} needs {', '.join(sorted(missing))}",
-                                             sorted(missing)[0])
-    return Write(parse, mapping, invalid,
-                 int(str(ignore).split()[1]) if ignore is not None else None, action,
-                 tuple(args.items()), refuse, hook,
-                 dict(spec.bits[str(bits)]["masks"]) if bits is not None else None)
+    return invalid
+
+
+def _checked_action(body: LDict, spec, placeholders, path, action: str, args: dict, parse):
+    """The declaration of a write's action, its args naming its parameters, every one given."""
+    decl = spec.actions.get(action)
+    if decl is None:
+        raise body.where("action").error(f"{path}: no action '{action}' in the machines", action)
+    names = {p.name for p in decl.params}
+    for k, v in args.items():
+        if k not in names:
+            raise body.where("args").error(f"{path}: action {action} has no parameter '{k}'", str(k))
+        if isinstance(v, str) and v.startswith("$") and v != "$VALUE" and v[1:] not in placeholders:
+            raise body.where("args").error(f"{path}: '{v}' is neither $VALUE nor a placeholder", v)
+    missing = names - set(args) - ({"op", "name"} if parse == "add_delete" else set())
+    if missing:
+        raise body.where("action").error(f"{path}: action {action} needs {', '.join(sorted(missing))}",
+                                         sorted(missing)[0])
+    return decl
+
+
+def _value_of_param(decl, args: dict, value, w: Where, path: str) -> None:
+    """A value `map:` or `otherwise:` gives must be one the $VALUE parameter takes."""
+    param = next((p for p in decl.params if args.get(p.name) == "$VALUE"), None) if decl is not None else None
+    if param is not None and not param.is_instance:
+        value_text(param, value, w, path)
+
+
+def _instance_write(body: LDict, w: Where, spec, placeholders, path, hook) -> Write:
+    """`parse: instance`: the text names a device as a placeholder's namer names it, and
+    `cases:` say which action the write is for a device of each family (SRIOV-3, SRIOV-8)."""
+    for key in ("map", "otherwise", "bits", "ignore", "refuse", "action", "args"):
+        if key in body:
+            raise body.where(key).error(f"{path}: a write of a device name (parse: instance) is an action by "
+                                        f"the device's family (cases:), with no {key}:", key)
+    if any(p in placeholders for p in path.split("/")):
+        raise w.error(f"{path}: a write of a device name (parse: instance) is to a file of no instance", path)
+    items = _seq(body.get("cases"), body.where("cases"), f"{path}: cases")
+    if not items:
+        raise body.where("cases" if "cases" in body else None).error(
+            f"{path}: a write of a device name (parse: instance) says which action a device of each family "
+            "is (cases:)", path)
+    families: dict = {}
+    cases = tuple(_case(item, body["cases"].where(i), spec, placeholders, path, families)
+                  for i, item in enumerate(items))
+    return Write("instance", invalid=_invalid_text(body, path), hook=hook, cases=cases)
+
+
+def _case(body, w: Where, spec, placeholders, path, families: dict) -> Case:
+    body = _mapping(body, w, f"{path}: a case")
+    _keys(body, {"of", "action", "args"}, f"{path}: a case", required=["of", "action"])
+    of = str(body["of"])
+    ph = placeholders.get(of)
+    if ph is None:
+        raise body.where("of").error(f"{path}: a case of '{of}': surface.yaml declares no such placeholder", of)
+    if ph.family is None:
+        raise body.where("of").error(f"{path}: a case of {of}: {of} names no instance family, so no device", of)
+    if ph.family in families:
+        raise body.where("of").error(f"{path}: the cases of {families[ph.family]} and {of} are both of family "
+                                     f"{ph.family}", of)
+    families[ph.family] = of
+    action = str(body["action"])
+    args = dict(_mapping(body["args"], body.where("args"), f"{path}: args")) if "args" in body else {}
+    decl = _checked_action(body, spec, placeholders, path, action, args, "instance")
+    for k, v in args.items():
+        if isinstance(v, str) and v.startswith("$") and v != "$VALUE":
+            raise body.where("args").error(f"{path}: '{v}': the path names no instance; the device written "
+                                           "is $VALUE", v)
+    value = next((p for p in decl.params if args.get(p.name) == "$VALUE"), None)
+    if value is None:
+        raise body.where("args" if "args" in body else "action").error(
+            f"{path}: a case of {of}: no parameter of {action} is the device written ($VALUE)", of)
+    if value.type != ph.family:
+        raise body.where("args").error(f"{path}: a case of {of}: $VALUE is a {ph.family}, but {action}'s "
+                                       f"{value.name} is {'a ' + value.type if value.is_instance else 'no instance'}",
+                                       value.name)
+    return Case(of, action, tuple(args.items()))
 
 
 def _host(spec) -> str:
