@@ -337,7 +337,8 @@ def test_a_device_name_written_is_the_action_surface_yaml_declares(spec):
 def test_rpm_sleep_delay_is_custom_unless_the_default(spec):
     """surface.yaml maps 10000 ms to custom=false and any other delay (otherwise:) to true;
     the device model keeps the ms; the line of custom=true writes the sample 5000 ms."""
-    from gcu_model.reference.device import CUSTOM_DELAY_MS, DEFAULT_DELAY_MS
+    from gcu_model.reference.device import sleep_delays
+    assert sleep_delays(spec) == (10000, 5000)          # what the device model starts from and samples
     host, fs = boot(spec, "t20-rpm", "sudo ./enflame-xxx.run")
     rpm = "/sys/class/enflame/gcu0/device/rpm/rpm_sleep_delay"
     for text, custom, shown in (("2500", "true", "2500"), ("0x2710", "false", "10000"), ("07", "true", "7")):
@@ -345,5 +346,5 @@ def test_rpm_sleep_delay_is_custom_unless_the_default(spec):
         assert host.history[-1].action == f"write_rpm_sleep_delay(card=card0, custom={custom})"
         assert fs.read(rpm) == shown + "\n"
     refused(fs, rpm, "08", "EINVAL")
-    assert fs.write_line("write_rpm_sleep_delay", {"card": "card0", "custom": "true"}) == f"echo {CUSTOM_DELAY_MS} > {rpm}"
-    assert fs.write_line("write_rpm_sleep_delay", {"card": "card0", "custom": "false"}) == f"echo {DEFAULT_DELAY_MS} > {rpm}"
+    assert fs.write_line("write_rpm_sleep_delay", {"card": "card0", "custom": "true"}) == f"echo 5000 > {rpm}"
+    assert fs.write_line("write_rpm_sleep_delay", {"card": "card0", "custom": "false"}) == f"echo 10000 > {rpm}"

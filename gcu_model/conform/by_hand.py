@@ -70,14 +70,27 @@ class ByHand:
             self.live = self._alike(suite_host)
             return None
         played = self.player.play(parse_runbook(line).lines[0])
-        first = played.steps[0] if played.steps else None
-        self.live = (first is not None and first.action == action and first.accepted == got.accepted
-                     and getattr(first.outcome, "errno", None) == getattr(got.outcome, "errno", None)
-                     and (played.status == 0) == got.accepted
-                     and (len(played.steps) == 1 and self._alike(suite_host)
-                          or len(played.steps) > 1 and self.ahead and all(s.accepted for s in played.steps)))
+        self.live = (self._first_step_is(played, action, got)
+                     and (self._just_that(played, suite_host) or self._more_to_come(played)))
         self.pending = [(str(s.action), s.accepted) for s in played.steps[1:]] if self.live else []
         return line if self.live else None
+
+    @staticmethod
+    def _first_step_is(played, action, got) -> bool:
+        """The line did `action` first, with the suite's outcome, and its exit status says so."""
+        first = played.steps[0] if played.steps else None
+        return (first is not None and first.action == action and first.accepted == got.accepted
+                and getattr(first.outcome, "errno", None) == getattr(got.outcome, "errno", None)
+                and (played.status == 0) == got.accepted)
+
+    def _just_that(self, played, suite_host) -> bool:
+        """The line was that one step and left both hosts alike."""
+        return len(played.steps) == 1 and self._alike(suite_host)
+
+    def _more_to_come(self, played) -> bool:
+        """The line did more (efsmi waits out its reset), all accepted, and the suite's next
+        steps are known ahead to compare with what it did."""
+        return len(played.steps) > 1 and self.ahead and all(s.accepted for s in played.steps)
 
     def _alike(self, suite_host) -> bool:
         host = self.player.host

@@ -11,7 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 FILL = 0xA5                     # what a workload leaves in memory (any non-zero byte)
-DEFAULT_DELAY_MS, CUSTOM_DELAY_MS = 10000, 5000     # rpm_sleep_delay: the default, a sample custom one
+
+
+def sleep_delays(spec) -> tuple:
+    """(the default, a sample custom) rpm_sleep_delay in ms, as surface.yaml's write map of the
+    file reads them (RPM-2): the value that means `custom: false`, the one that means true."""
+    for f in spec.surface.files if spec.surface is not None else ():
+        w = f.write
+        if w is not None and w.hook == "rpm_sleep_delay" and w.map:
+            default = next((ms for ms, custom in w.map.items() if custom is False), None)
+            custom = next((ms for ms, c in w.map.items() if c is True), None)
+            if default is not None and custom is not None:
+                return int(default), int(custom)
+    from ..spec.errors import InvalidSpec
+    raise InvalidSpec("surface.yaml: the rpm_sleep_delay file's write maps no default (false) and custom "
+                      "(true) delay, which the device model starts from", "surface.yaml", None)
 
 
 @dataclass
@@ -24,7 +38,7 @@ class CardDevice:
     l2: int = 0                                         # fill byte of the L2 cache
     l3: dict = field(default_factory=dict)              # "pf" or VF index -> fill byte of its slice
     fw_reloads: int = 0
-    rpm_sleep_delay_ms: int = 10000
+    rpm_sleep_delay_ms: int = 0                         # the default of sleep_delays() once built
     last_busy_ms: int = 0
 
 
@@ -36,7 +50,9 @@ class DeviceModel:
         ranges = (spec.bits or {}).get("secured_ranges", {})
         config = host.system.config
         self.secured = [tuple(ranges.get(config.value_of("product", inst.index), ())) for inst in host.pfs()]
-        self.cards = [CardDevice(inst.index, bdf_of(inst.index), l3={"pf": 0}) for inst in host.pfs()]
+        self.default_delay_ms, self.custom_delay_ms = sleep_delays(spec)
+        self.cards = [CardDevice(inst.index, bdf_of(inst.index), l3={"pf": 0},
+                                 rpm_sleep_delay_ms=self.default_delay_ms) for inst in host.pfs()]
         self.driver_override: dict = {}                # PF or VF label -> the name written, or None
         self.detached: set = set()                     # left enflame through its unbind file, no driver yet
         self.mdev_holders: dict = {}                   # mdev UUID -> the VM that holds it
@@ -44,7 +60,7 @@ class DeviceModel:
     def sleep_delay_ms(self, card: int) -> int:
         """rpm_sleep_delay: the value written, while the model says a custom one is set (RPM-2)."""
         custom = self.host.view().pf[card].rpm_delay_custom
-        return self.cards[card].rpm_sleep_delay_ms if custom else DEFAULT_DELAY_MS
+        return self.cards[card].rpm_sleep_delay_ms if custom else self.default_delay_ms
 
     def summary(self) -> dict:
         """Per card what the conformance observations compare: L2 and every L3 slice (0 when
@@ -100,7 +116,7 @@ class DeviceModel:
             # RPM-2: the model knows only default or custom; a custom delay given as an action
             # is the sample 5000 ms (ASSUMPTION), which a write to rpm_sleep_delay replaces
             custom = ga.action.kwargs.get("custom") == "true"
-            self.cards[card].rpm_sleep_delay_ms = CUSTOM_DELAY_MS if custom else DEFAULT_DELAY_MS
+            self.cards[card].rpm_sleep_delay_ms = self.custom_delay_ms if custom else self.default_delay_ms
         elif name == "reboot":
             self.detached.clear()
             for c in self.cards:
