@@ -398,6 +398,9 @@ CASES = {
         "commands.yaml", '  - line: "./efvs /dev/gcu$N &"\n    match: ["efvs ... /dev/gcu$N ... &"]',
         '  - line: "./efvs /dev/gcu$N"\n    match: ["efvs ... /dev/gcu$N"]',
         None, "the line ends in &", at="    ends: {action: tool_close"),
+    "command-gives-a-device-not-a-name": Case(
+        "commands.yaml", "    args: {vm: $VM, card: $PF}\n    gives: VM", "    args: {vm: $VM, card: $PF}\n    gives: PF",
+        "PF", "gives: a placeholder of the line that a user names", at="    gives: PF"),
     "command-waits-for-something-unknown": Case(
         "commands.yaml", "    written: false             # pci_flr", "    written: no_thanks         # pci_flr",
         "written", "written: true or false"),

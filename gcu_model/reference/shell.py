@@ -86,9 +86,11 @@ class ShellNames(LiveNames):
     """The host's names for a line, and the names this shell's user gave (a VM's by
     `qemu-system-x86_64 -name NAME`, else its own label): surface.yaml `namer: user_name`."""
 
-    def __init__(self, fs: Sysfs, users: dict):
+    def __init__(self, fs: Sysfs, users: dict, held: dict | None = None):
         super().__init__(fs)
         self.users = users
+        self.held = held or {}             # mdev UUID -> the VM holding it: not offered anew
+        self.given: dict = {}              # names a line gives, kept once it succeeds
 
     def _given(self, placeholder):
         ph = self.fs.host.spec.surface.placeholders[placeholder]
@@ -105,8 +107,30 @@ class ShellNames(LiveNames):
 
     def name(self, placeholder, label):
         if self._given(placeholder) is None:
+            ph = self.fs.host.spec.surface.placeholders[placeholder]
+            if ph.namer == "mdev":          # a free one of the card's mdevs (PROD-8)
+                return next((u for u, c in sorted(self.fs.mdevs().items())
+                             if c.label == label and u not in self.held), None)
             return super().name(placeholder, label)
         return next((n for n, lb in sorted(self.users.items()) if lb == label), label)
+
+    def new_instance(self, placeholder, text):
+        """A name a line gives (`qemu -name NAME`): a name in use is its instance (the action
+        then says whether it may start again); a new one takes the slot of that label if free,
+        else the first free one; none: the first free one, by its label."""
+        ph = self._given(placeholder)
+        if ph is None or text in self.users:
+            return self.instance(placeholder, text)
+        layout = self.fs.host.system.layout
+        taken = set(self.users.values()) | set(self.users)
+        free = [i for i in self.fs.host.roles.instances(layout, self.fs.host.roles.role_of_family[ph.family])
+                if i.label not in taken]
+        own = next((i for i in free if i.label == text), None)
+        inst = own or (free[0] if free else None)
+        if inst is None:
+            raise NoDevice(f"the reference host has no free {ph.family} slot")
+        self.given[text or inst.label] = inst.label
+        return inst.label
 
 
 class Shell:
@@ -204,7 +228,7 @@ class Shell:
                    "cat": self._cat, "echo": self._echo, "lsmod": self._lsmod, "lspci": self._lspci,
                    "dmesg": self._dmesg, "GcuSriovMgr": self._sriov_mgr,
                    "GcuSriovMgr.sh": self._sriov_mgr, "docker": self._docker,
-                   "qemu-system-x86_64": self._qemu, "pcimem": self._pcimem, "mkdir": self._mkdir,
+                   "pcimem": self._pcimem, "mkdir": self._mkdir,
                    "sed": self._sed, "grep": self._grep, "ls": self._ls, "sleep": self._sleep}.get(head)
         if handler is not None:
             return handler(words, text)
@@ -212,11 +236,12 @@ class Shell:
 
     def names_now(self) -> "ShellNames":
         """How this shell's lines name devices and VMs now (surface.yaml placeholders)."""
-        return ShellNames(self.fs, self.names)
+        return ShellNames(self.fs, self.names, self.host.device.mdev_holders)
 
     def _model_command(self, text, vm=None):
+        names = self.names_now()
         try:
-            parsed = parse(text, self.host.spec, self.names_now())
+            parsed = parse(text, self.host.spec, names)
         except CommandError as exc:
             if str(exc).startswith("unknown command"):
                 if vm is not None:
@@ -225,6 +250,9 @@ class Shell:
             return Result(1 if exc.no_device else 2, stderr=f"{exc}\n")      # no such device: as a tool says
         if parsed.form is not None and parsed.form.ends is not None:
             return self._job(parsed)
+        refused = self._not_now(parsed, names)
+        if refused is not None:
+            return refused
         out, timers = [], self.host.running_timers()
         for action in parsed.actions:
             before = self.host.view()
@@ -233,6 +261,8 @@ class Shell:
                 return Result(r.status, "".join(out) + r.stdout, r.stderr)
             out.append(r.stdout)
         self.host.options.write(parsed)
+        self.names.update(names.given)
+        self._hold_mdevs(parsed)
         self._forget_stopped_vms()
         if parsed.form is not None and parsed.form.waits is not None:
             return self._wait_for_reset(parsed, "".join(out), timers)
@@ -255,6 +285,33 @@ class Shell:
         if lost:
             return Result(1, out, f"{form.program}: {dead or 'the reset did not end'}\n")
         return Result(0, out)
+
+    def _not_now(self, parsed, names) -> Result | None:
+        """What the device model refuses before the model is asked: a device enflame/unbind left
+        without a driver (not yet on vfio-pci, SRIOV-8), an mdev another VM holds (PROD-8)."""
+        program = parsed.form.program if parsed.form is not None else ""
+        for action in parsed.actions:
+            for label in Action.parse(action).kwargs.values():
+                if label in self.host.device.detached:
+                    return Result(1, stderr=f"{program}: {present_with(self.host.roles, label)}: no driver: "
+                                            "bind it to vfio-pci first\n")
+        for placeholder, uuid in parsed.captured:
+            holder = self.host.device.mdev_holders.get(uuid) if self._is_mdev(placeholder) else None
+            if holder is not None:
+                return Result(1, stderr=f"{program}: {uuid}: device is already in use by "
+                                        f"{next((n for n, lb in self.names.items() if lb == holder), holder)}\n")
+        return None
+
+    def _is_mdev(self, placeholder) -> bool:
+        ph = self.host.spec.surface.placeholders.get(placeholder)
+        return ph is not None and ph.namer == "mdev"
+
+    def _hold_mdevs(self, parsed):
+        """An mdev a VM started with is held by it until it stops (PROD-8)."""
+        vm = self.host.roles.arg(Action.parse(parsed.actions[0]), "vm") if len(parsed.actions) == 1 else None
+        for placeholder, uuid in parsed.captured:
+            if vm is not None and self._is_mdev(placeholder):
+                self.host.device.mdev_holders[uuid] = vm
 
     def _qemu_output(self, r, action, before) -> Result:
         """QEMU-4: the quirk's reset line is QEMU's output, not the kernel's, and shown only
@@ -618,54 +675,6 @@ class Shell:
         if name is None:
             self.names[ctr] = ctr
         return Result(0, f"{name or ctr}\n")
-
-    # ---- qemu (§7, §9.5)
-    def _qemu(self, words, text):
-        name, hosts = None, []
-        for k, w in enumerate(words):
-            if w == "-name" and k + 1 < len(words):
-                name = words[k + 1].split(",")[0]
-            if w == "-device" and k + 1 < len(words) and words[k + 1].startswith("vfio-pci"):
-                opts = dict(o.split("=", 1) for o in words[k + 1].split(",")[1:] if "=" in o)
-                hosts.append(opts.get("host") or opts.get("sysfsdev"))
-        if len(hosts) != 1 or hosts[0] is None:
-            return Result(1, stderr="qemu-system-x86_64: the reference host passes one device through: "
-                                    "-device vfio-pci,host=BDF (or sysfsdev=/sys/bus/mdev/devices/UUID)\n")
-        target = hosts[0]
-        if target.startswith("/sys/bus/mdev/devices/"):
-            uuid = target.rsplit("/", 1)[-1]
-            card = self.fs.mdevs().get(uuid)
-            if card is None:
-                return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,sysfsdev={target}: "
-                                        "no such mdev device\n")
-            if uuid in self.host.device.mdev_holders:
-                return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,sysfsdev={target}: "
-                                        f"device is already in use by {self.host.device.mdev_holders[uuid]}\n")
-            action = lambda vm: self.host.roles.action("start_vm_mdev", vm, card)
-        else:
-            address = target if target.count(":") == 2 else f"0000:{target}"
-            found = self.fs.devices().get(address)
-            if found is None:
-                return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,host={target}: "
-                                        "No such file or directory\n")
-            kind, inst = found
-            if inst.label in self.host.device.detached:
-                return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,host={target}: vfio {address}: "
-                                        "no driver: bind it to vfio-pci first\n")
-            name_of = "start_vm_vf" if kind == "vf" else "start_vm_pf"
-            action = lambda vm: self.host.roles.action(name_of, vm, inst)
-        vm = self._free("vm", "power", "off", name)
-        if vm is None:
-            return Result(1, stderr="qemu-system-x86_64: the reference host has no free VM slot\n")
-        r = self._act(action(self.host.system.layout.labels[vm]))
-        if r.status != 0:
-            if name:
-                self.names.pop(name, None)
-            return Result(1, stderr=f"qemu-system-x86_64: -device vfio-pci,host={target}: {r.stderr}")
-        self.names.setdefault(name or vm, vm)
-        if target.startswith("/sys/bus/mdev/devices/"):
-            self.host.device.mdev_holders[target.rsplit("/", 1)[-1]] = vm
-        return Result(0, f"{name or vm}: running\n")
 
     # ---- inside a VM (§9.3: what a VM's KMD does)
     def _in_vm(self, name, words):

@@ -68,13 +68,6 @@ def render(action: str, player) -> str | None:
         if p["secured"] == "true" and not secured:
             return None
         return f"pcimem {where}" + (" w 0x1" if name == "write_register" else "")
-    if name in ("start_vm_vf", "start_vm_pf"):
-        return f"qemu-system-x86_64 -name {vm} -device vfio-pci,host={address(vf or pf)}"
-    if name == "start_vm_mdev":
-        free = [u for u, c in sorted(fs.mdevs().items())
-                if c.label == pf and u not in host.device.mdev_holders]
-        return (f"qemu-system-x86_64 -name {vm} -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/{free[0]}"
-                if free else None)
     if name == "write_bar":
         return f"[{vm}] pcimem /sys/bus/pci/devices/0000:00:05.0/resource{p['bar']} 0x10 w 0x1"
     # a stopped container keeps its name until `docker rm`

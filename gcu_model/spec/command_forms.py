@@ -46,6 +46,11 @@ class Names:
     def name(self, placeholder: str, label: str) -> str | None:
         raise NotImplementedError
 
+    def new_instance(self, placeholder: str, text: str) -> str:
+        """The label of the instance a line gives the name `text` (`gives:`; "" when the line
+        names none); by default, the instance of that name."""
+        return self.instance(placeholder, text)
+
 
 # how usage messages show a device placeholder, by its surface.yaml namer
 NAMER_WORDS = {"pci_function": "BDF", "node_number": "ID", "kmd_node": "gcuN", "mdev": "UUID", "user_name": "NAME"}
@@ -79,6 +84,7 @@ class CommandForm:
     says: tuple = ()          # ((SAYS key, text with placeholders), ...)
     shown_as: tuple = ()      # ((instance placeholder, how a user reads it: BDF, ID ...), ...)
     ends: tuple | None = None  # (action, ((param, "$NAME"), ...)): a background program's end (kill)
+    gives: tuple = ()         # placeholders whose instance the line names anew (qemu -name VM)
 
     @property
     def program(self) -> str:
@@ -116,12 +122,15 @@ class CommandForm:
         return dict(self.kinds)[name]
 
     def _word_regex(self, pattern: str):
+        """A word with placeholders; a `*` in its other text is any text (vfio-pci,*host=$VF)."""
+        def literal(text):
+            return ".*".join(re.escape(part) for part in text.split("*"))
         parts, at = [], 0
         for m in _PLACEHOLDER.finditer(pattern):
-            parts.append(re.escape(pattern[at:m.start()]))
+            parts.append(literal(pattern[at:m.start()]))
             parts.append(f"(?P<{m.group(1)}>{_VALUE_TEXT[self._kind(m.group(1))]})")
             at = m.end()
-        parts.append(re.escape(pattern[at:]))
+        parts.append(literal(pattern[at:]))
         return re.compile("".join(parts))
 
     def words_match(self, pattern: tuple, words: list, captured: dict, first: bool = True) -> int | None:
@@ -206,11 +215,14 @@ class CommandForms:
                     set_by_options = form.read_options(words[n:], captured)
                     for placeholder, text in form.defaults:
                         captured.setdefault(placeholder, text)
+                    for placeholder in form.gives:          # left out: a new one, named by the host
+                        captured.setdefault(placeholder, "")
                     values = {p: (captured[v[1:]] if v.startswith("$") else v) for p, v in form.args}
                     values.update(set_by_options)
                     named = names is not None
                     for param, placeholder in form.instance_args().items() if named else ():
-                        values[param] = names.instance(placeholder, values[param])
+                        values[param] = (names.new_instance if placeholder in form.gives
+                                         else names.instance)(placeholder, values[param])
                 except LineError as exc:
                     why = (n, named and isinstance(exc, NoDevice), str(exc).removeprefix(f"{form.program}: "))
                     if why not in problems:
@@ -320,7 +332,7 @@ def load_command_forms(data, spec, display: str) -> CommandForms:
     return out
 
 
-_FORM_KEYS = ("action", "args", "defaults", "ends", "line", "match", "options", "says", "waits", "written")
+_FORM_KEYS = ("action", "args", "defaults", "ends", "gives", "line", "match", "options", "says", "waits", "written")
 
 
 def _form(body: LDict, w, spec) -> CommandForm:
@@ -359,8 +371,9 @@ def _form(body: LDict, w, spec) -> CommandForm:
     if options and any(ANY_WORDS in pattern for pattern in patterns):
         raise body.where("options").error(f"{line}: a command with options cannot match '{ANY_WORDS}'")
     defaults = _defaults(body, line, kinds)
+    gives = _gives(body, line, kinds, spec)
     given = {name for _, v in texts.items() if v.startswith("$") for name in [v[1:]]}
-    by_option = {o.value for o in options if o.value is not None} | set(defaults)
+    by_option = {o.value for o in options if o.value is not None} | set(defaults) | set(gives)
     for pattern, where in zip(patterns, [body.where("line")] + [body.where("match")] * (len(patterns) - 1)):
         named = {m.group(1) for word in pattern for m in _PLACEHOLDER.finditer(word)}
         for name in named - set(kinds):
@@ -394,7 +407,22 @@ def _form(body: LDict, w, spec) -> CommandForm:
     return CommandForm(line, tuple(patterns), action, tuple(texts.items()), tuple(options),
                        tuple(sorted(kinds.items())), w, tuple(defaults.items()), written, waits,
                        tuple((str(k), str(v)) for k, v in says.items()), shown_as,
-                       _ends(body, line, texts, kinds, spec))
+                       _ends(body, line, texts, kinds, spec), gives)
+
+
+def _gives(body, line, kinds, spec) -> tuple:
+    """`gives: PLACEHOLDER`: the line names that instance anew (a VM by `-name`), a name a user
+    chooses (surface.yaml `namer: user_name`); a line may leave it out."""
+    raw = body.get("gives")
+    if raw is None:
+        return ()
+    word = str(raw).lstrip("$")
+    surface = getattr(spec, "surface", None)
+    ph = surface.placeholders.get(word) if surface is not None else None
+    if kinds.get(word) != "instance" or ph is None or ph.namer != "user_name":
+        raise body.where("gives").error(f"{line}: gives: a placeholder of the line that a user names "
+                                        f"(surface.yaml namer: user_name), not '{raw}'", str(raw))
+    return (word,)
 
 
 def _ends(body, line, texts, kinds, spec) -> tuple | None:
