@@ -410,6 +410,22 @@ CASES = {
     "command-says-an-unknown-placeholder": Case(
         "commands.yaml", "start: \"Resetting GCU $X ...\"", "start: \"Resetting GCU $Y ...\"",
         "$Y", "says start: $Y is no placeholder of the line"),
+    "command-counts-an-instance-parameter": Case(
+        "commands.yaml", "    count: {nodes: $V}\n", "    count: {card: $V}\n",
+        "card", "count: card: a number parameter of the action", at="    count: {card: $V}"),
+    "command-counts-a-parameter-also-in-args": Case(
+        "commands.yaml", "    args: {ctr: $CTR, card: $V}\n", "    args: {ctr: $CTR, card: $V, nodes: 1}\n",
+        "nodes", "count: nodes is counted, so not in args", at="    count: {nodes: $V}"),
+    "command-fails-with-no-exit-status": Case(
+        "commands.yaml", "    action: docker_run_vgcu\n    fails: 125\n", "    action: docker_run_vgcu\n    fails: 0\n",
+        "0", "fails: the exit status of a refused line, 1 to 255", at="    fails: 0"),
+    "command-says-start-without-waiting": Case(
+        "commands.yaml", "    says: {done: \"$CTR\"}", "    says: {start: \"$CTR\"}",
+        None, "says: start and dead are what a line that waits prints", at="    says: {start: \"$CTR\"}"),
+    "surface-kept-on-a-device-placeholder": Case(
+        "surface.yaml", "  V:    {family: card, namer: vgcu_node, when:",
+        "  V:    {family: card, namer: vgcu_node, kept: \"rm $V\", when:",
+        "rm $V", "kept: the command line that frees a name a user gave (namer: user_name)"),
     # --- families.yaml roles
     "family-role-unknown": Case(
         "families.yaml", "role: container,", "role: docker,",

@@ -82,13 +82,22 @@ def strerror(name: str) -> str:
     return os.strerror(getattr(errno_mod, name, errno_mod.EINVAL))
 
 
+def at_rest(host, label) -> bool:
+    """The instance's machines are in their initial state (a VM off, a container stopped)."""
+    inst = host.system.layout.labels[label]
+    view = host.view().of(inst)
+    return all(getattr(view, m.control) in m.initial for m in host.spec.machines.values() if m.family == inst.family)
+
+
 class ShellNames(LiveNames):
     """The host's names for a line, and the names this shell's user gave (a VM's by
-    `qemu-system-x86_64 -name NAME`, else its own label): surface.yaml `namer: user_name`."""
+    `qemu-system-x86_64 -name NAME`, a container's by `docker run --name NAME`, else its own
+    label): surface.yaml `namer: user_name`. A name whose placeholder is `kept:` stays taken
+    after its instance stops, until that line frees it (docker rm)."""
 
-    def __init__(self, fs: Sysfs, users: dict, held: dict | None = None):
+    def __init__(self, fs: Sysfs, users: dict, held: dict | None = None, freed: tuple = ()):
         super().__init__(fs)
-        self.users = users
+        self.users = {n: lb for n, lb in users.items() if n not in freed}
         self.held = held or {}             # mdev UUID -> the VM holding it: not offered anew
         self.given: dict = {}              # names a line gives, kept once it succeeds
 
@@ -119,11 +128,19 @@ class ShellNames(LiveNames):
         then says whether it may start again); a new one takes the slot of that label if free,
         else the first free one; none: the first free one, by its label."""
         ph = self._given(placeholder)
-        if ph is None or text in self.users:
+        host = self.fs.host
+        if ph is None:
             return self.instance(placeholder, text)
-        layout = self.fs.host.system.layout
-        taken = set(self.users.values()) | set(self.users)
-        free = [i for i in self.fs.host.roles.instances(layout, self.fs.host.roles.role_of_family[ph.family])
+        if text in self.users:
+            if ph.kept is not None:               # in use while it exists, running or stopped
+                stopped = at_rest(host, self.users[text])
+                raise NoDevice(f'Conflict. The name "{text}" is already in use' + (
+                    f" by a stopped {ph.family}: free it first ({ph.kept.replace(f'${placeholder}', text)})"
+                    if stopped else ""))
+            return self.instance(placeholder, text)
+        layout = host.system.layout
+        taken = {lb for n, lb in self.users.items() if ph.kept is None or not at_rest(host, lb)} | set(self.users)
+        free = [i for i in host.roles.instances(layout, host.roles.role_of_family[ph.family])
                 if i.label not in taken]
         own = next((i for i in free if i.label == text), None)
         inst = own or (free[0] if free else None)
@@ -137,7 +154,7 @@ class Shell:
     def __init__(self, host, fs: Sysfs | None = None):
         self.host = host
         self.fs = fs or Sysfs(host)
-        self.names: dict[str, str] = {}      # docker --name / qemu -name -> ctr0, vm1 ...
+        self.names: dict[str, str] = {}      # docker run --name / qemu -name -> ctr0, vm1 ...
         self.jobs: dict[int, tuple] = {}     # job number -> (pid, the action that ends it, command)
         self.next_pid = 4242
 
@@ -222,8 +239,6 @@ class Shell:
         if not words:
             return Result(0)
         head = words[0].rsplit("/", 1)[-1]
-        if words[-1] == "&" and sum(bool(re.fullmatch(r"/dev/\S+", w)) for w in words) > 1:
-            return Result(2, stderr="the reference host runs a background program on one device node at a time\n")
         handler = {"kill": self._kill, "jobs": self._jobs, "ps": self._ps,
                    "cat": self._cat, "echo": self._echo, "lsmod": self._lsmod, "lspci": self._lspci,
                    "dmesg": self._dmesg, "GcuSriovMgr": self._sriov_mgr,
@@ -234,9 +249,21 @@ class Shell:
             return handler(words, text)
         return self._model_command(text)
 
-    def names_now(self) -> "ShellNames":
-        """How this shell's lines name devices and VMs now (surface.yaml placeholders)."""
-        return ShellNames(self.fs, self.names, self.host.device.mdev_holders)
+    def names_now(self, freed: tuple = ()) -> "ShellNames":
+        """How this shell's lines name devices, VMs and containers now (surface.yaml
+        placeholders); `freed`: names as if their `kept:` line had freed them."""
+        return ShellNames(self.fs, self.names, self.host.device.mdev_holders, freed)
+
+    def kept_names(self, label) -> list:
+        """(name, the line that frees it) of a stopped instance whose name stays taken (kept:)."""
+        if label not in self.names.values() or not at_rest(self.host, label):
+            return []
+        kept = {ph.family: (w, ph.kept) for w, ph in self.host.spec.surface.placeholders.items() if ph.kept}
+        family = self.host.system.layout.labels[label].family
+        if family not in kept:
+            return []
+        word, line = kept[family]
+        return [(n, line.replace(f"${word}", n)) for n, lb in sorted(self.names.items()) if lb == label]
 
     def _model_command(self, text, vm=None):
         names = self.names_now()
@@ -247,7 +274,7 @@ class Shell:
                 if vm is not None:
                     return Result(127, stderr=f"{shlex.split(text)[1]}: command not found (in {vm})\n")
                 return Result(127, stderr=f"bash: {shlex.split(text)[0]}: command not found\n")
-            return Result(1 if exc.no_device else 2, stderr=f"{exc}\n")      # no such device: as a tool says
+            return Result(exc.status if exc.no_device else 2, stderr=f"{exc}\n")   # no such device: as a tool says
         if parsed.form is not None and parsed.form.ends is not None:
             return self._job(parsed)
         refused = self._not_now(parsed, names)
@@ -258,15 +285,16 @@ class Shell:
             before = self.host.view()
             r = self._qemu_output(self._act(action), action, before)
             if r.status != 0:
-                return Result(r.status, "".join(out) + r.stdout, r.stderr)
+                return Result(parsed.form.fails if parsed.form is not None else r.status, "".join(out) + r.stdout, r.stderr)
             out.append(r.stdout)
         self.host.options.write(parsed)
         self.names.update(names.given)
         self._hold_mdevs(parsed)
-        self._forget_stopped_vms()
+        self._forget_stopped()
         if parsed.form is not None and parsed.form.waits is not None:
             return self._wait_for_reset(parsed, "".join(out), timers)
-        return Result(0, "".join(out))
+        done = parsed.form.said("done", dict(parsed.captured)) if parsed.form is not None else None
+        return Result(0, "".join(out) + (f"{done}\n" if done else ""))
 
     def _wait_for_reset(self, parsed, out, timers) -> Result:
         """`waits: ACTION` (commands.yaml): the line returns when the timed action it set
@@ -290,15 +318,16 @@ class Shell:
         """What the device model refuses before the model is asked: a device enflame/unbind left
         without a driver (not yet on vfio-pci, SRIOV-8), an mdev another VM holds (PROD-8)."""
         program = parsed.form.program if parsed.form is not None else ""
+        status = parsed.form.fails if parsed.form is not None else 1
         for action in parsed.actions:
             for label in Action.parse(action).kwargs.values():
                 if label in self.host.device.detached:
-                    return Result(1, stderr=f"{program}: {present_with(self.host.roles, label)}: no driver: "
+                    return Result(status, stderr=f"{program}: {present_with(self.host.roles, label)}: no driver: "
                                             "bind it to vfio-pci first\n")
         for placeholder, uuid in parsed.captured:
             holder = self.host.device.mdev_holders.get(uuid) if self._is_mdev(placeholder) else None
             if holder is not None:
-                return Result(1, stderr=f"{program}: {uuid}: device is already in use by "
+                return Result(status, stderr=f"{program}: {uuid}: device is already in use by "
                                         f"{next((n for n, lb in self.names.items() if lb == holder), holder)}\n")
         return None
 
@@ -326,12 +355,13 @@ class Shell:
             r.stdout = "".join(ln for ln in r.stdout.splitlines(True) if "GCU Qemu Quirk" not in ln)
         return r
 
-    def _forget_stopped_vms(self):
-        """A VM's name is free again once it is powered off (`qemu -name` may give it anew)."""
-        view = self.host.view()
+    def _forget_stopped(self):
+        """A name is free again once its instance stops (a VM powered off: `qemu -name` may
+        give it anew), but for a name surface.yaml `kept:` (a container's, until docker rm)."""
+        kept = {ph.family for ph in self.host.spec.surface.placeholders.values() if ph.kept}
         for name, label in list(self.names.items()):
             inst = self.host.system.layout.labels.get(label)
-            if inst is not None and self.host.roles.role(inst) == "vm" and view.of(inst).power == "off":
+            if inst is not None and inst.family not in kept and at_rest(self.host, label):
                 self.names.pop(name)
 
     def _act(self, action) -> Result:
@@ -527,15 +557,6 @@ class Shell:
     def _dmesg(self, words, text):
         return Result(0, self.present("".join(f"{ln}\n" for ln in self.host.kernel_log)))
 
-    def _gcu(self, ident):
-        """Device id -> ('pf', inst) or ('vf', inst): the node /dev/gcuN as the KMD numbers
-        it now (reference/sysfs.py gcu_nodes, vf_nodes)."""
-        name = f"gcu{ident}"
-        if name in self.fs.gcu_nodes():
-            return "pf", self.fs.gcu_nodes()[name]
-        vf = self.fs.vf_nodes().get(name)
-        return ("vf", vf) if vf is not None else None
-
     # ---- processes on the host (UNLD-3, RPM-4, RPM-5)
     def _job(self, parsed) -> Result:
         """A program started in the background (commands.yaml `ends:`): it holds its device
@@ -587,94 +608,17 @@ class Shell:
         return Result(0, "".join(f"[{n}]  Running                 {cmd} &\n" for n, (_, _, cmd) in sorted(self.jobs.items())))
 
     # ---- device nodes
-    def _node(self, dev):
-        """/dev/gcuN -> ('pf', inst) or ('vf', inst); /dev/vgcuN -> ('vgcu', card inst, N)."""
-        m = re.fullmatch(r"/dev/(v?gcu)(\d+)", dev)
-        if not m:
-            return None
-        if m.group(1) == "gcu":
-            return self._gcu(int(m.group(2)))
-        n, per = int(m.group(2)), self.fs.vgcu_stride()
-        cards = self.host.pfs()
-        return ("vgcu", cards[n // per], n) if n // per < len(cards) else None
-
-    def _free(self, role, state_var, free_value, name):
-        """The instance a new container or VM takes: by its --name, else the first free one."""
-        view = self.host.view()
-        if name and name in self.names:
-            return self.names[name]
-        own = self.host.system.layout.labels.get(name) if name else None
-        if own is not None and self.host.roles.role(own) == role and getattr(view.of(own), state_var) == free_value \
-                and name not in self.names.values():
-            self.names[name] = name                 # `-name vm1` / `--name ctr1` takes that very slot
-            return name
-        for inst in self.host.roles.instances(self.host.system.layout, role):
-            if getattr(view.of(inst), state_var) == free_value and inst.label not in self.names.values():
-                if name:
-                    self.names[name] = inst.label
-                return inst.label
-        return None
-
-    # ---- docker (§9.5, DOCK-1)
+    # ---- docker (§9.5, DOCK-1): run and stop are commands.yaml's; rm ends a name
     def _docker(self, words, text):
-        if len(words) < 2 or words[1] not in ("run", "stop", "rm"):
-            return Result(1, stderr=f"docker: the reference host knows run and stop, not: {' '.join(words[1:])}\n")
-        if words[1] in ("stop", "rm"):
-            if len(words) != 3 or words[2] not in self.names:
-                return Result(1, stderr=f"Error response from daemon: No such container: {' '.join(words[2:])}\n")
-            if words[1] == "rm" and self.host.view().at(self.names[words[2]]).run == "stopped":
-                self.names.pop(words[2])                 # removing a stopped container frees its name
-                return Result(0, f"{words[2]}\n")
-            r = self._act(self.host.roles.action("docker_stop", self.host.system.layout.labels[self.names[words[2]]]))
-            if r.status == 0 and words[1] == "rm":
-                self.names.pop(words[2])
-            return Result(r.status, f"{words[2]}\n" if r.status == 0 else "", r.stderr)
-        devices, name, k = [], None, 2
-        while k < len(words):
-            w = words[k]
-            if w.startswith("--device="):
-                devices.append(w.split("=", 1)[1].split(":")[0])
-            elif w == "--device" and k + 1 < len(words):
-                devices.append(words[k + 1].split(":")[0])
-                k += 1
-            elif w.startswith("--name="):
-                name = w.split("=", 1)[1]
-            elif w == "--name" and k + 1 < len(words):
-                name = words[k + 1]
-                k += 1
-            k += 1
-        nodes = [self._node(d) for d in devices if d != "/dev/gcuctl"]
-        if any(n is None for n in nodes) or not nodes:
-            missing = [d for d, n in zip([d for d in devices if d != "/dev/gcuctl"], nodes) if n is None]
-            return Result(125, stderr=f"docker: Error response from daemon: error gathering device information "
-                                      f"while adding custom device \"{(missing or ['/dev/gcu?'])[0]}\": "
-                                      "no such file or directory.\n")
-        if name in self.names:
-            return Result(125, stderr=f"docker: Error response from daemon: Conflict. The container name \"/{name}\" "
-                                      "is already in use.\n")
-        ctr = self._free("container", "run", "stopped", name)
-        if ctr is None:
-            return Result(125, stderr="docker: the reference host has no free container slot\n")
-        labels = self.host.system.layout.labels
-        if nodes[0][0] == "vgcu":
-            cards = {n[1] for n in nodes}
-            if len(cards) != 1 or any(n[0] != "vgcu" for n in nodes):
-                return Result(125, stderr="docker: vgcu nodes of one card at a time, in the reference host\n")
-            action = self.host.roles.action("docker_run_vgcu", labels[ctr], cards.pop(), nodes=len(nodes))
-        elif len(nodes) > 1:
-            return Result(125, stderr="docker: one /dev/gcuN per container, in the reference host\n")
-        elif nodes[0][0] == "vf":
-            action = self.host.roles.action("docker_run_vf", labels[ctr], nodes[0][1])
-        else:
-            action = self.host.roles.action("docker_run_gcu", labels[ctr], nodes[0][1])
-        r = self._act(action)
-        if r.status != 0:
-            if name:
-                self.names.pop(name, None)
-            return Result(125, stderr=f"docker: {r.stderr}")
-        if name is None:
-            self.names[ctr] = ctr
-        return Result(0, f"{name or ctr}\n")
+        if words[1:2] != ["rm"]:
+            return self._model_command(text)
+        if len(words) != 3 or words[2] not in self.names:
+            return Result(1, stderr=f"Error response from daemon: No such container: {' '.join(words[2:])}\n")
+        if not at_rest(self.host, self.names[words[2]]):
+            return Result(1, stderr=f"Error response from daemon: You cannot remove a running container "
+                                    f"{words[2]}. Stop the container before attempting removal\n")
+        self.names.pop(words[2])                 # removing a stopped container frees its name
+        return Result(0, f"{words[2]}\n")
 
     # ---- inside a VM (§9.3: what a VM's KMD does)
     def _in_vm(self, name, words):

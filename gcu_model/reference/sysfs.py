@@ -319,6 +319,8 @@ class Sysfs:
         if ph.namer == "node_number":
             nodes = {**self.gcu_nodes(), **self.vf_nodes()}
             return {name[3:]: inst for name, inst in nodes.items() if inst.family == ph.family}
+        if ph.namer == "vgcu_node":                 # N of /dev/vgcuN: the card offering it (PROD-9)
+            return {name[4:]: inst for name, inst in self.vgcu_nodes().items()}
         if ph.namer == "mdev":
             return self.mdevs()
         return {name: None for name in self.host.options.defaults}       # text_option
@@ -540,8 +542,11 @@ class LiveNames(Names):
             inst = next((c for c in self.fs._cards() if pf_bdf(c.index) == text), None)
         if inst is None:
             raise NoDevice(f"no GCU device with id {text}" if ph.namer == "node_number"
-                           else f"no GCU device at {text}")
+                           else f"no /dev/vgcu{text}" if ph.namer == "vgcu_node" else f"no GCU device at {text}")
         return inst.label
 
     def name(self, placeholder, label):
-        return next((text for text, inst in self._now(placeholder).items() if inst.label == label), None)
+        return next(iter(self.names(placeholder, label)), None)
+
+    def names(self, placeholder, label):
+        return [text for text, inst in self._now(placeholder).items() if inst.label == label]

@@ -21,7 +21,7 @@ def render(action: str, player) -> str | None:
     fs = shell.fs
     labels = host.system.layout.labels
     # the action's instances by role (families.yaml `role:`), whatever its parameters are called
-    pf, vf, vm, ctr = (host.roles.arg(parsed, role) for role in ("pf", "vf", "vm", "container"))
+    pf, vf, vm = (host.roles.arg(parsed, role) for role in ("pf", "vf", "vm"))
 
     def address(label):
         for addr, (_, inst) in fs.devices().items():
@@ -29,21 +29,15 @@ def render(action: str, player) -> str | None:
                 return addr
         return bdf(labels[label].index) if label in labels and host.roles.role(labels[label]) == "pf" else None
 
-    def node(label):
-        for nodes in (fs.gcu_nodes(), fs.vf_nodes()):
-            for n, inst in nodes.items():
-                if inst.label == label:
-                    return n
-        return None
-
     def job_for(closing):
         return next((k for k, (_, closed, _) in sorted(shell.jobs.items()) if closed == closing), None)
 
-    def named(instance):
-        return next((k for k, v in sorted(shell.names.items()) if v == instance), None)
-
+    # a name a stopped instance keeps (surface.yaml kept:) is freed before a line gives it anew
+    gives = any(f.action == name and f.gives for f in host.spec.commands.forms)
+    frees = [kept for label in parsed.kwargs.values() for kept in shell.kept_names(label)] if gives else []
     try:
-        return render_setup(action, player.spec, shell.names_now())   # specs/commands.yaml: packages, modprobe, efsmi ...
+        line = render_setup(action, player.spec, shell.names_now(tuple(n for n, _ in frees)))
+        return " ; ".join([*(free for _, free in frees), line])      # specs/commands.yaml
     except CommandError:
         pass
     if any(f.ends is not None and f.ends[0] == name for f in host.spec.commands.forms):
@@ -70,19 +64,6 @@ def render(action: str, player) -> str | None:
         return f"pcimem {where}" + (" w 0x1" if name == "write_register" else "")
     if name == "write_bar":
         return f"[{vm}] pcimem /sys/bus/pci/devices/0000:00:05.0/resource{p['bar']} 0x10 w 0x1"
-    # a stopped container keeps its name until `docker rm`
-    stopped = ctr in shell.names and host.view().at(shell.names[ctr]).run == "stopped"
-    fresh = f"docker rm {ctr} ; " if stopped else ""
-    if name in ("docker_run_gcu", "docker_run_vf"):
-        n = node(pf or vf)
-        return f"{fresh}docker run -d --name {ctr} --device /dev/{n} --device /dev/gcuctl ubuntu" if n else None
-    if name == "docker_run_vgcu":
-        first = labels[pf].index * fs.vgcu_stride()          # the numbering of Sysfs.vgcu_nodes
-        devices = " ".join(f"--device /dev/vgcu{first + k}" for k in range(int(p["nodes"])))
-        return f"{fresh}docker run -d --name {ctr} {devices} ubuntu"
-    if name == "docker_stop":
-        who = named(ctr)
-        return f"docker stop {who}" if who else None
     return None
 
 

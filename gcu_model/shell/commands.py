@@ -26,11 +26,13 @@ QUIRK_DIR = "/etc/qemu-quirks/enflame"                 # QEMU-3: one access-cont
 
 class CommandError(ValueError):
     """A line that is not one of the commands this module knows, or a bad option in one;
-    `no_device`: its words fit but it names a device the host has not."""
+    `no_device`: its words fit but it names a device the host has not; `status`: the exit
+    status the program gives then (commands.yaml `fails:`)."""
 
-    def __init__(self, message: str, no_device: bool = False):
+    def __init__(self, message: str, no_device: bool = False, status: int = 1):
         super().__init__(message)
         self.no_device = no_device
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,7 @@ def parse(line: str, spec, names: Names | None = None) -> Parsed:
         found = (spec.commands.match(words, names or CardAddresses(spec), captured)
                  if spec.commands is not None else None)
     except LineError as exc:
-        raise CommandError(str(exc), isinstance(exc, NoDevice)) from None
+        raise CommandError(str(exc), isinstance(exc, NoDevice), exc.status) from None
     if found is not None:                                  # specs/commands.yaml
         form, values = found
         decl = spec.actions[form.action]

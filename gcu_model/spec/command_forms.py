@@ -25,10 +25,18 @@ from .yamlfile import LDict, LList
 ANY_WORDS = "..."
 _PLACEHOLDER = re.compile(r"\$([A-Z][A-Z0-9_]*)")
 _VALUE_TEXT = {"int": r"\d+", "instance": r"[0-9A-Za-z:._-]+", "word": r"[^\s/]+"}
+# the text an instance's name may be, by its surface.yaml namer (a word holding more than the
+# name, /dev/gcu$N*, then reads only that much as the name)
+NAMER_TEXT = {"node_number": r"\d+", "vgcu_node": r"\d+", "kmd_node": r"gcu\d+",
+              "pci_function": r"(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]",
+              "mdev": r"[0-9a-fA-F-]+", "user_name": r"[A-Za-z0-9][A-Za-z0-9_.-]*"}
 
 
 class LineError(ValueError):
-    """A line a form's words match whose options or values are not the form's."""
+    """A line a form's words match whose options or values are not the form's; `status`: the
+    exit status the program gives such a line (the form's `fails:`)."""
+
+    status = 1
 
 
 class NoDevice(LineError):
@@ -45,6 +53,11 @@ class Names:
 
     def name(self, placeholder: str, label: str) -> str | None:
         raise NotImplementedError
+
+    def names(self, placeholder: str, label: str) -> list:
+        """Every text naming the instance now (the vgcu nodes of a card), the first the name."""
+        name = self.name(placeholder, label)
+        return [] if name is None else [name]
 
     def new_instance(self, placeholder: str, text: str) -> str:
         """The label of the instance a line gives the name `text` (`gives:`; "" when the line
@@ -85,6 +98,9 @@ class CommandForm:
     shown_as: tuple = ()      # ((instance placeholder, how a user reads it: BDF, ID ...), ...)
     ends: tuple | None = None  # (action, ((param, "$NAME"), ...)): a background program's end (kill)
     gives: tuple = ()         # placeholders whose instance the line names anew (qemu -name VM)
+    count: tuple = ()         # ((param, placeholder), ...): param is how many words name it
+    texts: tuple = ()         # ((instance placeholder, the regex of its names: NAMER_TEXT), ...)
+    fails: int = 1            # the exit status of a line refused (docker run: 125)
 
     @property
     def program(self) -> str:
@@ -128,10 +144,38 @@ class CommandForm:
         parts, at = [], 0
         for m in _PLACEHOLDER.finditer(pattern):
             parts.append(literal(pattern[at:m.start()]))
-            parts.append(f"(?P<{m.group(1)}>{_VALUE_TEXT[self._kind(m.group(1))]})")
+            text = dict(self.texts).get(m.group(1)) or _VALUE_TEXT[self._kind(m.group(1))]
+            parts.append(f"(?P<{m.group(1)}>{text})")
             at = m.end()
         parts.append(literal(pattern[at:]))
         return re.compile("".join(parts))
+
+    def placeholder_words(self, pattern: tuple) -> list:
+        """(placeholder, regex) of each word of the pattern holding one placeholder."""
+        out = []
+        for word in pattern:
+            found = _PLACEHOLDER.findall(word)
+            if len(found) == 1 and word != f"${found[0]}":      # a name in a word of more (/dev/gcu$N)
+                out.append((found[0], self._word_regex(word)))
+        return out
+
+    def named_once(self, pattern: tuple, words: list, captured: dict) -> dict:
+        """{param: str(count)} of `count:`; LineError when the line names a placeholder's word
+        twice with different values and the form takes one (a container given two /dev/gcuN)."""
+        counts = {ph: p for p, ph in self.count}
+        out = {}
+        for placeholder, regex in self.placeholder_words(pattern):
+            seen = [m.group(placeholder) for m in map(regex.fullmatch, words) if m is not None]
+            if placeholder in counts:
+                if len(set(seen)) != len(seen):
+                    raise LineError(f"{self.program}: {', '.join(seen)}: a device named twice")
+                out[counts[placeholder]] = str(len(seen))
+                captured[f"{placeholder}*"] = tuple(seen)        # each must name the same instance
+            elif len(set(seen)) > 1:
+                word = next(w for w in pattern if f"${placeholder}" in w)
+                raise LineError(f"{self.program}: one {self.shown_text(word).rstrip('*')} a line, not "
+                                + ", ".join(seen))
+        return out
 
     def words_match(self, pattern: tuple, words: list, captured: dict, first: bool = True) -> int | None:
         """How many words the pattern matches (all of them without options), filling `captured`."""
@@ -203,40 +247,55 @@ class CommandForms:
         words match but its options or names do not and no later form matches."""
         words = _without_sudo(words)
         problems: list = []            # (words matched, naming?, why) for a form whose words fit but not all
+        statuses: list = []            # the `fails:` of each problem's form
         program = None
         for form in self.forms:
+            gave = False          # a pattern read a name the line gives: later ones leaving it out are not tried
             for pattern in form.forms:
+                if gave and not any(f"${g}" in w for w in pattern for g in form.gives):
+                    continue
                 captured: dict = {}
-                n = form.words_match(pattern, words, captured)
+                line_words = _split_long_flags(pattern, words)
+                n = form.words_match(pattern, line_words, captured)
                 if n is None:
                     continue
+                gave = gave or any(captured.get(g) for g in form.gives)
                 named = False
                 try:
-                    set_by_options = form.read_options(words[n:], captured)
+                    counted = form.named_once(pattern, line_words, captured)
+                    set_by_options = form.read_options(line_words[n:], captured)
                     for placeholder, text in form.defaults:
                         captured.setdefault(placeholder, text)
                     for placeholder in form.gives:          # left out: a new one, named by the host
                         captured.setdefault(placeholder, "")
                     values = {p: (captured[v[1:]] if v.startswith("$") else v) for p, v in form.args}
                     values.update(set_by_options)
+                    values.update(counted)
                     named = names is not None
                     for param, placeholder in form.instance_args().items() if named else ():
                         values[param] = (names.new_instance if placeholder in form.gives
                                          else names.instance)(placeholder, values[param])
+                        if len({names.instance(placeholder, t) for t in captured.get(f"{placeholder}*", ())}) > 1:
+                            raise LineError(f"{form.program}: {', '.join(captured[placeholder + '*'])}: devices of one "
+                                            f"{param} a line")
                 except LineError as exc:
                     why = (n, named and isinstance(exc, NoDevice), str(exc).removeprefix(f"{form.program}: "))
                     if why not in problems:
                         problems.append(why)
+                        statuses.append(form.fails)
                     program = program or form.program
                     continue
                 if captured_out is not None:
-                    captured_out.update(captured)
+                    captured_out.update({k: v for k, v in captured.items() if not k.endswith("*")})
                 return form, values
         if problems:      # a line whose words fit but names no device says that; else the closest forms
             unnamed = [why for _, no_device, why in problems if no_device]
             most = max(n for n, _, _ in problems)
             best = list(dict.fromkeys(unnamed or [why for n, _, why in problems if n == most]))
-            raise (NoDevice if unnamed else LineError)(f"{program}: " + "; ".join(best))
+            error = (NoDevice if unnamed else LineError)(f"{program}: " + "; ".join(best))
+            error.status = next(st for (n, no_device, _), st in zip(problems, statuses)
+                                if (no_device if unnamed else n == most))
+            raise error
         return None
 
     def lines_of_program(self, word: str) -> list:
@@ -255,11 +314,17 @@ class CommandForms:
             if form.action != name or not form.written:
                 continue
             texts = dict(params)
+            many = {}
             for param, placeholder in form.instance_args().items():
                 texts[param] = names.name(placeholder, str(params.get(param)))
+            for param, placeholder in form.count:
+                label = next(str(params.get(p)) for p, v in form.args if v == f"${placeholder}")
+                many[placeholder] = names.names(placeholder, label)[:int(params.get(param, 0))]
+                if len(many[placeholder]) != int(params.get(param, 0)):
+                    texts[param] = None                # fewer such words now than the action takes
             if any(v is None for v in texts.values()):
                 continue
-            line = _fill(form, texts)
+            line = _fill(form, texts, many)
             if line is None:
                 continue
             try:
@@ -271,8 +336,29 @@ class CommandForms:
         return None
 
 
-def _fill(form: CommandForm, params: dict) -> str | None:
-    """The form's line with its placeholders and the options these parameters need."""
+def _split_long_flags(pattern: tuple, words: list) -> list:
+    """`--flag=VALUE` as the two words `--flag VALUE` where the pattern has `--flag` as a word
+    of its own (getopt_long reads both alike: docker run --device=/dev/gcu0)."""
+    flags = {w for w in pattern if w.startswith("--") and "=" not in w and not _PLACEHOLDER.search(w)}
+    out = []
+    for word in words:
+        flag, eq, value = word.partition("=")
+        out.extend([flag, value] if eq and flag in flags else [word])
+    return out
+
+
+def _fill(form: CommandForm, params: dict, many: dict | None = None) -> str | None:
+    """The form's line with its placeholders and the options these parameters need; a word of
+    a `count:` placeholder once for each of its texts in `many`."""
+    line_words = []
+    for word in shlex.split(form.line):
+        found = _PLACEHOLDER.findall(word)
+        if many and len(found) == 1 and found[0] in many:
+            flag = line_words.pop() if line_words and line_words[-1].startswith("-") else None
+            for text in many[found[0]]:
+                line_words += [*([flag] if flag else []), word.replace(f"${found[0]}", text)]
+        else:
+            line_words.append(word)
     bound = {}
     for param, value in form.args:
         if value.startswith("$"):
@@ -281,7 +367,7 @@ def _fill(form: CommandForm, params: dict) -> str | None:
             bound[value[1:]] = str(params[param])
         elif not form.options and str(params.get(param)) != value:
             return None
-    line = _PLACEHOLDER.sub(lambda m: bound.get(m.group(1), m.group(0)), form.line)
+    line = _PLACEHOLDER.sub(lambda m: bound.get(m.group(1), m.group(0)), " ".join(line_words) if many else form.line)
     defaults = dict(form.args)
     words = []
     for option in form.options:
@@ -332,7 +418,8 @@ def load_command_forms(data, spec, display: str) -> CommandForms:
     return out
 
 
-_FORM_KEYS = ("action", "args", "defaults", "ends", "gives", "line", "match", "options", "says", "waits", "written")
+_FORM_KEYS = ("action", "args", "count", "defaults", "ends", "fails", "gives", "line", "match", "options", "says",
+              "waits", "written")
 
 
 def _form(body: LDict, w, spec) -> CommandForm:
@@ -358,7 +445,10 @@ def _form(body: LDict, w, spec) -> CommandForm:
         raise body.where("args").error(f"{line}: args: expected a mapping of parameter: value")
     kinds: dict = {}
     texts = {}
+    count = _count(body, line, params)
     for p in decl.params:
+        if p.name in count:
+            continue
         if p.name not in args:
             how = f" (a {p.type}: a placeholder of the line, such as $PF)" if p.is_instance else ""
             raise body.where("action").error(f"{line}: action {action} needs its parameter {p.name} in args{how}",
@@ -394,20 +484,51 @@ def _form(body: LDict, w, spec) -> CommandForm:
     says = body.get("says", LDict())
     if not isinstance(says, LDict) or any(k not in SAYS for k in says):
         raise body.where("says").error(f"{line}: says: a mapping of {', '.join(SAYS)} to the text printed")
-    if says and waits is None:
-        raise body.where("says").error(f"{line}: says: is what a line that waits prints (give waits:)")
+    if set(says) - {"done"} and waits is None:
+        raise body.where("says").error(f"{line}: says: start and dead are what a line that waits prints "
+                                       "(give waits:); a line that does not wait says done: alone")
     for k, text in says.items():
         for m in _PLACEHOLDER.finditer(str(text)):
             if m.group(1) not in kinds:
                 raise says.where(k).error(f"{line}: says {k}: ${m.group(1)} is no placeholder of the line",
                                           m.group(0))
+    fails = body.get("fails", 1)
+    if not isinstance(fails, int) or isinstance(fails, bool) or not 1 <= fails <= 255:
+        raise body.where("fails").error(f"{line}: fails: the exit status of a refused line, 1 to 255, not {fails!r}",
+                                        str(fails))
     surface = getattr(spec, "surface", None)
     shown_as = tuple((name, NAMER_WORDS.get(surface.placeholders[name].namer, name))
                      for name, kind in sorted(kinds.items()) if kind == "instance")
     return CommandForm(line, tuple(patterns), action, tuple(texts.items()), tuple(options),
                        tuple(sorted(kinds.items())), w, tuple(defaults.items()), written, waits,
                        tuple((str(k), str(v)) for k, v in says.items()), shown_as,
-                       _ends(body, line, texts, kinds, spec), gives)
+                       _ends(body, line, texts, kinds, spec), gives, tuple(count.items()),
+                       tuple((name, NAMER_TEXT[surface.placeholders[name].namer]) for name, kind in sorted(kinds.items())
+                             if kind == "instance" and surface.placeholders[name].namer in NAMER_TEXT), fails)
+
+
+def _count(body, line, params) -> dict:
+    """`count: {PARAM: $PLACEHOLDER}`: PARAM (an int) is how many words of the line name the
+    placeholder's instance (docker run --device /dev/vgcu$V, once a node); each such word
+    names the same instance, by a different text."""
+    raw = body.get("count", LDict())
+    if not isinstance(raw, LDict):
+        raise body.where("count").error(f"{line}: count: expected a mapping of PARAM: $PLACEHOLDER")
+    out = {}
+    for param, value in raw.items():
+        p = params.get(str(param))
+        if p is None or p.is_instance or not str(value).startswith("$"):
+            raise raw.where(param).error(f"{line}: count: {param}: a number parameter of the action, counting "
+                                         "a placeholder of its instance ($V)", str(param))
+        out[str(param)] = str(value)[1:]
+    args = body.get("args", LDict())
+    for param, placeholder in out.items():
+        if param in args:
+            raise raw.where(param).error(f"{line}: count: {param} is counted, so not in args", param)
+        if f"${placeholder}" not in [str(v) for v in args.values()]:
+            raise raw.where(param).error(f"{line}: count: ${placeholder} names no instance parameter in args",
+                                         f"${placeholder}")
+    return out
 
 
 def _gives(body, line, kinds, spec) -> tuple:

@@ -12,7 +12,7 @@ from .errors import InvalidSpec, Where
 from .types import BoolT, EnumT
 from .yamlfile import LDict, LList
 
-NAMERS = ("pci_function", "kmd_node", "node_number", "mdev", "text_option", "user_name")
+NAMERS = ("pci_function", "kmd_node", "node_number", "vgcu_node", "mdev", "text_option", "user_name")
 READ_KINDS = ("text", "device", "var", "host", "quantity", "constant", "names", "hook")
 READ_HOOKS = ("loaded_reset_enable", "loaded_vgcu_num", "loaded_whitelist", "text_option", "pci_device",
               "driver_override", "bdf", "fw_informations", "rpm_sleep_delay", "last_busy", "dump_reg_group")
@@ -28,6 +28,7 @@ class Placeholder:
     family: str | None     # the instance family it names (None: not an instance)
     namer: str
     when: tuple
+    kept: str | None = None    # user_name: the line that frees a name its stopped instance keeps
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,7 @@ def load_surface(data, spec, display: str) -> Surface:
         if not _PLACEHOLDER.match(str(word)):
             raise w.error(f"placeholder '{word}': a placeholder is a word in capitals (PF, UUID, gcuN)", str(word))
         body = _mapping(body, w, f"placeholder {word}")
-        _keys(body, {"family", "namer", "when"}, f"placeholder {word}", required=["namer"])
+        _keys(body, {"family", "namer", "when", "kept"}, f"placeholder {word}", required=["namer"])
         family = body.get("family")
         if family is not None and family not in spec.families:
             raise body.where("family").error(f"placeholder {word}: no instance family '{family}' in "
@@ -322,8 +323,13 @@ def load_surface(data, spec, display: str) -> Surface:
         if body["namer"] not in NAMERS:
             raise body.where("namer").error(f"placeholder {word}: unknown namer '{body['namer']}' "
                                             f"(one of {', '.join(NAMERS)})", str(body["namer"]))
+        kept = body.get("kept")
+        if kept is not None and (body["namer"] != "user_name" or f"${word}" not in str(kept).split()):
+            raise body.where("kept").error(f"placeholder {word}: kept: the command line that frees a name a user "
+                                           f"gave (namer: user_name), naming it as ${word}, not '{kept}'", str(kept))
         out.placeholders[word] = Placeholder(word, family, body["namer"],      # no instance yet: host conditions
-                                             _conds(body.get("when"), body.where("when"), spec, None))
+                                             _conds(body.get("when"), body.where("when"), spec, None),
+                                             None if kept is None else str(kept))
     for i, body in enumerate(_seq(data.get("dirs"), data.where("dirs"), "dirs")):
         w = data["dirs"].where(i)
         body = _mapping(body, w, "a dir")
