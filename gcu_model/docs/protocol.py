@@ -15,7 +15,6 @@ inside those messages changes with the spec, so it is generated here:
 """
 from __future__ import annotations
 
-import re
 
 from ..core.outcome import Action
 from ..core.system import System
@@ -186,9 +185,7 @@ def _products_of(path, devices, nodes, config, roles) -> set:
     """The product of the card a file belongs to (a VF's: its card's), or of every card
     of the host for the host's own files (a host may mix products, issue 8)."""
     cards = [roles.card_index(i) for bdf, (_, i) in devices.items() if f"/{bdf}/" in path + "/"]
-    m = re.match(r"^/sys/class/enflame/(gcu\d+)/", path)
-    if m and m.group(1) in nodes:
-        cards.append(roles.card_index(nodes[m.group(1)]))
+    cards += [roles.card_index(label) for node, label in nodes.items() if f"/{node}/" in path + "/"]
     count = len(config.values["product"])
     return {config.value_of("product", c) for c in (cards or range(count))}
 
