@@ -426,6 +426,16 @@ CASES = {
         "surface.yaml", "  V:    {family: card, namer: vgcu_node, when:",
         "  V:    {family: card, namer: vgcu_node, kept: \"rm $V\", when:",
         "rm $V", "kept: the command line that frees a name a user gave (namer: user_name)"),
+    "script-flag-of-an-unknown-action": Case(
+        "commands.yaml", "--bind: {PF: bind_pf_vfio, VF: bind_vf_vfio}", "--bind: {PF: bind_pf_vfio, VF: bind_vf}",
+        "bind_vf", "scripts: GcuSriovMgr --bind: no action 'bind_vf'"),
+    "script-slot-not-a-pci-address": Case(
+        "commands.yaml", "--vf-num: {PF: write_sriov_numvfs}", "--vf-num: {N: write_sriov_numvfs}",
+        "N", "is no placeholder of surface.yaml naming a PCI slot"),
+    "script-action-of-another-family": Case(
+        "commands.yaml", "--unbind: {PF: unbind_pf_vfio, VF: unbind_vf_vfio}",
+        "--unbind: {PF: unbind_vf_vfio, VF: unbind_vf_vfio}",
+        "unbind_vf_vfio", "does not take one card ($PF)"),
     # --- families.yaml roles
     "family-role-unknown": Case(
         "families.yaml", "role: container,", "role: docker,",

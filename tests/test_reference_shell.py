@@ -92,6 +92,8 @@ def test_guide_9_4_gcusriovmgr(spec):
     assert "driver enflame, 2 vf(s)" in ok(sh, "GcuSriovMgr --slot 01:00.0 --query")
     assert sh.run("GcuSriovMgr --slot 09:00.0 --query").status == 1
     assert sh.run("GcuSriovMgr --frob").status == 1
+    r = sh.run("GcuSriovMgr --slot 01:00.1 --vf-num 1")
+    assert r.status == 1 and "--vf-num is not for a vf" in r.stderr     # a VF has no sriov_numvfs (SRIOV-7)
 
 
 @pytest.mark.reqs("RST-1", "RST-2", "RST-3", "DBG-1")

@@ -640,10 +640,12 @@ class Shell:
     # ---- GcuSriovMgr (§9.4)
     def _script_write(self, flag, device, value=None) -> None:
         """The sysfs write GcuSriovMgr.sh makes for `flag` on `device` ((kind, instance) of the
-        bus): the line surface.yaml writes for the action it is (_SCRIPT_ACTIONS), then written
+        bus): the line surface.yaml writes for the action it is (commands.yaml scripts:), then written
         as the kernel takes it (its errno is the script's error)."""
-        kind, inst = device
-        name = _SCRIPT_ACTIONS[flag][kind]
+        _, inst = device
+        name = self.host.spec.commands.scripts.get("GcuSriovMgr", {}).get(flag, {}).get(inst.family)
+        if name is None:
+            raise SysfsError("ENODEV", f"{flag} is not for a {inst.family}")
         decl = self.host.spec.actions[name]
         params = {p.name: inst.label if p.is_instance else str(value) for p in decl.params}
         line = self.fs.write_line(name, params)
@@ -701,12 +703,6 @@ class Shell:
                 extra = f", {view.of(inst).numvfs} vf(s)" if kind == "pf" else ""
                 out.append(f"{s}: {'PF' if kind == 'pf' else 'VF'}, driver {binding}{extra}\n")
         return Result(1 if err else 0, "".join(out), "".join(err))
-
-
-# GcuSriovMgr.sh's flags (§9.4, SRIOV-7, SRIOV-3): the action each is, by the kind of device named
-_SCRIPT_ACTIONS = {"--vf-num": {"pf": "write_sriov_numvfs", "vf": "write_sriov_numvfs"},
-                   "--bind": {"pf": "bind_pf_vfio", "vf": "bind_vf_vfio"},
-                   "--unbind": {"pf": "unbind_pf_vfio", "vf": "unbind_vf_vfio"}}
 
 
 def _grep_args(words):

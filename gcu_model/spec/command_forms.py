@@ -239,6 +239,7 @@ class CommandForm:
 class CommandForms:
     forms: list = field(default_factory=list)
     option_lines: object = None           # spec/option_lines.py OptionLines (the loader sets it)
+    scripts: dict = field(default_factory=dict)   # program -> {flag: {family: action}} (`scripts:`)
 
     def match(self, words: list, names: Names | None = None, captured_out: dict | None = None) -> tuple | None:
         """(form, {param: text}) for a command line's words (a leading sudo dropped), or None.
@@ -387,14 +388,15 @@ def load_command_forms(data, spec, display: str) -> CommandForms:
     if not isinstance(data, LDict):
         raise InvalidSpec("commands.yaml must be a mapping", display, 1)
     for k in data:
-        if k not in ("commands", "option_lines"):
-            raise data.where(k).error(f"commands.yaml: unknown key '{k}' (allowed: commands, option_lines)", str(k))
+        if k not in ("commands", "option_lines", "scripts"):
+            raise data.where(k).error(f"commands.yaml: unknown key '{k}' (allowed: commands, option_lines, scripts)",
+                                      str(k))
     items = data.get("commands")
     if items is None:
-        return CommandForms()
+        return CommandForms(scripts=_scripts(data, spec))
     if not isinstance(items, LList):
         raise data.where("commands").error("commands: expected a list")
-    out = CommandForms()
+    out = CommandForms(scripts=_scripts(data, spec))
     seen = {}
     for i, body in enumerate(items):
         w = items.where(i)
@@ -415,6 +417,43 @@ def load_command_forms(data, spec, display: str) -> CommandForms:
                 raise w.error(f"'{' '.join(pattern)}' means {seen[key]} already", " ".join(pattern))
             seen[key] = form.shown
         out.forms.append(form)
+    return out
+
+
+def _scripts(data, spec) -> dict:
+    """`scripts: {PROGRAM: {FLAG: {PLACEHOLDER: ACTION}}}`: a vendor script made of the sysfs
+    writes surface.yaml declares (GcuSriovMgr.sh, §9.4): FLAG on a device (a PCI slot, named
+    as PLACEHOLDER's pci_function namer names it) is ACTION, written as surface.yaml writes it.
+    The action's one instance parameter is the device; any other takes the flag's value."""
+    raw = data.get("scripts", LDict())
+    if not isinstance(raw, LDict):
+        raise data.where("scripts").error("scripts: expected a mapping of program: {flag: {PLACEHOLDER: action}}")
+    surface = getattr(spec, "surface", None)
+    out: dict = {}
+    for program, flags in raw.items():
+        if not isinstance(flags, LDict) or not flags:
+            raise raw.where(program).error(f"scripts: {program}: expected a mapping of --flag: {{PLACEHOLDER: action}}",
+                                           str(program))
+        for flag, by_device in flags.items():
+            if not str(flag).startswith("--") or not isinstance(by_device, LDict):
+                raise flags.where(flag).error(f"scripts: {program}: '{flag}': a --flag with a mapping of "
+                                              "PLACEHOLDER: action", str(flag))
+            actions: dict = {}
+            for word, action in by_device.items():
+                ph = surface.placeholders.get(str(word)) if surface is not None else None
+                if ph is None or ph.namer != "pci_function":
+                    raise by_device.where(word).error(f"scripts: {program} {flag}: '{word}' is no placeholder of "
+                                                      "surface.yaml naming a PCI slot (namer: pci_function)", str(word))
+                decl = spec.actions.get(str(action))
+                if decl is None:
+                    raise by_device.where(word).error(f"scripts: {program} {flag}: no action '{action}' in the "
+                                                      "machines", str(action))
+                instances = [p for p in decl.params if p.is_instance]
+                if len(instances) != 1 or instances[0].type != ph.family:
+                    raise by_device.where(word).error(f"scripts: {program} {flag}: {action} does not take one "
+                                                      f"{ph.family} (${word})", str(action))
+                actions[ph.family] = str(action)
+            out.setdefault(str(program), {})[str(flag)] = actions
     return out
 
 
