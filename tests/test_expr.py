@@ -78,8 +78,14 @@ def test_install_refusals(system):
     r = refused(system, s0, "install_base(opt_mode=vgcu, opt_vf_num=0, opt_auto_load=true)", "EINVAL")
     assert "not supported on S60" in r.message
     loaded = run(system, [INSTALL_4])
-    r = refused(system, loaded, INSTALL_4, "EEXIST")
-    assert r.rule == "install_base: otherwise"
+    # §3: installing again reloads the module (a new vgcu_num, vf count or mode takes effect),
+    # refused as rmmod is while the module is in use
+    again = system.describe(run(system, [INSTALL_4, "install_base(opt_mode=virt_host, opt_vf_num=1, opt_auto_load=true)"]))
+    assert (again["host.kmd"], again["host.vf_num"], again["card0.numvfs"]) == ("loaded", 1, 1)
+    held = run(system, [INSTALL_4, "open_vf(vf=card0.vf0)"])
+    r = refused(system, held, INSTALL_4, "EBUSY")
+    assert "Module enflame is in use" in r.message
+    assert system.describe(loaded)["host.kmd"] == "loaded"
     refused(system, s0, "rmmod()", "ENOENT")
 
 

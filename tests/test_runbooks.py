@@ -84,7 +84,7 @@ def test_planted_fixes_are_the_ones_an_operator_expects(spec):
         return next(v for v in lint(spec, runbook.lines, runbook.config) if v.verdict == "refused").fix
     assert fix("wrong-vfs-deleted-under-load.sh") == ["kill %1"]
     assert fix("wrong-rmmod-before-vm-exit.sh")[0] == "[guest] poweroff"      # the name qemu -name gave it
-    assert "sudo ./enflame-xxx.run --uninstall" in fix("wrong-pf-passed-through.sh")
+    assert fix("wrong-pf-passed-through.sh") == ["sudo ./enflame-xxx.run"]    # installed again in ASIC mode (§3)
 
 
 def test_run_prints_a_terminal_session():

@@ -2,7 +2,6 @@
 # @config t20-asic
 sudo ./enflame-xxx.run
 sudo ./enflame_peer_mem-xxx.run
-sudo modprobe enflame_peermem
 sudo rmmod enflame_peermem
 sudo rmmod enflame
 cp -f /etc/modprobe.d/gcu.conf ./gcu_test.conf
