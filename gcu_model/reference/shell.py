@@ -574,8 +574,12 @@ class Shell:
         return Result(0, f"[{number}] {self.next_pid}\n")
 
     def _kill(self, words, text):
+        """kill [-9 | -KILL | -SIGKILL | -15 | -TERM | -SIGTERM] %JOB | PID (§10.2 `kill -9`): the
+        program ends either way (the signal is not modelled: every program here dies of it)."""
+        if len(words) == 3 and re.fullmatch(r"-(9|15|(SIG)?(KILL|TERM))", words[1]):
+            words = [words[0], words[2]]
         if len(words) != 2:
-            return Result(2, stderr="kill: usage: kill %JOB | PID\n")
+            return Result(2, stderr="kill: usage: kill [-9|-15] %JOB | PID\n")
         arg = words[1]
         number = None
         if arg.startswith("%") and arg[1:].isdigit():
