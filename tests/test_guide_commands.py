@@ -30,7 +30,6 @@ FILL = [(r"/devices/xxx/", "/devices/0000:01:00.0/"), (r"\[--slot xxx\]", "--slo
 GAPS = {
     ("7.3", "./caps/qemu/qemu-build-sample.sh 2.6.0"),       # building the patched QEMU (§7.3)
     ("7.3", "./caps/qemu/qemu-build-sample.sh 5.0.0"),
-    ("8.5", "zcat /var/log/kern.log.*.gz"),                  # older kernel logs
     ("9.5", "sudo docker exec -it gcu0_test /bin/bash"),     # a shell in a container
     ("10.2", 'X=(); for a in $(mount | cut -d\' \' -f3); do test -e "$a" || X+=("-e$a"); done ; '
              'lsof "${X[@]}" -f -- /dev/gcu*'),             # who holds a node

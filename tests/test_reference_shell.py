@@ -381,3 +381,29 @@ def test_quirk_access_control_file_and_logging(spec):
     assert ok(sh, f"[vm0] pcimem {guest_bar}0 0x40 w 0x2") == "Written 0x00000002; readback 0x00000002\n"
     r = sh.run(f"sudo sed -i 's/logging = 0/logging = 1/' {conf}")
     assert r.status == 2 and "can't read" in r.stderr
+
+
+@pytest.mark.reqs("PARAM-1", "VER-4")
+def test_paths_with_globs_expand_as_bash_does(spec):
+    """§8.2 `cat /sys/module/enflame/parameters/*`: the shell expands a path pattern over the
+    host's tree, sorted, as bash does; a pattern nothing matches is left as written."""
+    host, sh = session(spec, "t20-2card")
+    ok(sh, "sudo ./enflame-xxx.run")
+    params = sorted(host_path for host_path in sh.fs.listdir("/sys/module/enflame/parameters"))
+    each = [ok(sh, f"cat /sys/module/enflame/parameters/{p}") for p in params]
+    assert len(params) > 3 and ok(sh, "cat /sys/module/enflame/parameters/*") == "".join(each)
+    assert ok(sh, "ls /dev/gcu*").split() == ["/dev/gcu0", "/dev/gcu1"]
+    assert ok(sh, "cat /sys/module/enflame/parameters/reset_e?able") == each[params.index("reset_enable")]
+    r = sh.run("cat /sys/module/enflame/nothing*")
+    assert r.status == 1 and "/sys/module/enflame/nothing*: No such file" in r.stderr
+
+
+@pytest.mark.reqs("DBG-1")
+def test_the_kernel_log_files_of_8_5(spec):
+    """§8.5: dmesg, /var/log/kern.log (the same lines) and the rotated logs of earlier days,
+    which a host started afresh does not have."""
+    host, sh = session(spec, "t20-asic")
+    ok(sh, "sudo ./enflame-xxx.run")
+    assert ok(sh, "cat /var/log/kern.log") == ok(sh, "dmesg") != ""
+    r = sh.run("zcat /var/log/kern.log.*.gz")
+    assert r.status == 1 and "kern.log.*.gz: No such file or directory" in r.stderr

@@ -16,6 +16,7 @@ formats the guide does not show are ASSUMPTIONs of this module.
 from __future__ import annotations
 
 import errno as errno_mod
+import fnmatch
 import math
 import os
 import re
@@ -26,6 +27,8 @@ from ..spec.action import Action
 from ..shell.commands import QUIRK_DIR, CommandError, bdf, card_of, parse, split_line
 from ..spec.command_forms import NoDevice
 from .sysfs import LiveNames, Sysfs, SysfsError, vf_bdf
+
+KERN_LOG = "/var/log/kern.log"            # §8.5: the kernel log, as dmesg shows it
 
 GCU_SRIOV_MGR_HELP = """Version: 0.1
 Usage: sudo ./GcuSriovMgr.sh <--slot pci_slot[,pci_slot2]> [--vf-num vf_number] [--check] [--bind] [--unbind] [--query]
@@ -203,10 +206,13 @@ class Shell:
         return r
 
     def _ls(self, words, text):
-        """ls DIR... of sysfs: the entries, one a line."""
+        """ls PATH... of sysfs and /dev: a directory's entries, a file's own path, one a line."""
         paths = [w for w in words[1:] if not w.startswith("-")] or ["/sys"]
         out, err, status = [], [], 0
         for path in paths:
+            if self.fs.exists(path) and not self.fs.is_dir(path):
+                out.append(f"{path}\n")                  # ls FILE names it (ls /dev/gcu*)
+                continue
             try:
                 out.extend(f"{e}\n" for e in sorted(self.fs.listdir(path)))
             except SysfsError as exc:
@@ -233,21 +239,44 @@ class Shell:
         m = re.fullmatch(r"\[([A-Za-z0-9_.-]+)\]", words[0]) if self.host.roles.family["vm"] else None
         if m:
             return self._in_vm(m.group(1), words[1:])
-        text = shlex.join(words)
         while words and words[0] == "sudo":
             words = words[1:]
         if not words:
             return Result(0)
+        words = [words[0], *(w for word in words[1:] for w in self._glob(word))]
+        text = shlex.join(words)
         head = words[0].rsplit("/", 1)[-1]
         handler = {"kill": self._kill, "jobs": self._jobs, "ps": self._ps,
                    "cat": self._cat, "echo": self._echo, "lsmod": self._lsmod, "lspci": self._lspci,
                    "dmesg": self._dmesg, "GcuSriovMgr": self._sriov_mgr,
                    "GcuSriovMgr.sh": self._sriov_mgr, "docker": self._docker,
                    "pcimem": self._pcimem, "mkdir": self._mkdir,
-                   "sed": self._sed, "grep": self._grep, "ls": self._ls, "sleep": self._sleep}.get(head)
+                   "sed": self._sed, "grep": self._grep, "ls": self._ls, "sleep": self._sleep,
+                   "zcat": self._zcat}.get(head)
         if handler is not None:
             return handler(words, text)
         return self._model_command(text)
+
+    def _glob(self, word: str) -> list:
+        """A path with * ? or [...] (§8.2 `cat /sys/module/enflame/parameters/*`), expanded as
+        bash does, over the host's tree, sorted; a pattern nothing matches stays as written."""
+        if not word.startswith("/") or not any(c in word for c in "*?["):
+            return [word]
+        found = [""]
+        for part in word.strip("/").split("/"):
+            step = []
+            for base in found:
+                if not any(c in part for c in "*?["):
+                    step.append(f"{base}/{part}")
+                    continue
+                try:
+                    names = self.fs.listdir(base or "/")
+                except SysfsError:
+                    continue
+                step += [f"{base}/{n}" for n in sorted(names) if fnmatch.fnmatchcase(n, part) and not n.startswith(".")]
+            found = step
+        found = [f for f in found if self.fs.exists(f) or self.fs.is_dir(f)]
+        return found or [word]
 
     def names_now(self, freed: tuple = ()) -> "ShellNames":
         """How this shell's lines name devices, VMs and containers now (surface.yaml
@@ -388,6 +417,8 @@ class Shell:
         options = self.host.spec.commands.option_lines if self.host.spec.commands is not None else None
         if path.startswith(QUIRK_DIR + "/"):
             return self._quirk_file(path)
+        if path == KERN_LOG:                  # §8.5: the kernel log of these days, as dmesg shows it
+            return self.present("".join(f"{ln}\n" for ln in self.host.kernel_log))
         if options is None or path not in options.files:
             raise SysfsError("ENOENT", f"{path}: No such file or directory")
         h, labels = self.host.view().host, self.host.system.layout.labels
@@ -553,6 +584,14 @@ class Shell:
             device = self.fs.pci_device(inst)
             lines.append(f"{addr} 1200: {vendor:04x}:{device:04x}")
         return Result(0, "".join(f"{ln}\n" for ln in lines))
+
+    def _zcat(self, words, text):
+        """§8.5 `zcat /var/log/kern.log.*.gz`: the rotated logs of earlier days. A host the model
+        starts afresh has none (ASSUMPTION: its log starts with this session), so each is ENOENT."""
+        files = [w for w in words[1:] if not w.startswith("-")]
+        if not files:
+            return Result(1, stderr="gzip: compressed data not read from a terminal\n")
+        return Result(1, stderr="".join(f"gzip: {f}: No such file or directory\n" for f in files))
 
     def _dmesg(self, words, text):
         return Result(0, self.present("".join(f"{ln}\n" for ln in self.host.kernel_log)))
