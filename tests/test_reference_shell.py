@@ -407,3 +407,19 @@ def test_the_kernel_log_files_of_8_5(spec):
     assert ok(sh, "cat /var/log/kern.log") == ok(sh, "dmesg") != ""
     r = sh.run("zcat /var/log/kern.log.*.gz")
     assert r.status == 1 and "kern.log.*.gz: No such file or directory" in r.stderr
+
+
+@pytest.mark.reqs("RPM-1")
+def test_power_control_is_the_runtime_pm_switch(spec):
+    """§11.1 `cat /sys/bus/pci/devices/xxx/power/control`: `on` until rpm/switch start allows
+    runtime PM (`auto`); writing on/auto is that switch, anything else EINVAL (linux-facts)."""
+    host, sh = session(spec, "t20-rpm")
+    ok(sh, "sudo ./enflame-xxx.run")
+    control = "/sys/bus/pci/devices/0000:01:00.0/power/control"
+    assert ok(sh, f"cat {control}") == "on\n"
+    ok(sh, "echo start > /sys/class/enflame/gcu0/device/rpm/switch")
+    assert ok(sh, f"cat {control}") == "auto\n"
+    ok(sh, f"echo on > {control}")
+    assert ok(sh, "cat /sys/class/enflame/gcu0/device/rpm/switch") == "stop\n"
+    r = sh.run(f"echo sometimes > {control}")
+    assert r.status == 1 and "Invalid argument" in r.stderr
