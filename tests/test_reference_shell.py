@@ -423,3 +423,49 @@ def test_power_control_is_the_runtime_pm_switch(spec):
     assert ok(sh, "cat /sys/class/enflame/gcu0/device/rpm/switch") == "stop\n"
     r = sh.run(f"echo sometimes > {control}")
     assert r.status == 1 and "Invalid argument" in r.stderr
+
+
+@pytest.mark.reqs("INST-1", "INST-8", "PARAM-2")
+def test_the_peermem_package_loads_its_module(spec):
+    """§5 "install the run packages as usual, then rmmod enflame_peermem": the package loads
+    the module; §10.3: with openibd down it stays installed until openibd is restarted."""
+    host, sh = session(spec, "t20-asic")
+    ok(sh, "sudo ./enflame-xxx.run")
+    ok(sh, "sudo ./enflame_peer_mem-xxx.run")
+    assert "enflame_peermem" in ok(sh, "lsmod | grep enflame")
+    assert sh.run("sudo rmmod enflame").status == 1                   # in use by enflame_peermem
+    ok(sh, "sudo rmmod enflame_peermem")
+    ok(sh, "sudo rmmod enflame")
+    host, sh = session(spec, "t20-asic", **{"host.openibd": "failed"})
+    ok(sh, "sudo ./enflame-xxx.run")
+    assert "could not insert 'enflame_peermem'" in ok(sh, "sudo ./enflame_peer_mem-xxx.run")
+    assert "enflame_peermem" not in ok(sh, "lsmod")
+    assert sh.run("sudo modprobe enflame_peermem").status == 1
+    ok(sh, "/etc/init.d/openibd restart")
+    ok(sh, "sudo modprobe enflame_peermem")
+    assert "enflame_peermem" in ok(sh, "lsmod")
+
+
+@pytest.mark.reqs("PROD-9", "INST-2")
+def test_guide_3_a_second_install_switches_the_vgcu_mode(spec):
+    """§3: write vgcu_num to gcu_test.conf, "then install the run package" (again): the
+    module is reloaded and offers the new number of vgcu nodes; not while a container uses one."""
+    host, sh = session(spec, "i20-vgcu-time")
+    ok(sh, "sudo ./enflame-xxx.run --with-vgcu")
+    before = ok(sh, "ls /dev/vgcu*").split()
+    ok(sh, "echo 'options enflame \"vgcu_num=4\"' > /etc/modprobe.d/gcu_test.conf")
+    ok(sh, "docker run --name c1 --device /dev/vgcu0 ubuntu")
+    r = sh.run("sudo ./enflame-xxx.run --with-vgcu")
+    assert r.status == 1 and "in use" in r.stderr                    # as rmmod would be
+    ok(sh, "docker stop c1")
+    ok(sh, "sudo ./enflame-xxx.run --with-vgcu")
+    assert ok(sh, "cat /sys/module/enflame/parameters/vgcu_num") == "4\n"
+    assert len(ok(sh, "ls /dev/vgcu*").split()) == 4 != len(before)
+
+
+def test_a_flag_given_twice_with_two_values_is_refused(spec):
+    host, sh = session(spec, "t20-vgcu")
+    ok(sh, "sudo ./enflame-xxx.run --with-vgcu")
+    r = sh.run("docker run --name a --name b --device /dev/vgcu0 ubuntu")
+    assert r.status == 2 and "one NAME a line, not a, b" in r.stderr
+    assert sh.run("docker run --name a --name a --device /dev/vgcu0 ubuntu").status == 0

@@ -615,8 +615,9 @@ class Shell:
     def _kill(self, words, text):
         """kill [-9 | -KILL | -SIGKILL | -15 | -TERM | -SIGTERM] %JOB | PID (§10.2 `kill -9`): the
         program ends either way (the signal is not modelled: every program here dies of it)."""
-        if len(words) == 3 and re.fullmatch(r"-(9|15|(SIG)?(KILL|TERM))", words[1]):
-            words = [words[0], words[2]]
+        signal = len(words) > 1 and re.fullmatch(r"-(9|15|(SIG)?(KILL|TERM))", words[1])
+        if signal:
+            words = [words[0], *words[2:]]
         if len(words) != 2:
             return Result(2, stderr="kill: usage: kill [-9|-15] %JOB | PID\n")
         arg = words[1]

@@ -151,12 +151,14 @@ class CommandForm:
         return re.compile("".join(parts))
 
     def placeholder_words(self, pattern: tuple) -> list:
-        """(placeholder, regex) of each word of the pattern holding one placeholder."""
+        """(placeholder, regex, flag) of each word of the pattern holding one placeholder: a
+        name in a word of more (/dev/gcu$N), or a word of its own after a flag (--name $CTR)."""
         out = []
-        for word in pattern:
+        for k, word in enumerate(pattern):
             found = _PLACEHOLDER.findall(word)
-            if len(found) == 1 and word != f"${found[0]}":      # a name in a word of more (/dev/gcu$N)
-                out.append((found[0], self._word_regex(word)))
+            flag = pattern[k - 1] if k and pattern[k - 1].startswith("-") else None
+            if len(found) == 1 and (word != f"${found[0]}" or flag):
+                out.append((found[0], self._word_regex(word), flag))
         return out
 
     def named_once(self, pattern: tuple, words: list, captured: dict) -> dict:
@@ -164,8 +166,11 @@ class CommandForm:
         twice with different values and the form takes one (a container given two /dev/gcuN)."""
         counts = {ph: p for p, ph in self.count}
         out = {}
-        for placeholder, regex in self.placeholder_words(pattern):
-            seen = [m.group(placeholder) for m in map(regex.fullmatch, words) if m is not None]
+        for placeholder, regex, flag in self.placeholder_words(pattern):
+            if flag is not None and pattern[pattern.index(flag) + 1] == f"${placeholder}":
+                seen = [w for before, w in zip(words, words[1:]) if before == flag]     # --name a --name b
+            else:
+                seen = [m.group(placeholder) for m in map(regex.fullmatch, words) if m is not None]
             if placeholder in counts:
                 if len(set(seen)) != len(seen):
                     raise LineError(f"{self.program}: {', '.join(seen)}: a device named twice")
@@ -452,6 +457,9 @@ def _scripts(data, spec) -> dict:
                 if len(instances) != 1 or instances[0].type != ph.family:
                     raise by_device.where(word).error(f"scripts: {program} {flag}: {action} does not take one "
                                                       f"{ph.family} (${word})", str(action))
+                if ph.family in actions:
+                    raise by_device.where(word).error(f"scripts: {program} {flag}: a second slot of a {ph.family} "
+                                                      f"(${word}); one placeholder a family", str(word))
                 actions[ph.family] = str(action)
             out.setdefault(str(program), {})[str(flag)] = actions
     return out
